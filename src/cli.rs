@@ -1,0 +1,70 @@
+//! Command-line flags.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+/// A terminal dashboard for the access keys of every IAM user of an AWS account.
+#[derive(Debug, Parser)]
+#[command(name = "iamkeys", version, about)]
+pub struct Cli {
+    /// AWS profile to use (default: AWS_PROFILE, then "default").
+    #[arg(long, value_name = "NAME", conflicts_with = "demo")]
+    pub profile: Option<String>,
+
+    /// AWS region to sign requests for (default: AWS_REGION or the profile's region).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Send IAM and STS requests to this URL instead of AWS (an emulator or proxy).
+    #[arg(long, value_name = "URL", value_parser = parse_endpoint, conflicts_with = "demo")]
+    pub endpoint_url: Option<String>,
+
+    /// How many IAM requests may be in flight at once while loading.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+
+    /// Write diagnostic logs to this file (nothing is printed over the dashboard).
+    #[arg(long, value_name = "PATH")]
+    pub log_file: Option<PathBuf>,
+
+    /// Run against a local IAM emulator seeded with a sample organisation (needs python3; no AWS account).
+    #[arg(long)]
+    pub demo: bool,
+}
+
+/// Accepts `http://` and `https://` URLs with a host.
+fn parse_endpoint(value: &str) -> Result<String, String> {
+    let rest = value
+        .strip_prefix("http://")
+        .or_else(|| value.strip_prefix("https://"))
+        .ok_or_else(|| format!("'{value}' is not an http:// or https:// URL"))?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if host.is_empty() || host.starts_with(':') || host.contains(char::is_whitespace) {
+        return Err(format!("'{value}' has no host"));
+    }
+    Ok(value.trim_end_matches('/').to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_urls_are_checked() {
+        assert_eq!(
+            parse_endpoint("http://127.0.0.1:5000/").unwrap(),
+            "http://127.0.0.1:5000"
+        );
+        assert!(parse_endpoint("127.0.0.1:5000").is_err());
+        assert!(parse_endpoint("http://").is_err());
+        assert!(parse_endpoint("ftp://x").is_err());
+    }
+
+    #[test]
+    fn concurrency_zero_is_refused() {
+        assert!(Cli::try_parse_from(["iamkeys", "--concurrency", "0"]).is_err());
+        assert!(Cli::try_parse_from(["iamkeys", "--demo", "--profile", "x"]).is_err());
+        assert_eq!(Cli::try_parse_from(["iamkeys"]).unwrap().concurrency, 8);
+    }
+}

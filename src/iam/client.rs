@@ -1,0 +1,160 @@
+//! A thin wrapper over the IAM and STS SDK clients that speaks domain types.
+
+use aws_sdk_iam::types::StatusType;
+use aws_smithy_types::DateTime;
+use jiff::Timestamp;
+
+use super::error::IamError;
+use super::model::{AccessKey, Identity, KeyStatus, LastUsed, User};
+
+/// One page of ListUsers: the users and the marker of the next page, if any.
+#[derive(Debug)]
+pub struct UsersPage {
+    pub users: Vec<User>,
+    pub next_marker: Option<String>,
+}
+
+/// The IAM operations iamkeys uses. Cheap to clone (the SDK clients are `Arc`s inside).
+#[derive(Clone, Debug)]
+pub struct IamClient {
+    iam: aws_sdk_iam::Client,
+    sts: aws_sdk_sts::Client,
+}
+
+impl IamClient {
+    pub fn new(iam: aws_sdk_iam::Client, sts: aws_sdk_sts::Client) -> Self {
+        Self { iam, sts }
+    }
+
+    pub fn from_config(config: &aws_config::SdkConfig) -> Self {
+        Self::new(
+            aws_sdk_iam::Client::new(config),
+            aws_sdk_sts::Client::new(config),
+        )
+    }
+
+    pub async fn caller_identity(&self) -> Result<Identity, IamError> {
+        let op = "GetCallerIdentity";
+        let out = self
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| IamError::from_sdk(op, e))?;
+        Ok(Identity {
+            account: out.account().unwrap_or_default().to_string(),
+            arn: out.arn().unwrap_or_default().to_string(),
+        })
+    }
+
+    /// One page of ListUsers, starting at `marker` (None for the first page).
+    pub async fn list_users_page(&self, marker: Option<String>) -> Result<UsersPage, IamError> {
+        let op = "ListUsers";
+        let out = self
+            .iam
+            .list_users()
+            .set_marker(marker)
+            .send()
+            .await
+            .map_err(|e| IamError::from_sdk(op, e))?;
+        let users = out
+            .users()
+            .iter()
+            .map(|u| {
+                Ok(User {
+                    name: u.user_name().to_string(),
+                    path: u.path().to_string(),
+                    arn: u.arn().to_string(),
+                    created: timestamp(op, u.create_date())?,
+                })
+            })
+            .collect::<Result<Vec<_>, IamError>>()?;
+        let next_marker = match (out.is_truncated(), out.marker()) {
+            (true, Some(marker)) => Some(marker.to_string()),
+            (true, None) => {
+                return Err(IamError::new(
+                    op,
+                    "BadResponse",
+                    "the reply says more users follow but gives no marker",
+                ));
+            }
+            (false, _) => None,
+        };
+        Ok(UsersPage { users, next_marker })
+    }
+
+    /// Every access key of `user` (all pages of ListAccessKeys).
+    pub async fn list_access_keys(&self, user: &str) -> Result<Vec<AccessKey>, IamError> {
+        let op = "ListAccessKeys";
+        let mut keys = Vec::new();
+        let mut marker = None;
+        loop {
+            let out = self
+                .iam
+                .list_access_keys()
+                .user_name(user)
+                .set_marker(marker)
+                .send()
+                .await
+                .map_err(|e| IamError::from_sdk(op, e))?;
+            for meta in out.access_key_metadata() {
+                let id = meta
+                    .access_key_id()
+                    .ok_or_else(|| IamError::new(op, "BadResponse", "a key without an id"))?;
+                let created = meta.create_date().ok_or_else(|| {
+                    IamError::new(op, "BadResponse", "a key without a create date")
+                })?;
+                keys.push(AccessKey {
+                    id: id.to_string(),
+                    user: meta.user_name().unwrap_or(user).to_string(),
+                    status: match meta.status() {
+                        Some(StatusType::Active) => KeyStatus::Active,
+                        _ => KeyStatus::Inactive,
+                    },
+                    created: timestamp(op, created)?,
+                });
+            }
+            match (out.is_truncated(), out.marker()) {
+                (true, Some(next)) => marker = Some(next.to_string()),
+                _ => break,
+            }
+        }
+        Ok(keys)
+    }
+
+    /// When, where and by which service `key_id` was last used.
+    pub async fn key_last_used(&self, key_id: &str) -> Result<LastUsed, IamError> {
+        let op = "GetAccessKeyLastUsed";
+        let out = self
+            .iam
+            .get_access_key_last_used()
+            .access_key_id(key_id)
+            .send()
+            .await
+            .map_err(|e| IamError::from_sdk(op, e))?;
+        let Some(used) = out.access_key_last_used() else {
+            return Ok(LastUsed::Never);
+        };
+        let Some(date) = used.last_used_date() else {
+            return Ok(LastUsed::Never);
+        };
+        Ok(LastUsed::Used {
+            at: timestamp(op, date)?,
+            service: known(used.service_name()),
+            region: known(used.region()),
+        })
+    }
+}
+
+/// IAM says "N/A" (or nothing) where it does not know a service or region.
+fn known(value: &str) -> Option<String> {
+    match value.trim() {
+        "" | "N/A" => None,
+        v => Some(v.to_string()),
+    }
+}
+
+fn timestamp(op: &'static str, date: &DateTime) -> Result<Timestamp, IamError> {
+    Timestamp::new(date.secs(), date.subsec_nanos() as i32)
+        .map_err(|e| IamError::new(op, "BadResponse", format!("date out of range: {e}")))
+}

@@ -1,0 +1,69 @@
+//! A typed IAM error that keeps the AWS error code and message.
+
+use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
+
+/// A failed IAM (or STS) call: which operation, IAM's error code, and its message.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{operation} failed: {code}: {message}")]
+pub struct IamError {
+    pub operation: &'static str,
+    /// IAM's error code (`AccessDenied`, `NoSuchEntity`, `Throttling`, …), or one of
+    /// ours for failures that never reached IAM (`NetworkError`, `Timeout`, `BadResponse`).
+    pub code: String,
+    pub message: String,
+}
+
+impl IamError {
+    pub fn new(
+        operation: &'static str,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            operation,
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Converts any SDK error, keeping IAM's code where the service sent one.
+    pub fn from_sdk<E, R>(operation: &'static str, err: SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug + 'static,
+    {
+        let code = match &err {
+            SdkError::ServiceError(service) => {
+                service.err().code().unwrap_or("UnknownError").to_string()
+            }
+            SdkError::TimeoutError(_) => "Timeout".to_string(),
+            SdkError::DispatchFailure(_) => "NetworkError".to_string(),
+            SdkError::ResponseError(_) => "BadResponse".to_string(),
+            SdkError::ConstructionFailure(_) => "InvalidRequest".to_string(),
+            _ => "UnknownError".to_string(),
+        };
+        let message = match &err {
+            SdkError::ServiceError(service) => service
+                .err()
+                .message()
+                .map(str::to_string)
+                .unwrap_or_else(|| error_chain(&err)),
+            _ => error_chain(&err),
+        };
+        Self::new(operation, code, message)
+    }
+}
+
+/// An error and its sources as one line (`a: b: c`), each message once.
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(e) = next {
+        let text = e.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
+}

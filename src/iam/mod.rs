@@ -1,0 +1,11 @@
+//! Everything that talks to AWS. Only this module sees SDK types; it hands the
+//! rest of the crate plain domain values ([`model`]) and a typed [`IamError`].
+
+pub mod client;
+pub mod error;
+pub mod inventory;
+pub mod model;
+pub mod session;
+
+pub use client::IamClient;
+pub use error::IamError;

@@ -1,0 +1,15 @@
+//! iamkeys: a terminal dashboard for the access keys of every IAM user.
+//! See `DESIGN.md` of the project for the shape: keymap → `update` → effects on
+//! tasks → results as actions; `ui` draws `State` and nothing else.
+
+pub mod action;
+pub mod app;
+pub mod audit;
+pub mod cli;
+pub mod emulator;
+pub mod iam;
+pub mod keymap;
+pub mod logging;
+pub mod state;
+pub mod ui;
+pub mod update;

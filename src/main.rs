@@ -1,0 +1,92 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use jiff::Timestamp;
+
+use iamkeys::cli::Cli;
+use iamkeys::emulator::{DEMO_ORG, Emulator};
+use iamkeys::iam::session::{self, Target};
+use iamkeys::state::State;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Err(err) = color_eyre::install() {
+        eprintln!("iamkeys: {err}");
+        return ExitCode::FAILURE;
+    }
+    if let Some(path) = &cli.log_file
+        && let Err(err) = iamkeys::logging::init(path)
+    {
+        eprintln!("iamkeys: cannot open log file {}: {err}", path.display());
+        return ExitCode::FAILURE;
+    }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("iamkeys: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> ExitCode {
+    // Kept alive until the dashboard closes; dropping it stops the emulator.
+    let mut emulator = None;
+    let target = if cli.demo {
+        eprintln!("iamkeys: starting the local IAM emulator with a demo organisation…");
+        match Emulator::start_json(DEMO_ORG) {
+            Ok(started) => {
+                let target = demo_target(&started, cli.region.clone());
+                emulator = Some(started);
+                target
+            }
+            Err(err) => {
+                eprintln!("iamkeys: {err}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        Target {
+            profile: cli.profile.clone(),
+            region: cli.region.clone(),
+            endpoint: cli.endpoint_url.clone(),
+            static_credentials: None,
+        }
+    };
+    let (client, context) = match session::connect(&target).await {
+        Ok(connected) => connected,
+        Err(err) => {
+            eprintln!("iamkeys: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(account = %context.identity.account, arn = %context.identity.arn, "connected");
+
+    let state = State::new(context, Timestamp::now());
+    let mut terminal = ratatui::init();
+    let result = iamkeys::app::run(&mut terminal, state, client, cli.concurrency.into()).await;
+    ratatui::restore();
+    drop(emulator);
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("iamkeys: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The demo signs as the seeded `iamkeys-admin` user, so its key shows as this session's.
+fn demo_target(emulator: &Emulator, region: Option<String>) -> Target {
+    Target {
+        profile: None,
+        region: Some(region.unwrap_or_else(|| "us-east-1".to_string())),
+        endpoint: Some(emulator.endpoint.clone()),
+        static_credentials: emulator
+            .report
+            .signing
+            .as_ref()
+            .map(|k| (k.access_key_id.clone(), k.secret_access_key.clone())),
+    }
+}

@@ -1,0 +1,350 @@
+//! The one owner of application data. Plain data; only `update` mutates it.
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+use jiff::Timestamp;
+use tui_input::Input;
+
+use crate::iam::IamError;
+use crate::iam::model::{AccessKey, Identity, KeyStatus, LastUsed, User};
+
+/// A value that is being fetched, has arrived, or could not be read.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Fetch<T> {
+    Loading,
+    Ready(T),
+    Failed(IamError),
+}
+
+impl<T> Fetch<T> {
+    pub fn ready(&self) -> Option<&T> {
+        match self {
+            Fetch::Ready(value) => Some(value),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeyEntry {
+    pub key: AccessKey,
+    pub last_used: Fetch<LastUsed>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct UserEntry {
+    pub user: User,
+    pub keys: Fetch<Vec<KeyEntry>>,
+    /// The load generation that last listed this user; older ones are removed
+    /// once a refresh has listed every user.
+    pub seen_in: u64,
+}
+
+impl UserEntry {
+    pub fn key_entries(&self) -> &[KeyEntry] {
+        self.keys.ready().map(Vec::as_slice).unwrap_or_default()
+    }
+
+    pub fn active_keys(&self) -> usize {
+        self.key_entries()
+            .iter()
+            .filter(|k| k.key.status == KeyStatus::Active)
+            .count()
+    }
+
+    /// Creation time of the oldest active key.
+    pub fn oldest_active_key(&self) -> Option<Timestamp> {
+        self.key_entries()
+            .iter()
+            .filter(|k| k.key.status == KeyStatus::Active)
+            .map(|k| k.key.created)
+            .min()
+    }
+
+    /// The most recent use over all keys.
+    pub fn last_used(&self) -> Option<Timestamp> {
+        self.key_entries()
+            .iter()
+            .filter_map(|k| k.last_used.ready().and_then(LastUsed::at))
+            .max()
+    }
+
+    /// Whether every key's last use has been read (or failed).
+    pub fn last_used_settled(&self) -> bool {
+        matches!(self.keys, Fetch::Ready(_))
+            && self
+                .key_entries()
+                .iter()
+                .all(|k| !matches!(k.last_used, Fetch::Loading))
+    }
+
+    fn matches(&self, needle_lower: &str) -> bool {
+        needle_lower.is_empty()
+            || self.user.name.to_lowercase().contains(needle_lower)
+            || self.user.path.to_lowercase().contains(needle_lower)
+            || self
+                .key_entries()
+                .iter()
+                .any(|k| k.key.id.to_lowercase().contains(needle_lower))
+    }
+}
+
+/// Where iamkeys is pointed, shown in the header.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Context {
+    pub identity: Identity,
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    pub endpoint: Option<String>,
+    /// The access key id this session signs with, if the credentials have one.
+    pub signing_key: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Focus {
+    Users,
+    Keys,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Normal,
+    /// Typing into the filter field.
+    Filter,
+    Help,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortColumn {
+    Name,
+    Path,
+    Keys,
+    KeyAge,
+    LastUsed,
+    Created,
+}
+
+impl SortColumn {
+    pub const ALL: [SortColumn; 6] = [
+        SortColumn::Name,
+        SortColumn::Path,
+        SortColumn::Keys,
+        SortColumn::KeyAge,
+        SortColumn::LastUsed,
+        SortColumn::Created,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SortColumn::Name => "name",
+            SortColumn::Path => "path",
+            SortColumn::Keys => "keys",
+            SortColumn::KeyAge => "key age",
+            SortColumn::LastUsed => "last used",
+            SortColumn::Created => "created",
+        }
+    }
+
+    pub fn next(self) -> SortColumn {
+        let at = Self::ALL.iter().position(|c| *c == self).unwrap_or(0);
+        Self::ALL[(at + 1) % Self::ALL.len()]
+    }
+
+    /// Orders two users the way an administrator reads this column first:
+    /// names A→Z, most keys first, oldest key first, longest unused first, newest user first.
+    /// Users whose value is not known yet go last.
+    fn compare(self, a: &UserEntry, b: &UserEntry) -> Ordering {
+        let by_name = || a.user.name.to_lowercase().cmp(&b.user.name.to_lowercase());
+        let primary = match self {
+            SortColumn::Name => Ordering::Equal,
+            SortColumn::Path => a.user.path.cmp(&b.user.path),
+            SortColumn::Keys => {
+                known_last(a.keys.ready().map(Vec::len), b.keys.ready().map(Vec::len))
+                    .then_with(|| b.key_entries().len().cmp(&a.key_entries().len()))
+            }
+            SortColumn::KeyAge => known_last(a.oldest_active_key(), b.oldest_active_key())
+                .then_with(|| a.oldest_active_key().cmp(&b.oldest_active_key())),
+            SortColumn::LastUsed => {
+                // Never used (settled, no date) first, then oldest use first.
+                let rank = |u: &UserEntry| match (u.last_used(), u.last_used_settled()) {
+                    (None, true) if !u.key_entries().is_empty() => (0, None),
+                    (Some(at), _) => (1, Some(at)),
+                    _ => (2, None),
+                };
+                rank(a).cmp(&rank(b))
+            }
+            SortColumn::Created => b.user.created.cmp(&a.user.created),
+        };
+        primary.then_with(by_name)
+    }
+}
+
+/// Known values before unknown ones; equal when both are known or both unknown.
+fn known_last<T>(a: Option<T>, b: Option<T>) -> Ordering {
+    a.is_none().cmp(&b.is_none())
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sort {
+    pub column: SortColumn,
+    pub reversed: bool,
+}
+
+/// How far the current load has got.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LoadProgress {
+    pub generation: u64,
+    pub in_flight: bool,
+    pub users_listed: bool,
+    pub users_with_keys: usize,
+    pub keys_known: usize,
+    pub last_used_known: usize,
+    pub started: Option<Timestamp>,
+    pub finished: Option<Timestamp>,
+    pub error: Option<IamError>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusLine {
+    pub text: String,
+    pub is_error: bool,
+}
+
+#[derive(Debug)]
+pub struct State {
+    pub now: Timestamp,
+    pub context: Context,
+    pub users: Vec<UserEntry>,
+    /// User name → index into `users`.
+    pub by_name: HashMap<String, usize>,
+    /// Indices into `users` after filter and sort: what the users pane shows.
+    pub view: Vec<usize>,
+    /// Set when data changed since `view` was built.
+    pub view_stale: bool,
+    /// Position of the selection in `view`.
+    pub selected: usize,
+    pub selected_key: usize,
+    pub focus: Focus,
+    pub mode: Mode,
+    pub filter: Input,
+    pub sort: Sort,
+    pub load: LoadProgress,
+    pub status: Option<StatusLine>,
+    /// Rows a page move jumps (the visible height of the users table).
+    pub page_rows: usize,
+    pub should_quit: bool,
+}
+
+impl State {
+    pub fn new(context: Context, now: Timestamp) -> Self {
+        Self {
+            now,
+            context,
+            users: Vec::new(),
+            by_name: HashMap::new(),
+            view: Vec::new(),
+            view_stale: false,
+            selected: 0,
+            selected_key: 0,
+            focus: Focus::Users,
+            mode: Mode::Normal,
+            filter: Input::default(),
+            sort: Sort {
+                column: SortColumn::Name,
+                reversed: false,
+            },
+            load: LoadProgress::default(),
+            status: None,
+            page_rows: 10,
+            should_quit: false,
+        }
+    }
+
+    pub fn selected_user(&self) -> Option<&UserEntry> {
+        self.view
+            .get(self.selected)
+            .and_then(|&i| self.users.get(i))
+    }
+
+    pub fn selected_key_entry(&self) -> Option<&KeyEntry> {
+        self.selected_user()
+            .and_then(|u| u.key_entries().get(self.selected_key))
+    }
+
+    pub fn user_mut(&mut self, name: &str) -> Option<&mut UserEntry> {
+        let at = *self.by_name.get(name)?;
+        self.users.get_mut(at)
+    }
+
+    /// Finds the key with this id (linear: keys are few per user, events are rare).
+    pub fn key_mut(&mut self, key_id: &str) -> Option<&mut KeyEntry> {
+        self.users.iter_mut().find_map(|u| match &mut u.keys {
+            Fetch::Ready(keys) => keys.iter_mut().find(|k| k.key.id == key_id),
+            _ => None,
+        })
+    }
+
+    /// Rebuilds `view` from filter and sort, keeping the selected user selected.
+    pub fn rebuild_view(&mut self) {
+        let keep = self.selected_user().map(|u| u.user.name.clone());
+        self.rebuild_view_keeping(keep);
+    }
+
+    /// Rebuilds `view`, selecting the user named `keep` if it is still shown.
+    pub fn rebuild_view_keeping(&mut self, keep: Option<String>) {
+        let needle = self.filter.value().trim().to_lowercase();
+        let mut view: Vec<usize> = (0..self.users.len())
+            .filter(|&i| self.users[i].matches(&needle))
+            .collect();
+        let sort = self.sort;
+        view.sort_by(|&a, &b| {
+            let order = sort.column.compare(&self.users[a], &self.users[b]);
+            if sort.reversed {
+                order.reverse()
+            } else {
+                order
+            }
+        });
+        self.view = view;
+        self.view_stale = false;
+        self.selected = keep
+            .and_then(|name| {
+                let at = *self.by_name.get(&name)?;
+                self.view.iter().position(|&i| i == at)
+            })
+            .unwrap_or(0)
+            .min(self.view.len().saturating_sub(1));
+        self.clamp_key_selection();
+    }
+
+    pub fn clamp_key_selection(&mut self) {
+        let count = self.selected_user().map_or(0, |u| u.key_entries().len());
+        self.selected_key = self.selected_key.min(count.saturating_sub(1));
+    }
+
+    /// Replaces `users` wholesale (tests and seeding), rebuilding indices and view.
+    pub fn set_users(&mut self, users: Vec<UserEntry>) {
+        self.retain_users(|_| false, users);
+    }
+
+    /// Keeps the users for which `keep` holds, appending `extra`, and rebuilds
+    /// indices and view with the selection on the same user where it survives.
+    pub fn retain_users(&mut self, keep: impl Fn(&UserEntry) -> bool, extra: Vec<UserEntry>) {
+        let selected = self.selected_user().map(|u| u.user.name.clone());
+        self.users.retain(|u| keep(u));
+        self.users.extend(extra);
+        self.reindex();
+        self.view.clear();
+        self.rebuild_view_keeping(selected);
+    }
+
+    fn reindex(&mut self) {
+        self.by_name = self
+            .users
+            .iter()
+            .enumerate()
+            .map(|(i, u)| (u.user.name.clone(), i))
+            .collect();
+    }
+}

@@ -1,0 +1,222 @@
+//! The keys pane: the selected user's access keys, their age and last use.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState, Wrap};
+
+use super::{format, theme};
+use crate::audit::{self, Finding};
+use crate::iam::model::{KeyStatus, LastUsed};
+use crate::state::{Fetch, Focus, KeyEntry, State, UserEntry};
+
+const WIDE_LAYOUT_WIDTH: u16 = 110;
+
+type Columns = (&'static [&'static str], &'static [Constraint]);
+
+const WIDE_COLUMNS: Columns = (
+    &[
+        "Access key id",
+        "Status",
+        "Created",
+        "Last used",
+        "Service",
+        "Region",
+        "Attention",
+    ],
+    &[
+        Constraint::Length(20),
+        Constraint::Length(8),
+        Constraint::Length(16),
+        Constraint::Length(22),
+        Constraint::Length(12),
+        Constraint::Length(14),
+        Constraint::Fill(1),
+    ],
+);
+
+const COMPACT_COLUMNS: Columns = (
+    &[
+        "Access key id",
+        "Status",
+        "Age",
+        "Last used",
+        "Service",
+        "Region",
+        "Attention",
+    ],
+    &[
+        Constraint::Length(20),
+        Constraint::Length(8),
+        Constraint::Length(5),
+        Constraint::Length(9),
+        Constraint::Fill(1),
+        Constraint::Length(14),
+        Constraint::Fill(1),
+    ],
+);
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
+    let focused = state.focus == Focus::Keys;
+    let block = Block::bordered()
+        .title(title(state.selected_user()))
+        .border_style(if focused {
+            theme::FOCUSED_BORDER
+        } else {
+            theme::BORDER
+        });
+    let Some(user) = state.selected_user() else {
+        let text = if state.load.in_flight {
+            "loading…"
+        } else {
+            "no user selected"
+        };
+        frame.render_widget(Paragraph::new(text).style(theme::LABEL).block(block), area);
+        return;
+    };
+    let keys = match &user.keys {
+        Fetch::Loading => {
+            frame.render_widget(
+                Paragraph::new("loading keys…")
+                    .style(theme::LABEL)
+                    .block(block),
+                area,
+            );
+            return;
+        }
+        Fetch::Failed(err) => {
+            let text = format!("Cannot read the keys of {}: {err}", user.user.name);
+            frame.render_widget(
+                Paragraph::new(text)
+                    .style(theme::ERROR)
+                    .wrap(Wrap { trim: true })
+                    .block(block),
+                area,
+            );
+            return;
+        }
+        Fetch::Ready(keys) if keys.is_empty() => {
+            frame.render_widget(
+                Paragraph::new(format!("{} has no access keys.", user.user.name))
+                    .style(theme::LABEL)
+                    .block(block),
+                area,
+            );
+            return;
+        }
+        Fetch::Ready(keys) => keys,
+    };
+    let active = user.active_keys();
+    // Below this inner width, dates give way to ages so the key id stays whole.
+    let compact = area.width.saturating_sub(2) < WIDE_LAYOUT_WIDTH;
+    let rows = keys.iter().map(|k| key_row(k, active, state, compact));
+    let (titles, widths) = if compact {
+        COMPACT_COLUMNS
+    } else {
+        WIDE_COLUMNS
+    };
+    let header = Row::new(titles.to_vec()).style(theme::HEADER_ROW);
+    let table = Table::new(rows, widths.to_vec())
+        .header(header)
+        .block(block)
+        .row_highlight_style(if focused {
+            theme::SELECTED
+        } else {
+            ratatui::style::Style::new()
+        });
+    let mut table_state =
+        TableState::default().with_selected(focused.then_some(state.selected_key));
+    frame.render_stateful_widget(table, area, &mut table_state);
+}
+
+fn title(user: Option<&UserEntry>) -> Line<'static> {
+    match user {
+        Some(u) => Line::from(vec![
+            Span::styled(" Keys of ", theme::TITLE),
+            Span::styled(u.user.name.clone(), theme::KEY_HINT),
+            Span::styled(format!(" ({}) ", u.user.arn), theme::LABEL),
+        ]),
+        None => Line::styled(" Keys ", theme::TITLE),
+    }
+}
+
+fn key_row<'a>(entry: &'a KeyEntry, active_keys: usize, state: &State, compact: bool) -> Row<'a> {
+    let now = state.now;
+    let key = &entry.key;
+    let signing = state.context.signing_key.as_deref();
+    let inactive = key.status == KeyStatus::Inactive;
+    let status = match key.status {
+        KeyStatus::Active => Cell::from("Active").style(theme::ACTIVE),
+        KeyStatus::Inactive => Cell::from("Inactive"),
+    };
+    let created = if compact {
+        format::age(key.created, now)
+    } else {
+        format!(
+            "{} {}",
+            format::date(key.created),
+            format::age(key.created, now)
+        )
+    };
+    let (last_used, service, region) = match &entry.last_used {
+        Fetch::Loading => (Cell::from("…"), Cell::from(""), Cell::from("")),
+        Fetch::Failed(err) => (
+            Cell::from(err.code.clone()).style(theme::ERROR),
+            Cell::from(""),
+            Cell::from(""),
+        ),
+        Fetch::Ready(LastUsed::Never) => (
+            Cell::from("never").style(theme::NEVER_USED),
+            Cell::from(""),
+            Cell::from(""),
+        ),
+        Fetch::Ready(LastUsed::Used {
+            at,
+            service,
+            region,
+        }) => (
+            Cell::from(if compact {
+                format::ago_short(*at, now)
+            } else {
+                format!("{} {}", format::date(*at), format::ago(*at, now))
+            }),
+            Cell::from(service.clone().unwrap_or_else(|| "-".into())),
+            Cell::from(region.clone().unwrap_or_else(|| "-".into())),
+        ),
+    };
+    let findings = audit::key_findings(key, entry.last_used.ready(), active_keys, signing, now);
+    let attention = Line::from(
+        findings
+            .iter()
+            .enumerate()
+            .flat_map(|(i, f)| {
+                let style = if *f == Finding::SigningKey {
+                    theme::SIGNING
+                } else {
+                    theme::ATTENTION
+                };
+                let sep = if i == 0 { "" } else { ", " };
+                [Span::raw(sep), Span::styled(f.label(), style)]
+            })
+            .collect::<Vec<_>>(),
+    );
+    let id_style = if signing == Some(key.id.as_str()) {
+        theme::SIGNING
+    } else {
+        ratatui::style::Style::new()
+    };
+    let row = Row::new(vec![
+        Cell::from(key.id.as_str()).style(id_style),
+        status,
+        Cell::from(created),
+        last_used,
+        service,
+        region,
+        Cell::from(attention),
+    ]);
+    if inactive {
+        row.style(theme::INACTIVE)
+    } else {
+        row
+    }
+}

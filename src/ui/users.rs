@@ -1,0 +1,163 @@
+//! The users pane: one row per user after filter and sort.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, Row, Table, TableState};
+
+use super::{ViewState, format, scroll_offset, theme};
+use crate::state::{Fetch, Focus, Mode, SortColumn, State, UserEntry};
+
+const COLUMNS: [(&str, SortColumn); 7] = [
+    ("User", SortColumn::Name),
+    ("Path", SortColumn::Path),
+    ("Keys", SortColumn::Keys),
+    ("Active", SortColumn::Keys),
+    ("Oldest key", SortColumn::KeyAge),
+    ("Last used", SortColumn::LastUsed),
+    ("Created", SortColumn::Created),
+];
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &mut ViewState) {
+    let rows_visible = area.height.saturating_sub(3) as usize;
+    view.users_offset = scroll_offset(
+        view.users_offset,
+        state.selected,
+        rows_visible,
+        state.view.len(),
+    );
+    let rows = state
+        .view
+        .iter()
+        .skip(view.users_offset)
+        .take(rows_visible)
+        .map(|&i| user_row(&state.users[i], state));
+    let header = Row::new(COLUMNS.iter().map(|(name, column)| {
+        let arrow = match (*column == state.sort.column, state.sort.reversed) {
+            (true, false) if *name != "Active" => " ▼",
+            (true, true) if *name != "Active" => " ▲",
+            _ => "",
+        };
+        Cell::from(format!("{name}{arrow}"))
+    }))
+    .style(theme::HEADER_ROW);
+    let widths = [
+        Constraint::Fill(3),
+        Constraint::Fill(2),
+        Constraint::Length(6),
+        Constraint::Length(6),
+        Constraint::Length(10),
+        Constraint::Length(13),
+        Constraint::Length(10),
+    ];
+    let focused = state.focus == Focus::Users;
+    let table = Table::new(rows, widths)
+        .header(header)
+        .block(
+            Block::bordered()
+                .title(title(state))
+                .border_style(if focused {
+                    theme::FOCUSED_BORDER
+                } else {
+                    theme::BORDER
+                }),
+        )
+        .row_highlight_style(if focused {
+            theme::SELECTED
+        } else {
+            theme::TITLE
+        });
+    let mut table_state = TableState::default();
+    if !state.view.is_empty() {
+        table_state.select(Some(state.selected - view.users_offset.min(state.selected)));
+    }
+    frame.render_stateful_widget(table, area, &mut table_state);
+    if state.mode == Mode::Filter {
+        // Put the terminal cursor in the filter field of the title.
+        let prefix = title_prefix(state).chars().count() as u16;
+        let cursor = state.filter.visual_cursor() as u16;
+        let x = (area.x + 1 + prefix + cursor).min(area.right().saturating_sub(2));
+        frame.set_cursor_position((x, area.y));
+    }
+}
+
+fn title_prefix(state: &State) -> String {
+    format!(
+        " Users {}/{} · sort: {}{} · filter: ",
+        state.view.len(),
+        state.users.len(),
+        state.sort.column.label(),
+        if state.sort.reversed {
+            " (reversed)"
+        } else {
+            ""
+        }
+    )
+}
+
+fn title(state: &State) -> Line<'static> {
+    let mut spans = vec![Span::styled(title_prefix(state), theme::TITLE)];
+    let value = state.filter.value();
+    if state.mode == Mode::Filter || !value.is_empty() {
+        spans.push(Span::styled(format!("{value} "), theme::KEY_HINT));
+    } else {
+        spans.push(Span::styled("none (press /) ", theme::LABEL));
+    }
+    Line::from(spans)
+}
+
+fn user_row<'a>(entry: &'a UserEntry, state: &State) -> Row<'a> {
+    let now = state.now;
+    let (keys, active, oldest, last_used) = match &entry.keys {
+        Fetch::Loading => (
+            Cell::from("…"),
+            Cell::from("…"),
+            Cell::from("…"),
+            Cell::from("…"),
+        ),
+        // The code goes where it has room; the keys pane shows the whole error.
+        Fetch::Failed(err) => (
+            Cell::from("✗").style(theme::ERROR),
+            Cell::from(""),
+            Cell::from(""),
+            Cell::from(err.code.clone()).style(theme::ERROR),
+        ),
+        Fetch::Ready(keys) => {
+            let active = entry.active_keys();
+            let oldest = entry
+                .oldest_active_key()
+                .map(|at| format::age(at, now))
+                .unwrap_or_else(|| "-".into());
+            let last_used = match (
+                entry.last_used(),
+                keys.is_empty(),
+                entry.last_used_settled(),
+            ) {
+                (_, true, _) => Cell::from("-"),
+                (Some(at), _, _) => Cell::from(format::ago(at, now)),
+                (None, false, true) => Cell::from("never").style(theme::NEVER_USED),
+                (None, false, false) => Cell::from("…"),
+            };
+            let active_cell = Cell::from(active.to_string());
+            (
+                Cell::from(keys.len().to_string()),
+                if active >= 2 {
+                    active_cell.style(theme::ATTENTION)
+                } else {
+                    active_cell
+                },
+                Cell::from(oldest),
+                last_used,
+            )
+        }
+    };
+    Row::new(vec![
+        Cell::from(entry.user.name.as_str()),
+        Cell::from(entry.user.path.as_str()).style(theme::LABEL),
+        keys,
+        active,
+        oldest,
+        last_used,
+        Cell::from(format::date(entry.user.created)),
+    ])
+}

@@ -1,0 +1,232 @@
+//! `update`: the only place `State` changes. Pure: no I/O, no clock, no spawning.
+//! It returns the effects the app loop must start.
+
+use crossterm::event::Event;
+use tui_input::backend::crossterm::to_input_request;
+
+use crate::action::{Action, Effect, Motion};
+use crate::iam::inventory::LoadEvent;
+use crate::state::{Fetch, Focus, KeyEntry, Mode, State, StatusLine, UserEntry};
+
+pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
+    // Intents act on what is on screen: bring the view up to date first.
+    if state.view_stale && !matches!(action, Action::Inventory { .. }) {
+        state.rebuild_view();
+    }
+    match action {
+        Action::Move(motion) => move_selection(state, motion),
+        Action::SwitchFocus => {
+            state.focus = match state.focus {
+                Focus::Users if has_keys(state) => Focus::Keys,
+                _ => Focus::Users,
+            };
+        }
+        Action::OpenKeys => {
+            if has_keys(state) {
+                state.focus = Focus::Keys;
+                state.selected_key = 0;
+            }
+        }
+        Action::StartFilter => {
+            state.mode = Mode::Filter;
+            state.focus = Focus::Users;
+        }
+        Action::FilterEdit(key) => {
+            if let Some(request) = to_input_request(&Event::Key(key)) {
+                state.filter.handle(request);
+                state.selected = 0;
+                state.rebuild_view();
+            }
+        }
+        Action::FilterAccept => state.mode = Mode::Normal,
+        Action::FilterClear => {
+            state.mode = Mode::Normal;
+            state.filter.reset();
+            state.rebuild_view();
+        }
+        Action::CycleSort => {
+            state.sort.column = state.sort.column.next();
+            state.sort.reversed = false;
+            state.rebuild_view();
+        }
+        Action::ReverseSort => {
+            state.sort.reversed = !state.sort.reversed;
+            state.rebuild_view();
+        }
+        Action::Refresh => return start_load(state),
+        Action::ToggleHelp => {
+            state.mode = match state.mode {
+                Mode::Help => Mode::Normal,
+                _ => Mode::Help,
+            };
+        }
+        Action::Quit => state.should_quit = true,
+        Action::Resize { height, .. } => {
+            state.page_rows = crate::ui::users_table_rows(height).max(1);
+        }
+        Action::Tick(now) => state.now = now,
+        Action::Inventory { generation, event } => {
+            if generation == state.load.generation {
+                apply_load_event(state, event);
+            }
+        }
+    }
+    Vec::new()
+}
+
+fn has_keys(state: &State) -> bool {
+    state
+        .selected_user()
+        .is_some_and(|u| !u.key_entries().is_empty())
+}
+
+fn move_selection(state: &mut State, motion: Motion) {
+    let (position, len) = match state.focus {
+        Focus::Users => (state.selected, state.view.len()),
+        Focus::Keys => (
+            state.selected_key,
+            state.selected_user().map_or(0, |u| u.key_entries().len()),
+        ),
+    };
+    if len == 0 {
+        return;
+    }
+    let last = len - 1;
+    let page = state.page_rows.max(1);
+    let target = match motion {
+        Motion::Up => position.saturating_sub(1),
+        Motion::Down => (position + 1).min(last),
+        Motion::PageUp => position.saturating_sub(page),
+        Motion::PageDown => (position + page).min(last),
+        Motion::Top => 0,
+        Motion::Bottom => last,
+    };
+    match state.focus {
+        Focus::Users => {
+            if target != state.selected {
+                state.selected = target;
+                state.selected_key = 0;
+            }
+        }
+        Focus::Keys => state.selected_key = target,
+    }
+}
+
+/// Starts a new load generation; replies of older loads are ignored from now on.
+fn start_load(state: &mut State) -> Vec<Effect> {
+    let generation = state.load.generation + 1;
+    state.load = crate::state::LoadProgress {
+        generation,
+        in_flight: true,
+        started: Some(state.now),
+        ..Default::default()
+    };
+    state.status = Some(StatusLine {
+        text: "loading users and keys from IAM…".into(),
+        is_error: false,
+    });
+    vec![Effect::LoadInventory { generation }]
+}
+
+fn apply_load_event(state: &mut State, event: LoadEvent) {
+    let generation = state.load.generation;
+    match event {
+        LoadEvent::UsersPage { users, last_page } => {
+            for user in users {
+                match state.user_mut(&user.name) {
+                    Some(entry) => {
+                        entry.user = user;
+                        entry.seen_in = generation;
+                    }
+                    None => {
+                        state.by_name.insert(user.name.clone(), state.users.len());
+                        state.users.push(UserEntry {
+                            user,
+                            keys: Fetch::Loading,
+                            seen_in: generation,
+                        });
+                    }
+                }
+            }
+            if last_page {
+                state.load.users_listed = true;
+                // Users deleted since the previous load disappear now.
+                if state.users.iter().any(|u| u.seen_in != generation) {
+                    state.retain_users(|u| u.seen_in == generation, Vec::new());
+                } else {
+                    state.rebuild_view();
+                }
+            } else {
+                state.view_stale = true;
+            }
+        }
+        LoadEvent::UsersFailed(err) => {
+            state.status = Some(StatusLine {
+                text: format!("cannot list users: {err}"),
+                is_error: true,
+            });
+            state.load.error = Some(err);
+        }
+        LoadEvent::Keys { user, result } => {
+            state.load.users_with_keys += 1;
+            if let Ok(keys) = &result {
+                state.load.keys_known += keys.len();
+            }
+            if let Some(entry) = state.user_mut(&user) {
+                entry.keys = match result {
+                    Ok(keys) => {
+                        let previous = entry.key_entries().to_vec();
+                        Fetch::Ready(
+                            keys.into_iter()
+                                .map(|key| {
+                                    // Keep the last use we knew until the new answer comes.
+                                    let last_used = previous
+                                        .iter()
+                                        .find(|p| p.key.id == key.id)
+                                        .map_or(Fetch::Loading, |p| p.last_used.clone());
+                                    KeyEntry { key, last_used }
+                                })
+                                .collect(),
+                        )
+                    }
+                    Err(err) => Fetch::Failed(err),
+                };
+            }
+            state.view_stale = true;
+        }
+        LoadEvent::LastUsed { key_id, result } => {
+            state.load.last_used_known += 1;
+            if let Some(entry) = state.key_mut(&key_id) {
+                entry.last_used = match result {
+                    Ok(used) => Fetch::Ready(used),
+                    Err(err) => Fetch::Failed(err),
+                };
+            }
+            state.view_stale = true;
+        }
+        LoadEvent::Finished => {
+            state.load.in_flight = false;
+            state.load.finished = Some(state.now);
+            if state.load.error.is_none() {
+                let failed = state
+                    .users
+                    .iter()
+                    .filter(|u| matches!(u.keys, Fetch::Failed(_)))
+                    .count();
+                state.status = Some(StatusLine {
+                    text: if failed == 0 {
+                        format!("loaded {} users", state.users.len())
+                    } else {
+                        format!(
+                            "loaded {} users; the keys of {failed} could not be read",
+                            state.users.len()
+                        )
+                    },
+                    is_error: failed > 0,
+                });
+            }
+            state.rebuild_view();
+        }
+    }
+    state.clamp_key_selection();
+}

@@ -1,0 +1,111 @@
+//! In-memory states for update and render tests, at a fixed "now".
+
+use iamkeys::iam::model::{AccessKey, Identity, KeyStatus, LastUsed, User};
+use iamkeys::state::{Context, Fetch, KeyEntry, State, UserEntry};
+use jiff::{SignedDuration, Timestamp};
+
+pub fn now() -> Timestamp {
+    "2026-11-30T12:00:00Z".parse().unwrap()
+}
+
+pub fn days_ago(n: i64) -> Timestamp {
+    now() - SignedDuration::from_hours(24 * n)
+}
+
+pub fn context() -> Context {
+    Context {
+        identity: Identity {
+            account: "123456789012".into(),
+            arn: "arn:aws:iam::123456789012:user/ops/iamkeys-admin".into(),
+        },
+        profile: Some("prod-admin".into()),
+        region: Some("us-east-1".into()),
+        endpoint: None,
+        signing_key: Some("AKIAADMIN00000000001".into()),
+    }
+}
+
+pub fn user(name: &str, path: &str, created_days_ago: i64) -> User {
+    User {
+        name: name.into(),
+        path: path.into(),
+        arn: format!("arn:aws:iam::123456789012:user{path}{name}"),
+        created: days_ago(created_days_ago),
+    }
+}
+
+pub fn key(
+    user: &str,
+    id: &str,
+    status: KeyStatus,
+    created_days_ago: i64,
+    used: Option<(i64, &str, &str)>,
+) -> KeyEntry {
+    KeyEntry {
+        key: AccessKey {
+            id: id.into(),
+            user: user.into(),
+            status,
+            created: days_ago(created_days_ago),
+        },
+        last_used: Fetch::Ready(match used {
+            None => LastUsed::Never,
+            Some((days, service, region)) => LastUsed::Used {
+                at: days_ago(days),
+                service: Some(service.into()),
+                region: Some(region.into()),
+            },
+        }),
+    }
+}
+
+pub fn entry(user: User, keys: Fetch<Vec<KeyEntry>>) -> UserEntry {
+    UserEntry {
+        user,
+        keys,
+        seen_in: 0,
+    }
+}
+
+/// Five users: two keys (one inactive), the signing key, no keys, keys still
+/// loading, and keys that could not be read.
+pub fn sample_state() -> State {
+    use KeyStatus::*;
+    let mut state = State::new(context(), now());
+    state.set_users(vec![
+        entry(
+            user("carol.ops", "/ops/", 900),
+            Fetch::Ready(vec![
+                key(
+                    "carol.ops",
+                    "AKIACAROL00000000001",
+                    Active,
+                    400,
+                    Some((3, "s3", "eu-west-1")),
+                ),
+                key("carol.ops", "AKIACAROL00000000002", Inactive, 30, None),
+            ]),
+        ),
+        entry(
+            user("iamkeys-admin", "/ops/", 1500),
+            Fetch::Ready(vec![key(
+                "iamkeys-admin",
+                "AKIAADMIN00000000001",
+                Active,
+                30,
+                Some((0, "iam", "us-east-1")),
+            )]),
+        ),
+        entry(user("erin.nokeys", "/", 20), Fetch::Ready(vec![])),
+        entry(user("frank.loading", "/data/", 60), Fetch::Loading),
+        entry(
+            user("gina.denied", "/finance/", 70),
+            Fetch::Failed(iamkeys::iam::IamError::new(
+                "ListAccessKeys",
+                "AccessDenied",
+                "User is not authorized to perform iam:ListAccessKeys",
+            )),
+        ),
+    ]);
+    state
+}
