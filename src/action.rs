@@ -4,7 +4,9 @@
 use crossterm::event::KeyEvent;
 use jiff::Timestamp;
 
+use crate::iam::IamError;
 use crate::iam::inventory::LoadEvent;
+use crate::iam::model::{AccessKey, KeyStatus, LastUsed, NewKey, Secret};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
@@ -25,6 +27,30 @@ pub enum Action {
     Refresh,
     ToggleHelp,
     Quit,
+    /// Toggle the selected key Active ↔ Inactive.
+    ToggleKey,
+    /// Open the create dialog for the selected user.
+    CreateKey,
+    /// Open the delete dialog for the selected key.
+    DeleteKey,
+    /// Copy the selected key id to the clipboard.
+    CopyKeyId,
+    /// `y` in a yes/no dialog.
+    DialogConfirm,
+    /// `n`/`Esc`: cancel or close the dialog.
+    DialogCancel,
+    /// Move between a dialog's buttons.
+    DialogFocusNext,
+    /// `Enter` on the focused button.
+    DialogPress,
+    /// `Enter` in a dialog's text field.
+    DialogSubmit,
+    /// A key typed into a dialog's text field.
+    DialogEdit(KeyEvent),
+    /// Copy the new secret to the clipboard.
+    SecretCopy,
+    /// Start saving the new secret as a CSV file.
+    SecretSave,
     Resize {
         width: u16,
         height: u16,
@@ -35,6 +61,43 @@ pub enum Action {
         generation: u64,
         event: LoadEvent,
     },
+    KeyStatusSet {
+        user: String,
+        key_id: String,
+        status: KeyStatus,
+        result: Result<(), IamError>,
+    },
+    KeyCreated {
+        user: String,
+        result: Result<NewKey, IamError>,
+        /// The key exists but its description could not be stored.
+        description_error: Option<IamError>,
+    },
+    KeyDeleted {
+        user: String,
+        key_id: String,
+        result: Result<(), IamError>,
+    },
+    /// A user's keys, re-read after a change.
+    UserKeysRead {
+        user: String,
+        result: Result<Vec<KeyWithUse>, IamError>,
+    },
+    SecretSaved {
+        path: String,
+        result: Result<(), SaveError>,
+    },
+}
+
+/// A key as re-read from IAM, with its last use (or why that could not be read).
+pub type KeyWithUse = (AccessKey, Result<LastUsed, IamError>);
+
+/// Why the secret's CSV file was not written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SaveError {
+    /// The file exists; it is never overwritten without asking.
+    Exists,
+    Failed(String),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,8 +111,34 @@ pub enum Motion {
 }
 
 /// Work that `update` asks the app loop to start on a background task.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Effect {
     /// Read the whole inventory; results come back as `Action::Inventory` with this generation.
     LoadInventory { generation: u64 },
+    SetKeyStatus {
+        user: String,
+        key_id: String,
+        status: KeyStatus,
+    },
+    /// Create a key, then store its description if there is one.
+    CreateKey {
+        user: String,
+        description: Option<String>,
+    },
+    DeleteKey {
+        user: String,
+        key_id: String,
+        had_description: bool,
+    },
+    /// Re-read one user's keys and their last use.
+    ReadUserKeys { user: String },
+    /// Write `Access key ID,Secret access key` CSV with mode 0600.
+    SaveSecret {
+        path: String,
+        key_id: String,
+        secret: Secret,
+        overwrite: bool,
+    },
+    /// Put text on the clipboard (OSC 52, through the terminal).
+    CopyToClipboard(Secret),
 }

@@ -8,13 +8,15 @@ use crossterm::event::{Event, EventStream};
 use futures_util::StreamExt;
 use jiff::Timestamp;
 use ratatui::DefaultTerminal;
-use tokio::sync::mpsc::{self, UnboundedSender};
-use tokio::task::JoinHandle;
+use tokio::sync::mpsc;
+use zeroize::Zeroizing;
 
 use crate::action::{Action, Effect};
-use crate::iam::{IamClient, inventory};
+use crate::clipboard::osc52;
+use crate::iam::IamClient;
 use crate::keymap;
 use crate::state::State;
+use crate::tasks::Tasks;
 use crate::ui::{self, ViewState};
 use crate::update::update;
 
@@ -33,12 +35,8 @@ pub async fn run(
     let mut app = App {
         state,
         view: ViewState::default(),
-        tasks: Tasks {
-            client,
-            concurrency,
-            tx,
-            loader: None,
-        },
+        tasks: Tasks::new(client, concurrency, tx),
+        clipboard: Vec::new(),
     };
     let size = terminal.size()?;
     app.dispatch(Action::Resize {
@@ -50,6 +48,12 @@ pub async fn run(
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(TICK);
     while !app.state.should_quit {
+        for sequence in app.clipboard.drain(..) {
+            use std::io::Write;
+            let backend = terminal.backend_mut();
+            backend.write_all(sequence.as_bytes())?;
+            backend.flush()?;
+        }
         terminal.draw(|frame| ui::draw(frame, &app.state, &mut app.view))?;
         let action = tokio::select! {
             event = events.next() => match event {
@@ -78,12 +82,17 @@ struct App {
     state: State,
     view: ViewState,
     tasks: Tasks,
+    /// OSC 52 sequences to write to the terminal before the next frame.
+    clipboard: Vec<Zeroizing<String>>,
 }
 
 impl App {
     fn dispatch(&mut self, action: Action) {
         for effect in update(&mut self.state, action) {
-            self.tasks.start(effect, self.state.now);
+            match effect {
+                Effect::CopyToClipboard(text) => self.clipboard.push(osc52(text.expose())),
+                effect => self.tasks.start(effect),
+            }
         }
     }
 }
@@ -91,44 +100,8 @@ impl App {
 /// What a terminal event means to the app.
 fn translate(state: &State, event: Event) -> Option<Action> {
     match event {
-        Event::Key(key) => keymap::action_for(state.mode, key),
+        Event::Key(key) => keymap::action_for(state.input_mode(), key),
         Event::Resize(width, height) => Some(Action::Resize { width, height }),
         _ => None,
-    }
-}
-
-/// Background work: every effect runs on its own tokio task and posts its
-/// results back through `tx`.
-struct Tasks {
-    client: IamClient,
-    concurrency: usize,
-    tx: UnboundedSender<Action>,
-    loader: Option<JoinHandle<()>>,
-}
-
-impl Tasks {
-    fn start(&mut self, effect: Effect, _now: Timestamp) {
-        match effect {
-            Effect::LoadInventory { generation } => {
-                // A newer load supersedes the old one: stop its requests.
-                self.stop();
-                let tx = self.tx.clone();
-                tracing::info!(generation, "loading inventory");
-                self.loader = Some(tokio::spawn(inventory::load(
-                    self.client.clone(),
-                    self.concurrency,
-                    move |event| {
-                        // The receiver only goes away when the app is quitting.
-                        let _ = tx.send(Action::Inventory { generation, event });
-                    },
-                )));
-            }
-        }
-    }
-
-    fn stop(&mut self) {
-        if let Some(loader) = self.loader.take() {
-            loader.abort();
-        }
     }
 }

@@ -80,6 +80,7 @@ mod tests {
             user: "alice".into(),
             status,
             created,
+            description: None,
         }
     }
 

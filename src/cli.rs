@@ -28,6 +28,10 @@ pub struct Cli {
     #[arg(long, value_name = "PATH")]
     pub log_file: Option<PathBuf>,
 
+    /// Show everything, change nothing: every toggle, create and delete is refused.
+    #[arg(long)]
+    pub read_only: bool,
+
     /// Run against a local IAM emulator seeded with a sample organisation (needs python3; no AWS account).
     #[arg(long)]
     pub demo: bool,

@@ -110,7 +110,7 @@ static NORMAL: &[Binding] = &[
         keys: &[plain(KeyCode::Tab), plain(KeyCode::BackTab)],
         label: "Tab",
         help: "switch focus users ↔ keys",
-        hint: Some("focus"),
+        hint: None,
         action: Action::SwitchFocus,
     },
     Binding {
@@ -131,7 +131,7 @@ static NORMAL: &[Binding] = &[
         keys: &[ch('s')],
         label: "s",
         help: "sort by the next column",
-        hint: Some("sort"),
+        hint: None,
         action: Action::CycleSort,
     },
     Binding {
@@ -147,6 +147,34 @@ static NORMAL: &[Binding] = &[
         help: "refresh from IAM",
         hint: Some("refresh"),
         action: Action::Refresh,
+    },
+    Binding {
+        keys: &[ch(' ')],
+        label: "space",
+        help: "toggle the selected key Active ↔ Inactive",
+        hint: Some("toggle"),
+        action: Action::ToggleKey,
+    },
+    Binding {
+        keys: &[ch('c')],
+        label: "c",
+        help: "create a key for the selected user",
+        hint: Some("create"),
+        action: Action::CreateKey,
+    },
+    Binding {
+        keys: &[ch('d')],
+        label: "d",
+        help: "delete the selected key",
+        hint: Some("delete"),
+        action: Action::DeleteKey,
+    },
+    Binding {
+        keys: &[ch('y')],
+        label: "y",
+        help: "copy the selected key id (OSC 52)",
+        hint: None,
+        action: Action::CopyKeyId,
     },
     Binding {
         keys: &[ch('?')],
@@ -219,12 +247,125 @@ static HELP: &[Binding] = &[
     },
 ];
 
+static CONFIRM: &[Binding] = &[
+    Binding {
+        keys: &[ch('y')],
+        label: "y",
+        help: "confirm",
+        hint: Some("yes"),
+        action: Action::DialogConfirm,
+    },
+    Binding {
+        keys: &[ch('n'), plain(KeyCode::Esc)],
+        label: "n/Esc",
+        help: "cancel",
+        hint: Some("no"),
+        action: Action::DialogCancel,
+    },
+    Binding {
+        keys: &[
+            plain(KeyCode::Tab),
+            plain(KeyCode::BackTab),
+            plain(KeyCode::Left),
+            plain(KeyCode::Right),
+        ],
+        label: "Tab/←/→",
+        help: "move between the buttons",
+        hint: Some("move"),
+        action: Action::DialogFocusNext,
+    },
+    Binding {
+        keys: &[plain(KeyCode::Enter)],
+        label: "Enter",
+        help: "press the focused button",
+        hint: Some("press"),
+        action: Action::DialogPress,
+    },
+    Binding {
+        keys: &[CTRL_C],
+        label: "Ctrl-C",
+        help: "quit",
+        hint: None,
+        action: Action::Quit,
+    },
+];
+
+static TEXT_ENTRY: &[Binding] = &[
+    Binding {
+        keys: &[plain(KeyCode::Enter)],
+        label: "Enter",
+        help: "submit",
+        hint: Some("submit"),
+        action: Action::DialogSubmit,
+    },
+    Binding {
+        keys: &[plain(KeyCode::Esc)],
+        label: "Esc",
+        help: "cancel",
+        hint: Some("cancel"),
+        action: Action::DialogCancel,
+    },
+    Binding {
+        keys: &[CTRL_C],
+        label: "Ctrl-C",
+        help: "quit",
+        hint: None,
+        action: Action::Quit,
+    },
+];
+
+static SECRET: &[Binding] = &[
+    Binding {
+        keys: &[ch('c')],
+        label: "c",
+        help: "copy the secret (OSC 52)",
+        hint: Some("copy secret"),
+        action: Action::SecretCopy,
+    },
+    Binding {
+        keys: &[ch('s')],
+        label: "s",
+        help: "save id and secret as a CSV file (mode 0600)",
+        hint: Some("save CSV"),
+        action: Action::SecretSave,
+    },
+    Binding {
+        // Ctrl-C too: the secret is never lost to a stray key without a confirmation.
+        keys: &[plain(KeyCode::Esc), CTRL_C],
+        label: "Esc",
+        help: "close (asks once more: the secret cannot be shown again)",
+        hint: Some("close"),
+        action: Action::DialogCancel,
+    },
+];
+
+static NOTICE: &[Binding] = &[
+    Binding {
+        keys: &[plain(KeyCode::Enter), plain(KeyCode::Esc), ch('q')],
+        label: "Enter/Esc",
+        help: "close",
+        hint: Some("close"),
+        action: Action::DialogCancel,
+    },
+    Binding {
+        keys: &[CTRL_C],
+        label: "Ctrl-C",
+        help: "quit",
+        hint: None,
+        action: Action::Quit,
+    },
+];
+
 /// The binding table of a mode.
 pub fn bindings(mode: Mode) -> &'static [Binding] {
     match mode {
         Mode::Normal => NORMAL,
         Mode::Filter => FILTER,
         Mode::Help => HELP,
+        Mode::Confirm => CONFIRM,
+        Mode::TextEntry => TEXT_ENTRY,
+        Mode::Secret => SECRET,
+        Mode::Notice => NOTICE,
     }
 }
 
@@ -240,6 +381,7 @@ pub fn action_for(mode: Mode, event: KeyEvent) -> Option<Action> {
     match (bound, mode) {
         (Some(action), _) => Some(action),
         (None, Mode::Filter) => Some(Action::FilterEdit(event)),
+        (None, Mode::TextEntry) => Some(Action::DialogEdit(event)),
         (None, _) => None,
     }
 }
@@ -304,7 +446,15 @@ mod tests {
 
     #[test]
     fn every_binding_has_a_key_and_help() {
-        for mode in [Mode::Normal, Mode::Filter, Mode::Help] {
+        for mode in [
+            Mode::Normal,
+            Mode::Filter,
+            Mode::Help,
+            Mode::Confirm,
+            Mode::TextEntry,
+            Mode::Secret,
+            Mode::Notice,
+        ] {
             for b in bindings(mode) {
                 assert!(!b.keys.is_empty() && !b.help.is_empty(), "{b:?}");
             }
@@ -312,7 +462,9 @@ mod tests {
         let words: Vec<_> = hints(Mode::Normal).map(|(_, w)| w).collect();
         assert_eq!(
             words,
-            ["focus", "filter", "sort", "refresh", "help", "quit"]
+            [
+                "filter", "refresh", "toggle", "create", "delete", "help", "quit"
+            ]
         );
     }
 }

@@ -54,14 +54,15 @@ async fn run(cli: Cli) -> ExitCode {
             static_credentials: None,
         }
     };
-    let (client, context) = match session::connect(&target).await {
+    let (client, mut context) = match session::connect(&target).await {
         Ok(connected) => connected,
         Err(err) => {
             eprintln!("iamkeys: {err}");
             return ExitCode::FAILURE;
         }
     };
-    tracing::info!(account = %context.identity.account, arn = %context.identity.arn, "connected");
+    context.read_only = cli.read_only;
+    tracing::info!(read_only = cli.read_only, account = %context.identity.account, arn = %context.identity.arn, "connected");
 
     let state = State::new(context, Timestamp::now());
     let mut terminal = ratatui::init();

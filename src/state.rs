@@ -1,11 +1,12 @@
 //! The one owner of application data. Plain data; only `update` mutates it.
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use jiff::Timestamp;
 use tui_input::Input;
 
+use crate::dialog::Dialog;
 use crate::iam::IamError;
 use crate::iam::model::{AccessKey, Identity, KeyStatus, LastUsed, User};
 
@@ -99,6 +100,8 @@ pub struct Context {
     pub endpoint: Option<String>,
     /// The access key id this session signs with, if the credentials have one.
     pub signing_key: Option<String>,
+    /// `--read-only`: every mutation is refused in `update`.
+    pub read_only: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,12 +110,40 @@ pub enum Focus {
     Keys,
 }
 
+/// Which key table is in force. `Normal`, `Filter` and `Help` are kept in
+/// `State::mode`; the others follow from the open dialog (`State::input_mode`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
     Normal,
     /// Typing into the filter field.
     Filter,
     Help,
+    /// A yes/no dialog.
+    Confirm,
+    /// A dialog with a text field: letters are text.
+    TextEntry,
+    /// The new key's secret.
+    Secret,
+    /// A message to acknowledge.
+    Notice,
+}
+
+/// A request on a key that IAM has not answered yet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PendingOp {
+    Activating,
+    Deactivating,
+    Deleting,
+}
+
+impl PendingOp {
+    pub fn label(self) -> &'static str {
+        match self {
+            PendingOp::Activating => "activating…",
+            PendingOp::Deactivating => "deactivating…",
+            PendingOp::Deleting => "deleting…",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -231,6 +262,11 @@ pub struct State {
     pub sort: Sort,
     pub load: LoadProgress,
     pub status: Option<StatusLine>,
+    pub dialog: Option<Dialog>,
+    /// Key id → the request on it still in flight (at most one per key).
+    pub pending_keys: HashMap<String, PendingOp>,
+    /// Users a key is being created for.
+    pub creating_for: HashSet<String>,
     /// Rows a page move jumps (the visible height of the users table).
     pub page_rows: usize,
     pub should_quit: bool,
@@ -256,9 +292,17 @@ impl State {
             },
             load: LoadProgress::default(),
             status: None,
+            dialog: None,
+            pending_keys: HashMap::new(),
+            creating_for: HashSet::new(),
             page_rows: 10,
             should_quit: false,
         }
+    }
+
+    /// The key table in force: the open dialog's, else the mode's.
+    pub fn input_mode(&self) -> Mode {
+        self.dialog.as_ref().map_or(self.mode, Dialog::mode)
     }
 
     pub fn selected_user(&self) -> Option<&UserEntry> {

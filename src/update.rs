@@ -4,7 +4,10 @@
 use crossterm::event::Event;
 use tui_input::backend::crossterm::to_input_request;
 
+mod mutations;
+
 use crate::action::{Action, Effect, Motion};
+use crate::dialog::Button;
 use crate::iam::inventory::LoadEvent;
 use crate::state::{Fetch, Focus, KeyEntry, Mode, State, StatusLine, UserEntry};
 
@@ -61,6 +64,48 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             };
         }
         Action::Quit => state.should_quit = true,
+        Action::ToggleKey => return mutations::toggle_key(state),
+        Action::CreateKey => return mutations::open_create(state),
+        Action::DeleteKey => return mutations::open_delete(state),
+        Action::CopyKeyId => return mutations::copy_key_id(state),
+        Action::DialogConfirm => return mutations::press(state, Button::Confirm),
+        Action::DialogPress => {
+            let focused = state.dialog.as_mut().and_then(|d| d.focus_mut().copied());
+            return mutations::press(state, focused.unwrap_or(Button::Cancel));
+        }
+        Action::DialogCancel => mutations::cancel(state),
+        Action::DialogFocusNext => {
+            if let Some(focus) = state.dialog.as_mut().and_then(|d| d.focus_mut()) {
+                *focus = focus.other();
+            }
+        }
+        Action::DialogSubmit => return mutations::submit(state),
+        Action::DialogEdit(key) => {
+            let field = state.dialog.as_mut().and_then(|d| d.input_mut());
+            if let (Some(field), Some(request)) = (field, to_input_request(&Event::Key(key))) {
+                field.handle(request);
+            }
+        }
+        Action::SecretCopy => return mutations::secret_copy(state),
+        Action::SecretSave => mutations::secret_save(state),
+        Action::KeyStatusSet {
+            user,
+            key_id,
+            status,
+            result,
+        } => return mutations::key_status_set(state, user, key_id, status, result),
+        Action::KeyCreated {
+            user,
+            result,
+            description_error,
+        } => return mutations::key_created(state, user, result, description_error),
+        Action::KeyDeleted {
+            user,
+            key_id,
+            result,
+        } => return mutations::key_deleted(state, user, key_id, result),
+        Action::UserKeysRead { user, result } => mutations::user_keys_read(state, user, result),
+        Action::SecretSaved { path, result } => mutations::secret_saved(state, path, result),
         Action::Resize { height, .. } => {
             state.page_rows = crate::ui::users_table_rows(height).max(1);
         }

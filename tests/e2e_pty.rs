@@ -19,11 +19,21 @@ fn outsider_env() -> Vec<(&'static str, &'static str)> {
 #[test]
 fn browse_filter_read_a_key_and_quit_with_the_terminal_restored() {
     let emulator = common::start_emulator(&common::small_org());
-    let carol = emulator.report.users.iter().find(|u| u.name == "carol.ops").unwrap();
+    let carol = emulator
+        .report
+        .users
+        .iter()
+        .find(|u| u.name == "carol.ops")
+        .unwrap();
     let used_key = &carol.keys[0];
     let cwd = tempfile::tempdir().unwrap();
     let mut tui = PtySession::spawn(
-        &["--endpoint-url", &emulator.endpoint, "--region", "us-east-1"],
+        &[
+            "--endpoint-url",
+            &emulator.endpoint,
+            "--region",
+            "us-east-1",
+        ],
         &outsider_env(),
         cwd.path(),
         30,
@@ -31,19 +41,28 @@ fn browse_filter_read_a_key_and_quit_with_the_terminal_restored() {
     );
     tui.wait_for("carol.ops", WAIT);
     let screen = tui.wait_for("loaded 30 users", WAIT);
-    assert!(tui.in_alternate_screen(), "the dashboard runs in the alternate screen");
+    assert!(
+        tui.in_alternate_screen(),
+        "the dashboard runs in the alternate screen"
+    );
     assert!(screen.contains("account 123456789012"), "{screen}");
 
     tui.send("/");
     tui.send(&used_key.id.to_lowercase());
     let screen = tui.wait_for("Users 1/30", WAIT);
-    assert!(screen.contains("carol.ops"), "a key id finds its owner:\n{screen}");
+    assert!(
+        screen.contains("carol.ops"),
+        "a key id finds its owner:\n{screen}"
+    );
     tui.send("\r");
     tui.send("\t");
     let screen = tui.wait_for(&used_key.id, WAIT);
     let row = screen.lines().find(|l| l.contains(&used_key.id)).unwrap();
     let last_use = used_key.last_used.as_ref().unwrap();
-    assert!(row.contains(&last_use.service) && row.contains(&last_use.region), "{row}");
+    assert!(
+        row.contains(&last_use.service) && row.contains(&last_use.region),
+        "{row}"
+    );
     assert!(row.contains("3 days ago"), "{row}");
 
     tui.send("q");
@@ -57,7 +76,12 @@ fn ctrl_c_in_the_filter_field_quits_and_restores_the_terminal() {
     let emulator = common::start_emulator(&common::small_org());
     let cwd = tempfile::tempdir().unwrap();
     let mut tui = PtySession::spawn(
-        &["--endpoint-url", &emulator.endpoint, "--region", "us-east-1"],
+        &[
+            "--endpoint-url",
+            &emulator.endpoint,
+            "--region",
+            "us-east-1",
+        ],
         &outsider_env(),
         cwd.path(),
         24,
@@ -76,7 +100,12 @@ fn a_tiny_terminal_says_so_and_still_quits() {
     let emulator = common::start_emulator(&common::small_org());
     let cwd = tempfile::tempdir().unwrap();
     let mut tui = PtySession::spawn(
-        &["--endpoint-url", &emulator.endpoint, "--region", "us-east-1"],
+        &[
+            "--endpoint-url",
+            &emulator.endpoint,
+            "--region",
+            "us-east-1",
+        ],
         &outsider_env(),
         cwd.path(),
         8,
@@ -96,7 +125,10 @@ fn run_plain(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
         .env_remove("AWS_ACCESS_KEY_ID")
         .env_remove("AWS_SECRET_ACCESS_KEY")
         .env("AWS_CONFIG_FILE", "/nonexistent/iamkeys-test-config")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/iamkeys-test-credentials")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/iamkeys-test-credentials",
+        )
         .env("AWS_EC2_METADATA_DISABLED", "true");
     for (k, v) in env {
         cmd.env(k, v);
@@ -112,15 +144,27 @@ fn run_plain(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
 #[test]
 fn startup_errors_are_one_clear_line_with_a_hint_and_a_nonzero_exit() {
     let dead = "http://127.0.0.1:9";
-    let (code, stdout, stderr) = run_plain(&["--endpoint-url", dead, "--region", "us-east-1"], &outsider_env());
+    let (code, stdout, stderr) = run_plain(
+        &["--endpoint-url", dead, "--region", "us-east-1"],
+        &outsider_env(),
+    );
     assert_eq!(code, 1);
     assert!(stdout.is_empty(), "the terminal is untouched: {stdout:?}");
-    assert!(stderr.starts_with("iamkeys: cannot reach AWS") && stderr.contains("NetworkError"), "{stderr}");
-    assert!(stderr.contains("hint:") && stderr.lines().count() == 2, "{stderr}");
+    assert!(
+        stderr.starts_with("iamkeys: cannot reach AWS") && stderr.contains("NetworkError"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hint:") && stderr.lines().count() == 2,
+        "{stderr}"
+    );
 
     let (code, _, stderr) = run_plain(&["--region", "us-east-1"], &[]);
     assert_eq!(code, 1);
-    assert!(stderr.contains("cannot load AWS credentials: none found"), "{stderr}");
+    assert!(
+        stderr.contains("cannot load AWS credentials: none found"),
+        "{stderr}"
+    );
 
     let config = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(config.path(), "[profile team]\nregion = eu-west-1\n").unwrap();
@@ -131,11 +175,21 @@ fn startup_errors_are_one_clear_line_with_a_hint_and_a_nonzero_exit() {
 
     let (code, _, stderr) = run_plain(&[], &outsider_env());
     assert_eq!(code, 1);
-    assert!(stderr.contains("no AWS region is configured") && stderr.contains("--region"), "{stderr}");
+    assert!(
+        stderr.contains("no AWS region is configured") && stderr.contains("--region"),
+        "{stderr}"
+    );
 
-    for bad in [&["--concurrency", "0"][..], &["--endpoint-url", "localhost:5000"], &["--frobnicate"]] {
+    for bad in [
+        &["--concurrency", "0"][..],
+        &["--endpoint-url", "localhost:5000"],
+        &["--frobnicate"],
+    ] {
         let (code, stdout, stderr) = run_plain(bad, &[]);
         assert_eq!(code, 2, "{bad:?}: {stderr}");
-        assert!(stdout.is_empty() && stderr.starts_with("error:"), "{bad:?}: {stderr}");
+        assert!(
+            stdout.is_empty() && stderr.starts_with("error:"),
+            "{bad:?}: {stderr}"
+        );
     }
 }

@@ -7,8 +7,9 @@ use aws_sdk_iam::Client;
 use aws_sdk_iam::error::ErrorMetadata;
 use aws_sdk_iam::operation::get_access_key_last_used::GetAccessKeyLastUsedOutput;
 use aws_sdk_iam::operation::list_access_keys::{ListAccessKeysError, ListAccessKeysOutput};
+use aws_sdk_iam::operation::list_user_tags::ListUserTagsOutput;
 use aws_sdk_iam::operation::list_users::ListUsersOutput;
-use aws_sdk_iam::types::{AccessKeyLastUsed, AccessKeyMetadata, StatusType, User};
+use aws_sdk_iam::types::{AccessKeyLastUsed, AccessKeyMetadata, StatusType, Tag, User};
 use aws_smithy_mocks::{MockResponse, RuleMode, mock, mock_client};
 use aws_smithy_types::DateTime;
 use iamkeys::iam::IamClient;
@@ -69,6 +70,26 @@ fn mocked_client() -> IamClient {
                 .expect("keys set"),
         )
     });
+    // Descriptions the console's way: user007's key has one; a tag for another key is ignored.
+    let tags = mock!(Client::list_user_tags).then_compute_response(|req| {
+        let tag = |k: &str, v: &str| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .expect("key and value set")
+        };
+        let tags = match req.user_name() {
+            Some("user007") => vec![tag("AKIAUSER007", "deploy bot"), tag("team", "platform")],
+            _ => Vec::new(),
+        };
+        MockResponse::Output(
+            ListUserTagsOutput::builder()
+                .set_tags(Some(tags))
+                .build()
+                .expect("tags set"),
+        )
+    });
     let last_used = mock!(Client::get_access_key_last_used).then_compute_response(|_| {
         MockResponse::Output(
             GetAccessKeyLastUsedOutput::builder()
@@ -86,7 +107,7 @@ fn mocked_client() -> IamClient {
     let iam = mock_client!(
         aws_sdk_iam,
         RuleMode::MatchAny,
-        [&list_users, &list_keys, &last_used]
+        [&list_users, &list_keys, &tags, &last_used]
     );
     let sts = aws_sdk_sts::Client::from_conf(
         aws_sdk_sts::Config::builder()
@@ -140,6 +161,12 @@ async fn every_page_of_users_loads_once_and_a_denied_user_does_not_stop_the_rest
     let denied: Vec<_> = keys.iter().filter(|(_, r)| r.is_err()).collect();
     assert_eq!(denied.len(), 1);
     assert_eq!(denied[0].0, "user042");
+    let described: Vec<_> = keys
+        .iter()
+        .flat_map(|(_, r)| r.iter().flatten())
+        .filter_map(|k| k.description.as_deref().map(|d| (k.id.as_str(), d)))
+        .collect();
+    assert_eq!(described, [("AKIAUSER007", "deploy bot")]);
     let err = denied[0].1.as_ref().unwrap_err();
     assert_eq!(
         (err.operation, err.code.as_str()),

@@ -95,3 +95,95 @@ fn empty_account() {
     let state = State::new(common::fixtures::context(), common::fixtures::now());
     insta::assert_snapshot!(render(&state, 80, 24).backend());
 }
+
+fn press(state: &mut State, actions: &[Action]) {
+    for action in actions {
+        update(state, action.clone());
+    }
+}
+
+fn select_user(state: &mut State, name: &str) {
+    let at = state
+        .view
+        .iter()
+        .position(|&i| state.users[i].user.name == name)
+        .unwrap();
+    state.selected = at;
+    state.selected_key = 0;
+}
+
+#[test]
+fn create_dialog_names_the_user_and_its_keys() {
+    let mut state = loaded_state();
+    select_user(&mut state, "iamkeys-admin");
+    press(&mut state, &[Action::CreateKey]);
+    insta::assert_snapshot!(render(&state, 80, 24).backend());
+}
+
+#[test]
+fn the_two_key_limit_is_explained() {
+    let mut state = loaded_state();
+    press(&mut state, &[Action::CreateKey]);
+    insta::assert_snapshot!(render(&state, 100, 24).backend());
+}
+
+#[test]
+fn delete_of_an_active_key_asks_to_deactivate_first_with_cancel_focused() {
+    let mut state = loaded_state();
+    press(&mut state, &[Action::OpenKeys, Action::DeleteKey]);
+    insta::assert_snapshot!(render(&state, 100, 30).backend());
+}
+
+#[test]
+fn the_signing_key_needs_its_id_typed() {
+    let mut state = loaded_state();
+    select_user(&mut state, "iamkeys-admin");
+    press(&mut state, &[Action::OpenKeys, Action::ToggleKey]);
+    insta::assert_snapshot!(render(&state, 100, 30).backend());
+}
+
+#[test]
+fn the_secret_dialog_shows_id_and_secret_once() {
+    use iamkeys::iam::model::{AccessKey, KeyStatus, NewKey, Secret};
+    let mut state = loaded_state();
+    select_user(&mut state, "iamkeys-admin");
+    let new_key = NewKey {
+        key: AccessKey {
+            id: "AKIANEWKEY0000000001".into(),
+            user: "iamkeys-admin".into(),
+            status: KeyStatus::Active,
+            created: common::fixtures::now(),
+            description: None,
+        },
+        secret: Secret::new("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into()),
+    };
+    update(
+        &mut state,
+        Action::KeyCreated {
+            user: "iamkeys-admin".into(),
+            result: Ok(new_key),
+            description_error: None,
+        },
+    );
+    insta::assert_snapshot!("secret_showing", render(&state, 100, 30).backend());
+    update(&mut state, Action::SecretSave);
+    insta::assert_snapshot!("secret_save_path", render(&state, 100, 30).backend());
+}
+
+#[test]
+fn read_only_and_pending_marks() {
+    let mut state = loaded_state();
+    state.context.read_only = true;
+    state.pending_keys.insert(
+        "AKIACAROL00000000001".into(),
+        iamkeys::state::PendingOp::Deactivating,
+    );
+    press(&mut state, &[Action::OpenKeys, Action::ToggleKey]);
+    let terminal = render(&state, 120, 24);
+    let text = terminal.backend().to_string();
+    assert!(
+        text.contains("READ-ONLY") && text.contains("deactivating…"),
+        "{text}"
+    );
+    assert!(text.contains("read-only mode (--read-only)"), "{text}");
+}

@@ -91,6 +91,7 @@ fn rows_arrive_as_data_streams_in() {
         user: "a".into(),
         status: KeyStatus::Active,
         created: fixtures::days_ago(10),
+        description: None,
     };
     update(
         &mut state,

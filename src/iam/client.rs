@@ -5,7 +5,7 @@ use aws_smithy_types::DateTime;
 use jiff::Timestamp;
 
 use super::error::IamError;
-use super::model::{AccessKey, Identity, KeyStatus, LastUsed, User};
+use super::model::{AccessKey, Identity, KeyStatus, LastUsed, NewKey, Secret, User};
 
 /// One page of ListUsers: the users and the marker of the next page, if any.
 #[derive(Debug)]
@@ -112,6 +112,7 @@ impl IamClient {
                         _ => KeyStatus::Inactive,
                     },
                     created: timestamp(op, created)?,
+                    description: None,
                 });
             }
             match (out.is_truncated(), out.marker()) {
@@ -143,6 +144,160 @@ impl IamClient {
             service: known(used.service_name()),
             region: known(used.region()),
         })
+    }
+}
+
+impl IamClient {
+    /// The console's key descriptions of `user`: tag key = access key id, value = description.
+    pub async fn key_descriptions(&self, user: &str) -> Result<Vec<(String, String)>, IamError> {
+        let op = "ListUserTags";
+        let mut tags = Vec::new();
+        let mut marker = None;
+        loop {
+            let out = self
+                .iam
+                .list_user_tags()
+                .user_name(user)
+                .set_marker(marker)
+                .send()
+                .await
+                .map_err(|e| IamError::from_sdk(op, e))?;
+            tags.extend(
+                out.tags()
+                    .iter()
+                    .map(|t| (t.key().to_string(), t.value().to_string())),
+            );
+            match (out.is_truncated(), out.marker()) {
+                (true, Some(next)) => marker = Some(next.to_string()),
+                _ => break,
+            }
+        }
+        Ok(tags)
+    }
+
+    /// Every key of `user` with its description (a failed tag read leaves descriptions empty).
+    pub async fn list_keys_described(&self, user: &str) -> Result<Vec<AccessKey>, IamError> {
+        let mut keys = self.list_access_keys(user).await?;
+        if keys.is_empty() {
+            return Ok(keys);
+        }
+        match self.key_descriptions(user).await {
+            Ok(tags) => {
+                for key in &mut keys {
+                    key.description = tags
+                        .iter()
+                        .find(|(k, _)| *k == key.id)
+                        .map(|(_, v)| v.clone());
+                }
+            }
+            Err(err) => tracing::warn!(user, error = %err, "key descriptions unreadable"),
+        }
+        Ok(keys)
+    }
+
+    pub async fn set_key_status(
+        &self,
+        user: &str,
+        key_id: &str,
+        status: KeyStatus,
+    ) -> Result<(), IamError> {
+        let op = "UpdateAccessKey";
+        self.iam
+            .update_access_key()
+            .user_name(user)
+            .access_key_id(key_id)
+            .status(match status {
+                KeyStatus::Active => StatusType::Active,
+                KeyStatus::Inactive => StatusType::Inactive,
+            })
+            .send()
+            .await
+            .map_err(|e| IamError::from_sdk(op, e))?;
+        Ok(())
+    }
+
+    /// Creates a key for `user`. Its description is a separate call ([`Self::describe_key`])
+    /// so that a failed tag never hides the secret of a key that now exists.
+    pub async fn create_key(&self, user: &str) -> Result<NewKey, IamError> {
+        let op = "CreateAccessKey";
+        let out = self
+            .iam
+            .create_access_key()
+            .user_name(user)
+            .send()
+            .await
+            .map_err(|e| IamError::from_sdk(op, e))?;
+        let made = out
+            .access_key()
+            .ok_or_else(|| IamError::new(op, "BadResponse", "the reply holds no access key"))?;
+        let created = match made.create_date() {
+            Some(date) => timestamp(op, date)?,
+            None => Timestamp::now(),
+        };
+        let new_key = NewKey {
+            key: AccessKey {
+                id: made.access_key_id().to_string(),
+                user: made.user_name().to_string(),
+                status: match made.status() {
+                    StatusType::Inactive => KeyStatus::Inactive,
+                    _ => KeyStatus::Active,
+                },
+                created,
+                description: None,
+            },
+            secret: Secret::new(made.secret_access_key().to_string()),
+        };
+        Ok(new_key)
+    }
+
+    /// Stores a key's description the console's way: a user tag keyed by the key id.
+    pub async fn describe_key(
+        &self,
+        user: &str,
+        key_id: &str,
+        description: &str,
+    ) -> Result<(), IamError> {
+        let op = "TagUser";
+        let tag = aws_sdk_iam::types::Tag::builder()
+            .key(key_id)
+            .value(description)
+            .build()
+            .map_err(|e| IamError::new(op, "InvalidInput", e.to_string()))?;
+        self.iam
+            .tag_user()
+            .user_name(user)
+            .tags(tag)
+            .send()
+            .await
+            .map_err(|e| IamError::from_sdk(op, e))?;
+        Ok(())
+    }
+
+    /// Deletes a key and, if it had one, its description tag.
+    pub async fn delete_key(
+        &self,
+        user: &str,
+        key_id: &str,
+        had_description: bool,
+    ) -> Result<(), IamError> {
+        let op = "DeleteAccessKey";
+        self.iam
+            .delete_access_key()
+            .user_name(user)
+            .access_key_id(key_id)
+            .send()
+            .await
+            .map_err(|e| IamError::from_sdk(op, e))?;
+        if had_description {
+            self.iam
+                .untag_user()
+                .user_name(user)
+                .tag_keys(key_id)
+                .send()
+                .await
+                .map_err(|e| IamError::from_sdk("UntagUser", e))?;
+        }
+        Ok(())
     }
 }
 

@@ -87,7 +87,7 @@ where
 {
     let keys = {
         let _permit = permits.acquire().await;
-        client.list_access_keys(&user).await
+        client.list_keys_described(&user).await
     };
     let ids: Vec<String> = match &keys {
         Ok(keys) => keys.iter().map(|k| k.id.clone()).collect(),

@@ -1,6 +1,7 @@
 //! Domain types for IAM users and access keys, free of SDK types.
 
 use jiff::Timestamp;
+use zeroize::Zeroizing;
 
 /// An IAM user as ListUsers returns it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,6 +34,46 @@ pub struct AccessKey {
     pub user: String,
     pub status: KeyStatus,
     pub created: Timestamp,
+    /// The console's description: a user tag whose key is this key's id.
+    pub description: Option<String>,
+}
+
+impl KeyStatus {
+    pub fn toggled(self) -> KeyStatus {
+        match self {
+            KeyStatus::Active => KeyStatus::Inactive,
+            KeyStatus::Inactive => KeyStatus::Active,
+        }
+    }
+}
+
+/// Sensitive text (a secret access key, or what goes to the clipboard). Wiped from
+/// memory when dropped; never printed by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(Zeroizing<String>);
+
+impl Secret {
+    pub fn new(secret: String) -> Self {
+        Self(Zeroizing::new(secret))
+    }
+
+    /// The text itself: only for the secret dialog, the clipboard and the CSV file.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+/// A key CreateAccessKey has just made, with the secret IAM shows only this once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewKey {
+    pub key: AccessKey,
+    pub secret: Secret,
 }
 
 /// What GetAccessKeyLastUsed knows about a key.

@@ -73,7 +73,10 @@ pub async fn connect(target: &Target) -> Result<(IamClient, Context), StartupErr
     })?;
     let credentials = provider.provide_credentials().await.map_err(|e| {
         StartupError::new(
-            format!("cannot load AWS credentials: {}", credentials_failure(target, &e)),
+            format!(
+                "cannot load AWS credentials: {}",
+                credentials_failure(target, &e)
+            ),
             credentials_hint(target),
         )
     })?;
@@ -109,6 +112,7 @@ pub async fn connect(target: &Target) -> Result<(IamClient, Context), StartupErr
         region: Some(region),
         endpoint: target.endpoint.clone(),
         signing_key: Some(credentials.access_key_id().to_string()),
+        read_only: false,
     };
     Ok((client, context))
 }

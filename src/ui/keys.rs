@@ -10,11 +10,18 @@ use crate::audit::{self, Finding};
 use crate::iam::model::{KeyStatus, LastUsed};
 use crate::state::{Fetch, Focus, KeyEntry, State, UserEntry};
 
-const WIDE_LAYOUT_WIDTH: u16 = 110;
+/// Inner widths from which dates, and then a description column, fit beside the key id.
+const DATED_LAYOUT_WIDTH: u16 = 100;
+const FULL_LAYOUT_WIDTH: u16 = 140;
 
-type Columns = (&'static [&'static str], &'static [Constraint]);
+/// How much of each key fits: always the whole key id.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Fit {
+    dates: bool,
+    description_column: bool,
+}
 
-const WIDE_COLUMNS: Columns = (
+const DATED_COLUMNS: Columns = (
     &[
         "Access key id",
         "Status",
@@ -35,6 +42,31 @@ const WIDE_COLUMNS: Columns = (
     ],
 );
 
+type Columns = (&'static [&'static str], &'static [Constraint]);
+
+const WIDE_COLUMNS: Columns = (
+    &[
+        "Access key id",
+        "Status",
+        "Created",
+        "Last used",
+        "Service",
+        "Region",
+        "Attention",
+        "Description",
+    ],
+    &[
+        Constraint::Length(20),
+        Constraint::Length(8),
+        Constraint::Length(16),
+        Constraint::Length(22),
+        Constraint::Length(12),
+        Constraint::Length(14),
+        Constraint::Fill(3),
+        Constraint::Fill(2),
+    ],
+);
+
 const COMPACT_COLUMNS: Columns = (
     &[
         "Access key id",
@@ -50,7 +82,7 @@ const COMPACT_COLUMNS: Columns = (
         Constraint::Length(8),
         Constraint::Length(5),
         Constraint::Length(9),
-        Constraint::Fill(1),
+        Constraint::Length(9),
         Constraint::Length(14),
         Constraint::Fill(1),
     ],
@@ -108,12 +140,18 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     };
     let active = user.active_keys();
     // Below this inner width, dates give way to ages so the key id stays whole.
-    let compact = area.width.saturating_sub(2) < WIDE_LAYOUT_WIDTH;
-    let rows = keys.iter().map(|k| key_row(k, active, state, compact));
-    let (titles, widths) = if compact {
-        COMPACT_COLUMNS
-    } else {
+    let inner = area.width.saturating_sub(2);
+    let fit = Fit {
+        dates: inner >= DATED_LAYOUT_WIDTH,
+        description_column: inner >= FULL_LAYOUT_WIDTH,
+    };
+    let rows = keys.iter().map(|k| key_row(k, active, state, fit));
+    let (titles, widths) = if fit.description_column {
         WIDE_COLUMNS
+    } else if fit.dates {
+        DATED_COLUMNS
+    } else {
+        COMPACT_COLUMNS
     };
     let header = Row::new(titles.to_vec()).style(theme::HEADER_ROW);
     let table = Table::new(rows, widths.to_vec())
@@ -140,7 +178,7 @@ fn title(user: Option<&UserEntry>) -> Line<'static> {
     }
 }
 
-fn key_row<'a>(entry: &'a KeyEntry, active_keys: usize, state: &State, compact: bool) -> Row<'a> {
+fn key_row<'a>(entry: &'a KeyEntry, active_keys: usize, state: &State, fit: Fit) -> Row<'a> {
     let now = state.now;
     let key = &entry.key;
     let signing = state.context.signing_key.as_deref();
@@ -149,7 +187,7 @@ fn key_row<'a>(entry: &'a KeyEntry, active_keys: usize, state: &State, compact: 
         KeyStatus::Active => Cell::from("Active").style(theme::ACTIVE),
         KeyStatus::Inactive => Cell::from("Inactive"),
     };
-    let created = if compact {
+    let created = if !fit.dates {
         format::age(key.created, now)
     } else {
         format!(
@@ -175,7 +213,7 @@ fn key_row<'a>(entry: &'a KeyEntry, active_keys: usize, state: &State, compact: 
             service,
             region,
         }) => (
-            Cell::from(if compact {
+            Cell::from(if !fit.dates {
                 format::ago_short(*at, now)
             } else {
                 format!("{} {}", format::date(*at), format::ago(*at, now))
@@ -185,18 +223,38 @@ fn key_row<'a>(entry: &'a KeyEntry, active_keys: usize, state: &State, compact: 
         ),
     };
     let findings = audit::key_findings(key, entry.last_used.ready(), active_keys, signing, now);
+    // A request in flight comes first, then the findings; where the description
+    // has no column of its own, it follows them.
+    let mut notes: Vec<(String, ratatui::style::Style)> = Vec::new();
+    if let Some(op) = state.pending_keys.get(&key.id) {
+        notes.push((op.label().to_string(), theme::PENDING));
+    }
+    // Without dates the last-used column's yellow "never" already says it.
+    for f in findings
+        .iter()
+        .filter(|f| fit.dates || **f != Finding::NeverUsed)
+    {
+        let style = if *f == Finding::SigningKey {
+            theme::SIGNING
+        } else {
+            theme::ATTENTION
+        };
+        notes.push((f.label().to_string(), style));
+    }
+    if !fit.description_column
+        && let Some(description) = &key.description
+    {
+        notes.push((format!("“{description}”"), ratatui::style::Style::new()));
+    }
     let attention = Line::from(
-        findings
-            .iter()
+        notes
+            .into_iter()
             .enumerate()
-            .flat_map(|(i, f)| {
-                let style = if *f == Finding::SigningKey {
-                    theme::SIGNING
-                } else {
-                    theme::ATTENTION
-                };
-                let sep = if i == 0 { "" } else { ", " };
-                [Span::raw(sep), Span::styled(f.label(), style)]
+            .flat_map(|(i, (text, style))| {
+                [
+                    Span::raw(if i == 0 { "" } else { ", " }),
+                    Span::styled(text, style),
+                ]
             })
             .collect::<Vec<_>>(),
     );
@@ -205,7 +263,7 @@ fn key_row<'a>(entry: &'a KeyEntry, active_keys: usize, state: &State, compact: 
     } else {
         ratatui::style::Style::new()
     };
-    let row = Row::new(vec![
+    let mut cells = vec![
         Cell::from(key.id.as_str()).style(id_style),
         status,
         Cell::from(created),
@@ -213,7 +271,11 @@ fn key_row<'a>(entry: &'a KeyEntry, active_keys: usize, state: &State, compact: 
         service,
         region,
         Cell::from(attention),
-    ]);
+    ];
+    if fit.description_column {
+        cells.push(Cell::from(key.description.clone().unwrap_or_default()));
+    }
+    let row = Row::new(cells);
     if inactive {
         row.style(theme::INACTIVE)
     } else {

@@ -1,6 +1,7 @@
 //! The view: `draw` paints `State` and never changes it. Only scroll offsets,
 //! which are about the screen and not the data, live in [`ViewState`].
 
+mod dialog;
 mod format;
 mod help;
 mod keys;
@@ -55,6 +56,9 @@ pub fn draw(frame: &mut Frame, state: &State, view: &mut ViewState) {
     status::draw_footer(frame, footer, state);
     if state.mode == Mode::Help {
         help::draw(frame, area);
+    }
+    if let Some(open) = &state.dialog {
+        dialog::draw(frame, area, state, open);
     }
 }
 

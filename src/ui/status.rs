@@ -13,13 +13,18 @@ const SPINNER: [&str; 4] = ["◐", "◓", "◑", "◒"];
 
 pub fn draw_header(frame: &mut Frame, area: Rect, state: &State) {
     let ctx = &state.context;
-    let mut who = vec![
+    let mut who = Vec::new();
+    if ctx.read_only {
+        who.push(Span::styled(" READ-ONLY ", theme::READ_ONLY));
+        who.push(Span::raw(" "));
+    }
+    who.extend([
         Span::styled("iamkeys ", theme::TITLE),
         Span::styled("account ", theme::LABEL),
         Span::raw(ctx.identity.account.clone()),
         Span::styled("  as ", theme::LABEL),
         Span::raw(ctx.identity.arn.clone()),
-    ];
+    ]);
     if let Some(profile) = &ctx.profile {
         who.push(Span::styled("  profile ", theme::LABEL));
         who.push(Span::raw(profile.clone()));
@@ -86,7 +91,7 @@ pub fn draw_footer(frame: &mut Frame, area: Rect, state: &State) {
         None => Line::raw(""),
     };
     let mut hints = Vec::new();
-    for (keys, word) in keymap::hints(state.mode) {
+    for (keys, word) in keymap::hints(state.input_mode()) {
         hints.push(Span::styled(keys, theme::KEY_HINT));
         hints.push(Span::raw(format!(" {word}  ")));
     }

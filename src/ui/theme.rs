@@ -18,3 +18,8 @@ pub const ERROR: Style = Style::new().fg(Color::Red);
 pub const WARNING: Style = Style::new().fg(Color::Yellow);
 pub const ACTIVE: Style = Style::new().fg(Color::Green);
 pub const KEY_HINT: Style = Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD);
+pub const PENDING: Style = Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD);
+pub const READ_ONLY: Style = Style::new()
+    .fg(Color::Black)
+    .bg(Color::Yellow)
+    .add_modifier(Modifier::BOLD);

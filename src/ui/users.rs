@@ -72,7 +72,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &mut ViewState) 
         table_state.select(Some(state.selected - view.users_offset.min(state.selected)));
     }
     frame.render_stateful_widget(table, area, &mut table_state);
-    if state.mode == Mode::Filter {
+    if state.input_mode() == Mode::Filter {
         // Put the terminal cursor in the filter field of the title.
         let prefix = title_prefix(state).chars().count() as u16;
         let cursor = state.filter.visual_cursor() as u16;

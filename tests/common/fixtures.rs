@@ -22,6 +22,7 @@ pub fn context() -> Context {
         region: Some("us-east-1".into()),
         endpoint: None,
         signing_key: Some("AKIAADMIN00000000001".into()),
+        read_only: false,
     }
 }
 
@@ -47,6 +48,7 @@ pub fn key(
             user: user.into(),
             status,
             created: days_ago(created_days_ago),
+            description: None,
         },
         last_used: Fetch::Ready(match used {
             None => LastUsed::Never,

@@ -1,0 +1,185 @@
+//! Dialog data: what each confirmation or secret dialog shows and where its
+//! focus is. Plain data, changed only by `update`.
+
+use tui_input::Input;
+
+use crate::iam::model::{KeyStatus, LastUsed, Secret};
+use crate::state::{Fetch, KeyEntry, Mode};
+
+/// The two buttons of a yes/no dialog.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Button {
+    Cancel,
+    Confirm,
+}
+
+impl Button {
+    pub fn other(self) -> Button {
+        match self {
+            Button::Cancel => Button::Confirm,
+            Button::Confirm => Button::Cancel,
+        }
+    }
+}
+
+/// A snapshot of the key a dialog is about, for display and for the request it fires.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeyTarget {
+    pub user: String,
+    pub key_id: String,
+    pub status: KeyStatus,
+    pub created: jiff::Timestamp,
+    pub last_used: Option<LastUsed>,
+    pub description: Option<String>,
+}
+
+impl KeyTarget {
+    pub fn of(entry: &KeyEntry) -> Self {
+        Self {
+            user: entry.key.user.clone(),
+            key_id: entry.key.id.clone(),
+            status: entry.key.status,
+            created: entry.key.created,
+            last_used: match &entry.last_used {
+                Fetch::Ready(used) => Some(used.clone()),
+                _ => None,
+            },
+            description: entry.key.description.clone(),
+        }
+    }
+}
+
+/// What a typed confirmation is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyOp {
+    Deactivate,
+    Delete,
+}
+
+#[derive(Clone, Debug)]
+pub enum Dialog {
+    /// A new key for `user`, with an optional description.
+    Create {
+        user: String,
+        existing: Vec<(String, KeyStatus)>,
+        description: Input,
+        error: Option<String>,
+    },
+    /// `user` has two keys already: IAM's limit, and how to make room.
+    KeyLimit {
+        user: String,
+        existing: Vec<(String, KeyStatus)>,
+    },
+    /// Delete was asked for an active key: the console's rule, deactivate first.
+    DeactivateFirst { target: KeyTarget, focus: Button },
+    /// Delete an inactive key. Opens with Cancel focused.
+    Delete { target: KeyTarget, focus: Button },
+    /// Deactivating or deleting the key this session signs with: type its id.
+    TypedConfirm {
+        op: KeyOp,
+        target: KeyTarget,
+        typed: Input,
+        error: Option<String>,
+    },
+    /// A new key's secret, shown this once.
+    Secret(SecretDialog),
+}
+
+#[derive(Clone, Debug)]
+pub struct SecretDialog {
+    pub user: String,
+    pub key_id: String,
+    pub secret: Secret,
+    pub stage: SecretStage,
+    /// Where the secret was saved, once it was.
+    pub saved_to: Option<String>,
+    /// The last outcome (copied, saved, a failure), shown in the dialog.
+    pub note: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub enum SecretStage {
+    Showing,
+    /// Typing the CSV path.
+    SavePath(Input),
+    /// The file exists: overwrite it?
+    Overwrite {
+        path: String,
+        focus: Button,
+    },
+    /// Closing loses the secret for good: sure?
+    ConfirmClose {
+        focus: Button,
+    },
+}
+
+impl Dialog {
+    /// Which key table applies while this dialog is open.
+    pub fn mode(&self) -> Mode {
+        match self {
+            Dialog::Create { .. } | Dialog::TypedConfirm { .. } => Mode::TextEntry,
+            Dialog::KeyLimit { .. } => Mode::Notice,
+            Dialog::DeactivateFirst { .. } | Dialog::Delete { .. } => Mode::Confirm,
+            Dialog::Secret(secret) => match secret.stage {
+                SecretStage::Showing => Mode::Secret,
+                SecretStage::SavePath(_) => Mode::TextEntry,
+                SecretStage::Overwrite { .. } | SecretStage::ConfirmClose { .. } => Mode::Confirm,
+            },
+        }
+    }
+
+    /// The focused button of a yes/no dialog.
+    pub fn focus_mut(&mut self) -> Option<&mut Button> {
+        match self {
+            Dialog::DeactivateFirst { focus, .. } | Dialog::Delete { focus, .. } => Some(focus),
+            Dialog::Secret(SecretDialog {
+                stage: SecretStage::Overwrite { focus, .. } | SecretStage::ConfirmClose { focus },
+                ..
+            }) => Some(focus),
+            _ => None,
+        }
+    }
+
+    /// The text field of a dialog that has one.
+    pub fn input_mut(&mut self) -> Option<&mut Input> {
+        match self {
+            Dialog::Create { description, .. } => Some(description),
+            Dialog::TypedConfirm { typed, .. } => Some(typed),
+            Dialog::Secret(SecretDialog {
+                stage: SecretStage::SavePath(path),
+                ..
+            }) => Some(path),
+            _ => None,
+        }
+    }
+}
+
+/// IAM's rules for a tag value, which is where a description is stored.
+pub fn check_description(text: &str) -> Result<(), String> {
+    const MAX: usize = 256;
+    if text.chars().count() > MAX {
+        return Err(format!("a description has at most {MAX} characters"));
+    }
+    if let Some(bad) = text
+        .chars()
+        .find(|c| !(c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(*c)))
+    {
+        return Err(format!(
+            "'{bad}' cannot be stored: use letters, digits, spaces and _ . : / = + - @"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptions_follow_iam_tag_rules() {
+        assert!(check_description("CI pipeline: deploy@prod/eu-west-1").is_ok());
+        assert!(check_description("").is_ok());
+        assert!(check_description("no; semicolons").is_err());
+        assert!(check_description(&"x".repeat(257)).is_err());
+    }
+}

@@ -1,0 +1,337 @@
+//! Dialogs: create, the two-key limit, delete, deactivate-first, the typed
+//! confirmation for this session's key, and the one-time secret.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use tui_input::Input;
+
+use super::{format, theme};
+use crate::dialog::{Button, Dialog, KeyOp, KeyTarget, SecretDialog, SecretStage};
+use crate::iam::model::{KeyStatus, LastUsed};
+use crate::state::State;
+
+const WIDTH: u16 = 76;
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &State, dialog: &Dialog) {
+    let width = WIDTH.min(area.width.saturating_sub(2)).max(10);
+    let inner = width.saturating_sub(2) as usize;
+    let mut field: Option<(&Input, usize)> = None;
+    let (title, mut lines) = match dialog {
+        Dialog::Create {
+            user,
+            existing,
+            description,
+            error,
+        } => {
+            let mut lines = vec![Line::raw(existing_keys(user, existing)), Line::raw("")];
+            lines.push(Line::raw(
+                "Description (optional; stored as a user tag, as the IAM console does):",
+            ));
+            field = Some((description, lines.len()));
+            lines.push(Line::raw(""));
+            push_error(&mut lines, error);
+            lines.push(Line::raw(""));
+            lines.push(hint_line(&[("Enter", "create the key"), ("Esc", "cancel")]));
+            (format!(" Create an access key for {user} "), lines)
+        }
+        Dialog::KeyLimit { user, existing } => (
+            " IAM allows two access keys per user ".to_string(),
+            vec![
+                Line::raw(existing_keys(user, existing)),
+                Line::raw(""),
+                Line::raw(
+                    "To make room, pick the key that is no longer needed: deactivate it (space), \
+                     check that nothing breaks, then delete it (d). Then create the new one.",
+                ),
+                Line::raw(""),
+                hint_line(&[("Enter/Esc", "close")]),
+            ],
+        ),
+        Dialog::DeactivateFirst { target, focus } => {
+            let mut lines = key_details(target, state);
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(
+                "This key is Active. As in the IAM console, an active key must be deactivated \
+                 before it can be deleted. Deactivate it now?",
+                theme::WARNING,
+            ));
+            if is_signing(state, target) {
+                lines.push(Line::styled(
+                    "It is the key iamkeys signs with: you will be asked to type its id.",
+                    theme::SIGNING,
+                ));
+            }
+            lines.push(Line::raw(""));
+            lines.push(buttons(*focus, "Deactivate"));
+            (
+                format!(" Delete {} of {} ", target.key_id, target.user),
+                lines,
+            )
+        }
+        Dialog::Delete { target, focus } => {
+            let mut lines = key_details(target, state);
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(
+                "Deleting a key cannot be undone: anything still using it stops working.",
+                theme::WARNING,
+            ));
+            lines.push(Line::raw(""));
+            lines.push(buttons(*focus, "Delete"));
+            (
+                format!(" Delete {} of {}? ", target.key_id, target.user),
+                lines,
+            )
+        }
+        Dialog::TypedConfirm {
+            op,
+            target,
+            typed,
+            error,
+        } => {
+            let verb = match op {
+                KeyOp::Deactivate => "deactivate",
+                KeyOp::Delete => "delete",
+            };
+            let mut lines = key_details(target, state);
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(
+                format!(
+                    "This is the key iamkeys itself is signed with. Once you {verb} it, iamkeys \
+                     loses its access to IAM: every further request fails until you restart it \
+                     with other credentials."
+                ),
+                theme::SIGNING,
+            ));
+            lines.push(Line::raw(format!("Type the key id to {verb} it:")));
+            field = Some((typed, lines.len()));
+            lines.push(Line::raw(""));
+            push_error(&mut lines, error);
+            lines.push(hint_line(&[("Enter", verb), ("Esc", "cancel")]));
+            (
+                format!(" {} the key of this session ", capitalised(verb)),
+                lines,
+            )
+        }
+        Dialog::Secret(secret) => {
+            let (lines, secret_field) = secret_lines(secret);
+            if let Some((input, row)) = secret_field {
+                field = Some((input, row));
+            }
+            (
+                format!(" New access key for {} — shown once ", secret.user),
+                lines,
+            )
+        }
+    };
+    // Wrapped height: each line takes ceil(len / inner) rows.
+    let rows: u16 = lines
+        .iter()
+        .map(|l| (l.width().max(1).div_ceil(inner.max(1))) as u16)
+        .sum();
+    let height = (rows + 2).min(area.height);
+    let popup = Rect {
+        x: area.x + (area.width.saturating_sub(width)) / 2,
+        y: area.y + (area.height.saturating_sub(height)) / 2,
+        width,
+        height,
+    };
+    // The text field line: render the visible part of the input.
+    if let Some((input, row)) = field {
+        let visible = inner.saturating_sub(2);
+        let scroll = input.visual_scroll(visible);
+        let shown: String = input.value().chars().skip(scroll).take(visible).collect();
+        lines[row] = Line::from(vec![
+            Span::styled("› ", theme::KEY_HINT),
+            Span::styled(shown, theme::TITLE),
+        ]);
+        let row_offset: u16 = lines[..row]
+            .iter()
+            .map(|l| (l.width().max(1).div_ceil(inner.max(1))) as u16)
+            .sum();
+        let x = popup.x + 1 + 2 + (input.visual_cursor().saturating_sub(scroll)) as u16;
+        let y = popup.y + 1 + row_offset;
+        if y < popup.bottom().saturating_sub(1) {
+            frame.set_cursor_position((x.min(popup.right().saturating_sub(2)), y));
+        }
+    }
+    let widget = Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+        Block::bordered()
+            .title(title)
+            .border_style(theme::FOCUSED_BORDER),
+    );
+    frame.render_widget(Clear, popup);
+    frame.render_widget(widget, popup);
+}
+
+fn secret_lines(secret: &SecretDialog) -> (Vec<Line<'static>>, Option<(&Input, usize)>) {
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled("Access key ID:     ", theme::LABEL),
+            Span::styled(secret.key_id.clone(), theme::TITLE),
+        ]),
+        Line::from(vec![
+            Span::styled("Secret access key: ", theme::LABEL),
+            Span::styled(secret.secret.expose().to_string(), theme::TITLE),
+        ]),
+        Line::raw(""),
+        Line::styled(
+            "This is the only time the secret access key can be viewed or saved. Copy it or save it now.",
+            theme::WARNING,
+        ),
+        Line::raw(""),
+    ];
+    let mut field = None;
+    match &secret.stage {
+        SecretStage::Showing => {
+            lines.push(hint_line(&[
+                ("c", "copy secret"),
+                ("s", "save as CSV"),
+                ("Esc", "close"),
+            ]));
+        }
+        SecretStage::SavePath(path) => {
+            lines.push(Line::raw("Save as CSV (created readable only by you) to:"));
+            field = Some((path, lines.len()));
+            lines.push(Line::raw(""));
+            lines.push(hint_line(&[("Enter", "save"), ("Esc", "back")]));
+        }
+        SecretStage::Overwrite { path, focus } => {
+            lines.push(Line::styled(
+                format!("{path} exists. Overwrite it?"),
+                theme::WARNING,
+            ));
+            lines.push(buttons(*focus, "Overwrite"));
+        }
+        SecretStage::ConfirmClose { focus } => {
+            let unsaved = if secret.saved_to.is_none() {
+                " It was not saved."
+            } else {
+                ""
+            };
+            lines.push(Line::styled(
+                format!("Close? The secret cannot be shown again.{unsaved}"),
+                theme::WARNING,
+            ));
+            lines.push(buttons(*focus, "Close"));
+        }
+    }
+    if let Some(note) = &secret.note {
+        lines.push(Line::styled(note.clone(), theme::LABEL));
+    }
+    (lines, field)
+}
+
+fn existing_keys(user: &str, existing: &[(String, KeyStatus)]) -> String {
+    if existing.is_empty() {
+        return format!("{user} has no access keys.");
+    }
+    let list: Vec<String> = existing
+        .iter()
+        .map(|(id, status)| format!("{id} ({})", status.as_str()))
+        .collect();
+    let count = if existing.len() == 1 {
+        "1 key"
+    } else {
+        "2 keys"
+    };
+    format!("{user} has {count}: {}.", list.join(", "))
+}
+
+fn key_details(target: &KeyTarget, state: &State) -> Vec<Line<'static>> {
+    let now = state.now;
+    let last_used = match &target.last_used {
+        None => "not read yet".to_string(),
+        Some(LastUsed::Never) => "never".to_string(),
+        Some(LastUsed::Used {
+            at,
+            service,
+            region,
+        }) => format!(
+            "{} ({}) by {} in {}",
+            format::date(*at),
+            format::ago(*at, now),
+            service.as_deref().unwrap_or("-"),
+            region.as_deref().unwrap_or("-")
+        ),
+    };
+    let field = |label: &str, value: String, style: Style| {
+        Line::from(vec![
+            Span::styled(format!("{label:<13}"), theme::LABEL),
+            Span::styled(value, style),
+        ])
+    };
+    let mut lines = vec![
+        field("Access key", target.key_id.clone(), theme::TITLE),
+        field("Status", target.status.as_str().to_string(), Style::new()),
+        field(
+            "Created",
+            format!(
+                "{} ({} old)",
+                format::date(target.created),
+                format::age(target.created, now)
+            ),
+            Style::new(),
+        ),
+        field("Last used", last_used, Style::new()),
+    ];
+    if let Some(description) = &target.description {
+        lines.push(field("Description", description.clone(), Style::new()));
+    }
+    if is_signing(state, target) {
+        lines.push(field(
+            "",
+            "this session signs with this key".to_string(),
+            theme::SIGNING,
+        ));
+    }
+    lines
+}
+
+fn is_signing(state: &State, target: &KeyTarget) -> bool {
+    state.context.signing_key.as_deref() == Some(target.key_id.as_str())
+}
+
+fn push_error(lines: &mut Vec<Line<'static>>, error: &Option<String>) {
+    if let Some(error) = error {
+        lines.push(Line::styled(error.clone(), theme::ERROR));
+    }
+}
+
+fn buttons(focus: Button, confirm: &str) -> Line<'static> {
+    let style = |b: Button| {
+        if b == focus {
+            theme::SELECTED
+        } else {
+            Style::new()
+        }
+    };
+    Line::from(vec![
+        Span::styled("[ Cancel ]", style(Button::Cancel)),
+        Span::raw("   "),
+        Span::styled(format!("[ {confirm} ]"), style(Button::Confirm)),
+        Span::styled(
+            "    y yes · n/Esc no · Tab move · Enter press",
+            theme::LABEL,
+        ),
+    ])
+}
+
+fn hint_line(hints: &[(&str, &str)]) -> Line<'static> {
+    let mut spans = Vec::new();
+    for (key, word) in hints {
+        spans.push(Span::styled(key.to_string(), theme::KEY_HINT));
+        spans.push(Span::raw(format!(" {word}   ")));
+    }
+    Line::from(spans)
+}
+
+fn capitalised(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
