@@ -7,7 +7,12 @@ use zeroize::Zeroizing;
 
 /// The escape sequence that asks the terminal to put `text` on the clipboard.
 pub fn osc52(text: &str) -> Zeroizing<String> {
-    Zeroizing::new(format!("\x1b]52;c;{}\x07", STANDARD.encode(text)))
+    // Room for it all up front, so no reallocation leaves a copy behind.
+    let mut sequence = Zeroizing::new(String::with_capacity(16 + text.len().div_ceil(3) * 4));
+    sequence.push_str("\x1b]52;c;");
+    STANDARD.encode_string(text, &mut *sequence);
+    sequence.push('\x07');
+    sequence
 }
 
 #[cfg(test)]

@@ -1,0 +1,391 @@
+//! Acting on keys through the real binary in a pseudo-terminal, against the
+//! emulator, with IAM's state checked after every step.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::time::Duration;
+
+use common::PtySession;
+use iamkeys::emulator::{Emulator, Seed, SeedKey, SeedUser};
+use iamkeys::iam::IamClient;
+use iamkeys::iam::model::{AccessKey, KeyStatus, LastUsed};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+fn key(status: &str) -> SeedKey {
+    SeedKey {
+        status: status.into(),
+        created_days_ago: 40.0,
+        last_used: None,
+        description: None,
+    }
+}
+
+fn user(name: &str, keys: Vec<SeedKey>) -> SeedUser {
+    SeedUser {
+        name: name.into(),
+        path: "/e2e/".into(),
+        created_days_ago: 100.0,
+        keys,
+    }
+}
+
+/// The operator signs as `ops-admin`; the others are the users acted on.
+fn seed() -> Seed {
+    Seed {
+        signing_user: Some("ops-admin".into()),
+        users: vec![
+            user("ops-admin", vec![key("Active")]),
+            user("frank.flow", vec![]),
+            user("gina.two", vec![key("Active"), key("Inactive")]),
+            user("hank.active", vec![key("Active")]),
+        ],
+    }
+}
+
+struct Harness {
+    emulator: Emulator,
+    runtime: tokio::runtime::Runtime,
+    client: IamClient,
+    cwd: tempfile::TempDir,
+}
+
+impl Harness {
+    fn new() -> Self {
+        let emulator = common::start_emulator(&seed());
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let (client, _) = runtime.block_on(common::connect(&emulator, common::OUTSIDER_KEY));
+        Self {
+            emulator,
+            runtime,
+            client,
+            cwd: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn spawn(&self, extra: &[&str]) -> PtySession {
+        let signing = self.emulator.report.signing.clone().unwrap();
+        let mut args = vec![
+            "--endpoint-url",
+            &self.emulator.endpoint,
+            "--region",
+            "us-east-1",
+        ];
+        args.extend_from_slice(extra);
+        let tui = PtySession::spawn(
+            &args,
+            &[
+                ("AWS_ACCESS_KEY_ID", &signing.access_key_id),
+                ("AWS_SECRET_ACCESS_KEY", &signing.secret_access_key),
+            ],
+            self.cwd.path(),
+            32,
+            120,
+        );
+        tui.wait_for("loaded 4 users", WAIT);
+        tui
+    }
+
+    /// What IAM holds for `user` right now, asked outside iamkeys.
+    fn keys(&self, user: &str) -> Vec<AccessKey> {
+        self.runtime
+            .block_on(self.client.list_keys_described(user))
+            .unwrap()
+    }
+
+    fn statuses(&self, user: &str) -> Vec<KeyStatus> {
+        self.keys(user).iter().map(|k| k.status).collect()
+    }
+
+    fn seeded_id(&self, user: &str, index: usize) -> String {
+        let u = self
+            .emulator
+            .report
+            .users
+            .iter()
+            .find(|u| u.name == user)
+            .unwrap();
+        u.keys[index].id.clone()
+    }
+}
+
+/// Filters to one user and focuses its keys.
+fn open_user(tui: &mut PtySession, name: &str) {
+    tui.send("/");
+    tui.send(name);
+    tui.send("\r");
+    tui.wait_for("Users 1/4", WAIT);
+}
+
+fn wait_iam(mut check: impl FnMut() -> bool, what: &str) {
+    let deadline = std::time::Instant::now() + WAIT;
+    while !check() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "IAM never got to: {what}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn the_whole_flow_create_save_use_toggle_delete_with_iam_checked_at_each_step() {
+    let h = Harness::new();
+    let log = h.cwd.path().join("iamkeys.log");
+    let log_arg = log.to_str().unwrap().to_string();
+    let mut tui = h.spawn(&["--log-file", &log_arg]);
+    open_user(&mut tui, "frank.flow");
+
+    // Create, with a description.
+    tui.send("c");
+    tui.wait_for("Create an access key for frank.flow", WAIT);
+    tui.send("e2e key");
+    tui.send("\r");
+    let screen = tui.wait_for("shown once", WAIT);
+    let secret = screen
+        .lines()
+        .find_map(|l| l.split("Secret access key: ").nth(1))
+        .map(|rest| {
+            rest.split_whitespace()
+                .next()
+                .unwrap()
+                .trim_end_matches('│')
+                .to_string()
+        })
+        .expect("the secret is on screen");
+    assert_eq!(secret.len(), 40, "{secret}");
+    let keys = h.keys("frank.flow");
+    assert_eq!(keys.len(), 1);
+    let id = keys[0].id.clone();
+    assert!(screen.contains(&id));
+    assert_eq!(keys[0].status, KeyStatus::Active);
+    assert_eq!(keys[0].description.as_deref(), Some("e2e key"));
+
+    // Save as CSV: default name, mode 0600, the console's format.
+    tui.send("s");
+    tui.wait_for("frank.flow_accessKeys.csv", WAIT);
+    tui.send("\r");
+    tui.wait_for("saved to frank.flow_accessKeys.csv", WAIT);
+    let csv = h.cwd.path().join("frank.flow_accessKeys.csv");
+    assert_eq!(
+        std::fs::read_to_string(&csv).unwrap(),
+        format!("Access key ID,Secret access key\n{id},{secret}\n")
+    );
+    assert_eq!(
+        std::fs::metadata(&csv).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+
+    // Close: asked once more.
+    tui.send("\x1b");
+    tui.wait_for("Close? The secret cannot be shown again", WAIT);
+    tui.send("y");
+    tui.wait_until(|s| !s.contains("shown once"), WAIT).unwrap();
+
+    // Use the new key, then read its last use on screen after a refresh.
+    let used = h.runtime.block_on(async {
+        let target = iamkeys::iam::session::Target {
+            region: Some("eu-west-1".into()),
+            endpoint: Some(h.emulator.endpoint.clone()),
+            static_credentials: Some((id.clone(), secret.clone())),
+            ..Default::default()
+        };
+        iamkeys::iam::session::connect(&target)
+            .await
+            .map(|(_, ctx)| ctx.identity.arn)
+    });
+    assert!(used.unwrap().ends_with("frank.flow"));
+    tui.send("r");
+    tui.wait_for("loaded 4 users", WAIT);
+    tui.send("\t");
+    let screen = tui.wait_for("eu-west-1", WAIT);
+    let row = screen
+        .lines()
+        .find(|l| l.contains(&id))
+        .unwrap()
+        .to_string();
+    assert!(row.contains("sts") && row.contains("today"), "{row}");
+    assert!(matches!(
+        h.runtime.block_on(h.client.key_last_used(&id)).unwrap(),
+        LastUsed::Used { .. }
+    ));
+
+    // Deactivate, activate, deactivate again: IAM follows each press.
+    for (press, want, says) in [
+        (1, KeyStatus::Inactive, "deactivated"),
+        (2, KeyStatus::Active, "activated"),
+        (3, KeyStatus::Inactive, "deactivated"),
+    ] {
+        tui.send(" ");
+        tui.wait_for(&format!("{says} {id} of frank.flow"), WAIT);
+        wait_iam(
+            || h.statuses("frank.flow") == [want],
+            &format!("press {press}: {want:?}"),
+        );
+        let row_status = if want == KeyStatus::Active {
+            "Active  "
+        } else {
+            "Inactive"
+        };
+        tui.wait_until(
+            |s| s.lines().any(|l| l.contains(&id) && l.contains(row_status)),
+            WAIT,
+        )
+        .unwrap_or_else(|s| panic!("row never showed {row_status}:\n{s}"));
+    }
+
+    // Delete: Cancel is focused, so Tab to Delete, then Enter.
+    tui.send("d");
+    tui.wait_for(&format!("Delete {id} of frank.flow?"), WAIT);
+    tui.send("\t");
+    tui.send("\r");
+    tui.wait_for(&format!("deleted {id} of frank.flow"), WAIT);
+    assert!(h.keys("frank.flow").is_empty());
+    let tags = h
+        .runtime
+        .block_on(h.client.key_descriptions("frank.flow"))
+        .unwrap();
+    assert!(
+        tags.is_empty(),
+        "the description tag went with the key: {tags:?}"
+    );
+    tui.wait_for("frank.flow has no access keys", WAIT);
+
+    tui.send("q");
+    assert!(tui.wait_exit(WAIT));
+    assert!(!tui.in_alternate_screen() && !tui.cursor_hidden());
+
+    // The secret is nowhere but the chosen CSV: not in the log, not on the screen
+    // left after exit, not in any other file of the working directory.
+    let log_text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        log_text.contains("CreateAccessKey"),
+        "the log has the create: {log_text}"
+    );
+    assert!(
+        !log_text.contains(&secret),
+        "the secret leaked into the log"
+    );
+    assert!(
+        !tui.contents().contains(&secret),
+        "the secret is on the screen after exit"
+    );
+    for entry in std::fs::read_dir(h.cwd.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path != csv {
+            let bytes = std::fs::read(&path).unwrap();
+            assert!(
+                !String::from_utf8_lossy(&bytes).contains(&secret),
+                "secret in {path:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn two_keys_explain_the_limit_and_change_nothing() {
+    let h = Harness::new();
+    let mut tui = h.spawn(&[]);
+    open_user(&mut tui, "gina.two");
+    tui.send("c");
+    tui.wait_for("IAM allows two access keys per user", WAIT);
+    tui.send("\r");
+    tui.wait_until(|s| !s.contains("IAM allows two"), WAIT)
+        .unwrap();
+    assert_eq!(
+        h.statuses("gina.two"),
+        [KeyStatus::Active, KeyStatus::Inactive]
+    );
+    tui.send("q");
+    assert!(tui.wait_exit(WAIT));
+}
+
+#[test]
+fn an_active_key_is_deleted_only_after_deactivation() {
+    let h = Harness::new();
+    let id = h.seeded_id("hank.active", 0);
+    let mut tui = h.spawn(&[]);
+    open_user(&mut tui, "hank.active");
+    tui.send("\t");
+    tui.send("d");
+    tui.wait_for("an active key must be", WAIT);
+    tui.send("\r"); // Cancel is focused
+    tui.wait_until(|s| !s.contains("an active key must be"), WAIT)
+        .unwrap();
+    assert_eq!(h.statuses("hank.active"), [KeyStatus::Active]);
+
+    tui.send("d");
+    tui.wait_for("Deactivate it now?", WAIT);
+    tui.send("y");
+    tui.wait_for(&format!("deactivated {id}"), WAIT);
+    assert_eq!(h.statuses("hank.active"), [KeyStatus::Inactive]);
+
+    tui.send("d");
+    tui.wait_for(&format!("Delete {id} of hank.active?"), WAIT);
+    tui.send("y");
+    tui.wait_for(&format!("deleted {id}"), WAIT);
+    assert!(h.keys("hank.active").is_empty());
+    tui.send("q");
+    assert!(tui.wait_exit(WAIT));
+}
+
+#[test]
+fn the_signing_key_is_marked_and_needs_its_id_typed() {
+    let h = Harness::new();
+    let id = h.seeded_id("ops-admin", 0);
+    let mut tui = h.spawn(&[]);
+    open_user(&mut tui, "ops-admin");
+    tui.send("\t");
+    let screen = tui.wait_for("this session", WAIT);
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains(&id) && l.contains("this session")),
+        "{screen}"
+    );
+    tui.send(" ");
+    tui.wait_for("loses its access to IAM", WAIT);
+    tui.send("AKIAWRONG\r");
+    tui.wait_for("that is not the key id", WAIT);
+    assert_eq!(h.statuses("ops-admin"), [KeyStatus::Active]);
+    for _ in 0.."AKIAWRONG".len() {
+        tui.send("\x7f");
+    }
+    tui.send(&id);
+    tui.send("\r");
+    tui.wait_for(&format!("deactivated {id}"), WAIT);
+    assert_eq!(h.statuses("ops-admin"), [KeyStatus::Inactive]);
+    tui.send("q");
+    assert!(tui.wait_exit(WAIT));
+}
+
+#[test]
+fn read_only_refuses_every_mutating_binding_and_iam_is_unchanged() {
+    let h = Harness::new();
+    let before: Vec<_> = ["ops-admin", "frank.flow", "gina.two", "hank.active"]
+        .iter()
+        .map(|u| h.keys(u))
+        .collect();
+    let mut tui = h.spawn(&["--read-only"]);
+    tui.wait_for("READ-ONLY", WAIT);
+    open_user(&mut tui, "gina.two");
+    tui.send("\t");
+    for (key, says) in [
+        (" ", "changing a key's status is disabled"),
+        ("d", "deleting keys is disabled"),
+        ("c", "creating keys is disabled"),
+    ] {
+        tui.send(key);
+        tui.wait_for(says, WAIT);
+    }
+    tui.send("j ");
+    tui.send("jd");
+    tui.send("q");
+    assert!(tui.wait_exit(WAIT));
+    let after: Vec<_> = ["ops-admin", "frank.flow", "gina.two", "hank.active"]
+        .iter()
+        .map(|u| h.keys(u))
+        .collect();
+    assert_eq!(before, after);
+}
