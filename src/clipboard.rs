@@ -10,7 +10,7 @@ pub fn osc52(text: &str) -> Zeroizing<String> {
     // Room for it all up front, so no reallocation leaves a copy behind.
     let mut sequence = Zeroizing::new(String::with_capacity(16 + text.len().div_ceil(3) * 4));
     sequence.push_str("\x1b]52;c;");
-    STANDARD.encode_string(text, &mut *sequence);
+    STANDARD.encode_string(text, &mut sequence);
     sequence.push('\x07');
     sequence
 }
