@@ -11,7 +11,7 @@ use crate::iam::model::{KeyStatus, LastUsed};
 use crate::state::{Fetch, Focus, KeyEntry, State, UserEntry};
 
 /// Inner widths from which dates, and then a description column, fit beside the key id.
-const DATED_LAYOUT_WIDTH: u16 = 100;
+const DATED_LAYOUT_WIDTH: u16 = 110;
 const FULL_LAYOUT_WIDTH: u16 = 140;
 
 /// How much of each key fits: always the whole key id.
@@ -35,7 +35,7 @@ const DATED_COLUMNS: Columns = (
         Constraint::Length(20),
         Constraint::Length(8),
         Constraint::Length(16),
-        Constraint::Length(22),
+        Constraint::Length(24),
         Constraint::Length(12),
         Constraint::Length(14),
         Constraint::Fill(1),
@@ -59,7 +59,7 @@ const WIDE_COLUMNS: Columns = (
         Constraint::Length(20),
         Constraint::Length(8),
         Constraint::Length(16),
-        Constraint::Length(22),
+        Constraint::Length(24),
         Constraint::Length(12),
         Constraint::Length(14),
         Constraint::Fill(3),

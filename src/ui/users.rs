@@ -46,7 +46,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &mut ViewState) 
         Constraint::Fill(2),
         Constraint::Length(6),
         Constraint::Length(6),
-        Constraint::Length(10),
+        Constraint::Length(12),
         Constraint::Length(13),
         Constraint::Length(10),
     ];
