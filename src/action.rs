@@ -139,6 +139,8 @@ pub enum Effect {
         secret: Secret,
         overwrite: bool,
     },
+    /// Load these users' keys first: they are on screen.
+    PrioritizeUsers(Vec<String>),
     /// Put text on the clipboard (OSC 52, through the terminal).
     CopyToClipboard(Secret),
 }

@@ -14,6 +14,7 @@ use zeroize::Zeroizing;
 use crate::action::{Action, Effect};
 use crate::clipboard::osc52;
 use crate::iam::IamClient;
+use crate::iam::inventory::LoadOptions;
 use crate::keymap;
 use crate::state::State;
 use crate::tasks::Tasks;
@@ -29,13 +30,13 @@ pub async fn run(
     terminal: &mut DefaultTerminal,
     state: State,
     client: IamClient,
-    concurrency: usize,
+    options: LoadOptions,
 ) -> color_eyre::Result<()> {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let mut app = App {
         state,
         view: ViewState::default(),
-        tasks: Tasks::new(client, concurrency, tx),
+        tasks: Tasks::new(client, options, tx),
         clipboard: Vec::new(),
     };
     let size = terminal.size()?;

@@ -2,30 +2,40 @@
 
 use std::path::PathBuf;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
+
+use crate::iam::inventory::Source;
+use crate::list::Output;
 
 /// A terminal dashboard for the access keys of every IAM user of an AWS account.
 #[derive(Debug, Parser)]
 #[command(name = "iamkeys", version, about)]
 pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// AWS profile to use (default: AWS_PROFILE, then "default").
-    #[arg(long, value_name = "NAME", conflicts_with = "demo")]
+    #[arg(long, global = true, value_name = "NAME", conflicts_with = "demo")]
     pub profile: Option<String>,
 
     /// AWS region to sign requests for (default: AWS_REGION or the profile's region).
-    #[arg(long, value_name = "REGION")]
+    #[arg(long, global = true, value_name = "REGION")]
     pub region: Option<String>,
 
     /// Send IAM and STS requests to this URL instead of AWS (an emulator or proxy).
-    #[arg(long, value_name = "URL", value_parser = parse_endpoint, conflicts_with = "demo")]
+    #[arg(long, global = true, value_name = "URL", value_parser = parse_endpoint, conflicts_with = "demo")]
     pub endpoint_url: Option<String>,
 
-    /// How many IAM requests may be in flight at once while loading.
-    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    /// How many IAM requests may be in flight at once while loading (fewer while IAM throttles).
+    #[arg(long, global = true, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
 
+    /// Where last uses come from: the credential report (auto falls back to per-key calls), or per-key calls only.
+    #[arg(long, global = true, value_enum, default_value_t = Source::Auto)]
+    pub source: Source,
+
     /// Write diagnostic logs to this file (nothing is printed over the dashboard).
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, global = true, value_name = "PATH")]
     pub log_file: Option<PathBuf>,
 
     /// Show everything, change nothing: every toggle, create and delete is refused.
@@ -33,8 +43,23 @@ pub struct Cli {
     pub read_only: bool,
 
     /// Run against a local IAM emulator seeded with a sample organisation (needs python3; no AWS account).
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub demo: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The dashboard (the default).
+    Tui,
+    /// Print the inventory without a TUI: one record per key, and one per user without keys.
+    List {
+        /// Output format.
+        #[arg(long, short, value_enum, default_value_t = Output::Table)]
+        output: Output,
+        /// Only users whose name, path or access key id contains this (as the dashboard's `/`).
+        #[arg(long, value_name = "TEXT")]
+        filter: Option<String>,
+    },
 }
 
 /// Accepts `http://` and `https://` URLs with a host.
@@ -69,6 +94,22 @@ mod tests {
     fn concurrency_zero_is_refused() {
         assert!(Cli::try_parse_from(["iamkeys", "--concurrency", "0"]).is_err());
         assert!(Cli::try_parse_from(["iamkeys", "--demo", "--profile", "x"]).is_err());
-        assert_eq!(Cli::try_parse_from(["iamkeys"]).unwrap().concurrency, 8);
+        assert_eq!(Cli::try_parse_from(["iamkeys"]).unwrap().concurrency, 16);
+        let cli = Cli::try_parse_from([
+            "iamkeys", "list", "--output", "json", "--source", "live", "--region", "x",
+        ])
+        .unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::List {
+                output: Output::Json,
+                ..
+            })
+        ));
+        assert_eq!(
+            (cli.source, cli.region.as_deref()),
+            (Source::Live, Some("x"))
+        );
+        assert!(Cli::try_parse_from(["iamkeys", "list", "--output", "yaml"]).is_err());
     }
 }

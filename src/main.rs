@@ -3,8 +3,9 @@ use std::process::ExitCode;
 use clap::Parser;
 use jiff::Timestamp;
 
-use iamkeys::cli::Cli;
+use iamkeys::cli::{Cli, Command};
 use iamkeys::emulator::{DEMO_ORG, Emulator};
+use iamkeys::iam::inventory::LoadOptions;
 use iamkeys::iam::session::{self, Target};
 use iamkeys::state::State;
 
@@ -31,7 +32,7 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> ExitCode {
-    // Kept alive until the dashboard closes; dropping it stops the emulator.
+    // Kept alive until the command ends; dropping it stops the emulator.
     let mut emulator = None;
     let target = if cli.demo {
         eprintln!("iamkeys: starting the local IAM emulator with a demo organisation…");
@@ -63,19 +64,31 @@ async fn run(cli: Cli) -> ExitCode {
     };
     context.read_only = cli.read_only;
     tracing::info!(read_only = cli.read_only, account = %context.identity.account, arn = %context.identity.arn, "connected");
+    let options = LoadOptions {
+        concurrency: cli.concurrency.into(),
+        source: cli.source,
+    };
 
-    let state = State::new(context, Timestamp::now());
-    let mut terminal = ratatui::init();
-    let result = iamkeys::app::run(&mut terminal, state, client, cli.concurrency.into()).await;
-    ratatui::restore();
-    drop(emulator);
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("iamkeys: {err}");
-            ExitCode::FAILURE
+    let code = match cli.command {
+        Some(Command::List { output, filter }) => {
+            ExitCode::from(iamkeys::list::run(client, options, filter, output).await)
         }
-    }
+        Some(Command::Tui) | None => {
+            let state = State::new(context, Timestamp::now());
+            let mut terminal = ratatui::init();
+            let result = iamkeys::app::run(&mut terminal, state, client, options).await;
+            ratatui::restore();
+            match result {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => {
+                    eprintln!("iamkeys: {err}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    };
+    drop(emulator);
+    code
 }
 
 /// The demo signs as the seeded `iamkeys-admin` user, so its key shows as this session's.

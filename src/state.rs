@@ -8,6 +8,7 @@ use tui_input::Input;
 
 use crate::dialog::Dialog;
 use crate::iam::IamError;
+use crate::iam::inventory::DataSource;
 use crate::iam::model::{AccessKey, Identity, KeyStatus, LastUsed, User};
 
 /// A value that is being fetched, has arrived, or could not be read.
@@ -81,13 +82,12 @@ impl UserEntry {
     }
 
     fn matches(&self, needle_lower: &str) -> bool {
-        needle_lower.is_empty()
-            || self.user.name.to_lowercase().contains(needle_lower)
-            || self.user.path.to_lowercase().contains(needle_lower)
-            || self
-                .key_entries()
-                .iter()
-                .any(|k| k.key.id.to_lowercase().contains(needle_lower))
+        crate::filter::matches(
+            needle_lower,
+            &self.user.name,
+            &self.user.path,
+            self.key_entries().iter().map(|k| k.key.id.as_str()),
+        )
     }
 }
 
@@ -230,10 +230,17 @@ pub struct LoadProgress {
     pub users_listed: bool,
     pub users_with_keys: usize,
     pub keys_known: usize,
-    pub last_used_known: usize,
+    /// Keys whose last use this load has answered.
+    pub answered_keys: HashSet<String>,
     pub started: Option<Timestamp>,
     pub finished: Option<Timestamp>,
     pub error: Option<IamError>,
+    /// Where the last uses come from, once the loader knows.
+    pub source: Option<DataSource>,
+    /// Requests in flight after IAM throttled this load (None: never throttled).
+    pub throttled_to: Option<usize>,
+    /// The users last sent to the loader as most wanted.
+    pub prioritized: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

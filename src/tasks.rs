@@ -5,17 +5,21 @@ use std::path::PathBuf;
 
 use futures_util::future::join_all;
 use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::action::{Action, Effect, SaveError};
-use crate::iam::{IamClient, inventory};
+use crate::iam::IamClient;
+use crate::iam::inventory::{self, LoadOptions};
 use crate::secret_file::write_secret_csv;
 
 pub struct Tasks {
     client: IamClient,
-    concurrency: usize,
+    options: LoadOptions,
     tx: UnboundedSender<Action>,
     loader: Option<JoinHandle<()>>,
+    /// Tells the running load which users are on screen.
+    priority: Option<watch::Sender<Vec<String>>>,
 }
 
 /// Posts a result; the receiver only goes away when the app is quitting.
@@ -24,12 +28,13 @@ fn post(tx: &UnboundedSender<Action>, action: Action) {
 }
 
 impl Tasks {
-    pub fn new(client: IamClient, concurrency: usize, tx: UnboundedSender<Action>) -> Self {
+    pub fn new(client: IamClient, options: LoadOptions, tx: UnboundedSender<Action>) -> Self {
         Self {
             client,
-            concurrency,
+            options,
             tx,
             loader: None,
+            priority: None,
         }
     }
 
@@ -43,9 +48,12 @@ impl Tasks {
                 // A newer load supersedes the old one: stop its requests.
                 self.stop();
                 tracing::info!(generation, "loading inventory");
+                let (priority, wanted) = watch::channel(Vec::new());
+                self.priority = Some(priority);
                 self.loader = Some(tokio::spawn(inventory::load(
                     client,
-                    self.concurrency,
+                    self.options,
+                    wanted,
                     move |event| post(&tx, Action::Inventory { generation, event }),
                 )));
             }
@@ -137,6 +145,11 @@ impl Tasks {
                     }
                     post(&tx, Action::SecretSaved { path, result });
                 });
+            }
+            Effect::PrioritizeUsers(users) => {
+                if let Some(priority) = &self.priority {
+                    priority.send_replace(users);
+                }
             }
             Effect::CopyToClipboard(_) => {}
         }

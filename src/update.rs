@@ -12,6 +12,35 @@ use crate::iam::inventory::LoadEvent;
 use crate::state::{Fetch, Focus, KeyEntry, Mode, State, StatusLine, UserEntry};
 
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
+    let from_loader = matches!(action, Action::Inventory { .. });
+    let mut effects = apply(state, action);
+    if !from_loader && state.load.in_flight {
+        effects.extend(prioritize(state));
+    }
+    effects
+}
+
+/// While a load runs, the users around the selection (what is on screen) whose
+/// keys are not read yet go to the front of the loader's queue.
+fn prioritize(state: &mut State) -> Option<Effect> {
+    let page = state.page_rows.max(1);
+    let wanted: Vec<String> = state
+        .view
+        .iter()
+        .skip(state.selected.saturating_sub(page))
+        .take(page * 3)
+        .map(|&i| &state.users[i])
+        .filter(|u| matches!(u.keys, Fetch::Loading))
+        .map(|u| u.user.name.clone())
+        .collect();
+    if wanted == state.load.prioritized {
+        return None;
+    }
+    state.load.prioritized = wanted.clone();
+    Some(Effect::PrioritizeUsers(wanted))
+}
+
+fn apply(state: &mut State, action: Action) -> Vec<Effect> {
     // Intents act on what is on screen: bring the view up to date first.
     if state.view_stale && !matches!(action, Action::Inventory { .. }) {
         state.rebuild_view();
@@ -240,7 +269,8 @@ fn apply_load_event(state: &mut State, event: LoadEvent) {
             state.view_stale = true;
         }
         LoadEvent::LastUsed { key_id, result } => {
-            state.load.last_used_known += 1;
+            // A key can be answered twice (report date, then live details): count it once.
+            state.load.answered_keys.insert(key_id.clone());
             if let Some(entry) = state.key_mut(&key_id) {
                 entry.last_used = match result {
                     Ok(used) => Fetch::Ready(used),
@@ -249,6 +279,8 @@ fn apply_load_event(state: &mut State, event: LoadEvent) {
             }
             state.view_stale = true;
         }
+        LoadEvent::Source(source) => state.load.source = Some(source),
+        LoadEvent::Throttled { in_flight } => state.load.throttled_to = Some(in_flight),
         LoadEvent::Finished => {
             state.load.in_flight = false;
             state.load.finished = Some(state.now);

@@ -13,7 +13,7 @@ use aws_sdk_iam::types::{AccessKeyLastUsed, AccessKeyMetadata, StatusType, Tag, 
 use aws_smithy_mocks::{MockResponse, RuleMode, mock, mock_client};
 use aws_smithy_types::DateTime;
 use iamkeys::iam::IamClient;
-use iamkeys::iam::inventory::{self, LoadEvent};
+use iamkeys::iam::inventory::{self, LoadEvent, LoadOptions, Source};
 use iamkeys::iam::model::LastUsed;
 
 const PAGES: [(Option<&str>, std::ops::Range<usize>, Option<&str>); 3] = [
@@ -121,7 +121,17 @@ fn mocked_client() -> IamClient {
 async fn every_page_of_users_loads_once_and_a_denied_user_does_not_stop_the_rest() {
     let events = Arc::new(Mutex::new(Vec::new()));
     let sink = events.clone();
-    inventory::load(mocked_client(), 8, move |e| sink.lock().unwrap().push(e)).await;
+    let options = LoadOptions {
+        concurrency: 8,
+        source: Source::Live,
+    };
+    inventory::load(
+        mocked_client(),
+        options,
+        inventory::no_priority(),
+        move |e| sink.lock().unwrap().push(e),
+    )
+    .await;
     let events = events.lock().unwrap().clone();
 
     let pages: Vec<_> = events

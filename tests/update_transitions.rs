@@ -124,7 +124,7 @@ fn rows_arrive_as_data_streams_in() {
         (
             state.load.users_with_keys,
             state.load.keys_known,
-            state.load.last_used_known
+            state.load.answered_keys.len()
         ),
         (1, 1, 1)
     );

@@ -8,12 +8,16 @@ its standard input closes, so the emulator dies with the process that started it
 Seed dates are given as "days ago", so the demo's ages stay true whenever it runs.
 """
 
+import csv
+import io
 import json
 import logging
 import sys
 from datetime import datetime, timedelta, timezone
 
 from moto.core import DEFAULT_ACCOUNT_ID
+from moto.iam import models as iam_models
+from moto.iam import responses as iam_responses
 from moto.iam.models import AccessKeyLastUsed, iam_backends
 from moto.server import ThreadedMotoServer
 
@@ -85,7 +89,56 @@ def seed(spec):
     return {"account_id": DEFAULT_ACCOUNT_ID, "users": created_users, "signing": signing}
 
 
+def patch_credential_report():
+    """Make moto's credential report read like IAM's.
+
+    moto answers GetCredentialReport with a constant GeneratedTime (2015-02-02)
+    and "not_supported" for every key's last-used region and service. IAM gives
+    the time the report was generated and fills both columns (N/A for a key
+    never used). Without this, a client could not tell which keys the report
+    has seen, nor use it for where a key was last used.
+    """
+    generated = {}
+    original_generate = iam_models.IAMBackend.generate_report
+    original_report = iam_models.IAMBackend.get_credential_report
+
+    def generate_report(self):
+        if not self.credential_report:
+            generated[id(self)] = datetime.now(timezone.utc).replace(microsecond=0)
+        original_generate(self)
+
+    def get_credential_report(self):
+        rows = list(csv.DictReader(io.StringIO(original_report(self))))
+        for row in rows:
+            user = self.users.get(row["user"])
+            keys = user.access_keys if user else []
+            for slot in (1, 2):
+                key = keys[slot - 1] if len(keys) >= slot else None
+                used = key.last_used if key else None
+                for column in ("region", "service"):
+                    value = getattr(used, column, None) if used else None
+                    row[f"access_key_{slot}_last_used_{column}"] = value or "N/A"
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=list(rows[0].keys()) if rows else ["user"], lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        return out.getvalue()
+
+    def get_credential_report_response(self):
+        result = {
+            "Content": self.backend.get_credential_report(),
+            "ReportFormat": "text/csv",
+            "GeneratedTime": generated.get(id(self.backend), datetime.now(timezone.utc)),
+        }
+        return iam_responses.ActionResult(result)
+
+    iam_models.IAMBackend.generate_report = generate_report
+    iam_models.IAMBackend.get_credential_report = get_credential_report
+    iam_responses.IamResponse.get_credential_report = get_credential_report_response
+
+
 def main():
+    patch_credential_report()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     with open(sys.argv[1], encoding="utf-8") as handle:
         spec = json.load(handle)

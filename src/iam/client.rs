@@ -6,6 +6,7 @@ use jiff::Timestamp;
 
 use super::error::IamError;
 use super::model::{AccessKey, Identity, KeyStatus, LastUsed, NewKey, Secret, User};
+use super::report::CredentialReport;
 
 /// One page of ListUsers: the users and the marker of the next page, if any.
 #[derive(Debug)]
@@ -53,6 +54,7 @@ impl IamClient {
         let out = self
             .iam
             .list_users()
+            .max_items(1000)
             .set_marker(marker)
             .send()
             .await
@@ -248,6 +250,60 @@ impl IamClient {
             secret: Secret::new(made.secret_access_key().to_string()),
         };
         Ok(new_key)
+    }
+
+    /// Generates (if needed) and fetches the credential report, polling with
+    /// backoff while IAM builds it.
+    pub async fn credential_report(&self) -> Result<CredentialReport, IamError> {
+        const PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
+        let started = tokio::time::Instant::now();
+        let mut delay = std::time::Duration::from_millis(200);
+        loop {
+            let state = self
+                .iam
+                .generate_credential_report()
+                .send()
+                .await
+                .map_err(|e| IamError::from_sdk("GenerateCredentialReport", e))?;
+            if state.state() == Some(&aws_sdk_iam::types::ReportStateType::Complete) {
+                match self.iam.get_credential_report().send().await {
+                    Ok(out) => {
+                        let op = "GetCredentialReport";
+                        let content = out.content().ok_or_else(|| {
+                            IamError::new(op, "BadResponse", "the report has no content")
+                        })?;
+                        let generated = match out.generated_time() {
+                            Some(date) => timestamp(op, date)?,
+                            None => Timestamp::now(),
+                        };
+                        return CredentialReport::parse(content.as_ref(), generated)
+                            .map_err(|why| IamError::new(op, "BadResponse", why));
+                    }
+                    Err(err) => {
+                        let err = IamError::from_sdk("GetCredentialReport", err);
+                        // Not ready, gone or expired: ask for a new one and wait.
+                        if !matches!(
+                            err.code.as_str(),
+                            "ReportInProgress" | "ReportNotPresent" | "ReportExpired"
+                        ) {
+                            return Err(err);
+                        }
+                    }
+                }
+            }
+            if started.elapsed() > PATIENCE {
+                return Err(IamError::new(
+                    "GenerateCredentialReport",
+                    "Timeout",
+                    format!(
+                        "the credential report was not ready within {}s",
+                        PATIENCE.as_secs()
+                    ),
+                ));
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(std::time::Duration::from_secs(2));
+        }
     }
 
     /// Stores a key's description the console's way: a user tag keyed by the key id.

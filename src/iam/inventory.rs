@@ -1,20 +1,51 @@
-//! The inventory loader: every user (ListUsers, page by page), their keys
-//! (ListAccessKeys per user) and each key's last use (GetAccessKeyLastUsed),
-//! with at most `concurrency` requests in flight. Results stream to a sink as
-//! they arrive, so a caller can show rows long before the account is read.
+//! The inventory loader: every user (ListUsers, page by page), their keys and
+//! descriptions (ListAccessKeys, ListUserTags) and each key's last use, from the
+//! credential report where it can answer and GetAccessKeyLastUsed where it
+//! cannot. A fixed pool of workers keeps at most `concurrency` requests in
+//! flight, fewer while IAM throttles; the users the caller marks as most wanted
+//! (the ones on screen) go first. Results stream to a sink as they arrive.
 
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
-use tokio::sync::Semaphore;
+use jiff::Timestamp;
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
 use super::client::IamClient;
 use super::error::IamError;
 use super::model::{AccessKey, LastUsed, User};
+use super::report::{CredentialReport, ReportAnswer};
+
+/// Where last uses come from (`--source`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Source {
+    /// The credential report, with per-key calls where it cannot answer or is unavailable.
+    #[default]
+    Auto,
+    /// Only the credential report (plus per-key calls for what it lacks); fail without it.
+    Report,
+    /// One GetAccessKeyLastUsed call per key.
+    Live,
+}
+
+/// Where the last uses on screen came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DataSource {
+    Report { generated: Timestamp },
+    Live { reason: Option<String> },
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct LoadOptions {
+    pub concurrency: usize,
+    pub source: Source,
+}
 
 /// One step of a load, in the order a consumer can rely on: a user's `Keys`
-/// come after the `UsersPage` that named it, a key's `LastUsed` after its `Keys`,
-/// and `Finished` last.
+/// come after the `UsersPage` that named it, a key's `LastUsed` after its `Keys`
+/// (a key may get a second `LastUsed` that completes the first), `Finished` last.
 #[derive(Clone, Debug, PartialEq)]
 pub enum LoadEvent {
     UsersPage {
@@ -30,80 +61,446 @@ pub enum LoadEvent {
         key_id: String,
         result: Result<LastUsed, IamError>,
     },
+    Source(DataSource),
+    /// IAM throttled us: at most `in_flight` requests from now on (it grows back).
+    Throttled {
+        in_flight: usize,
+    },
     Finished,
+}
+
+/// The users whose work goes first; the caller updates it as the screen moves.
+pub type Priority = watch::Receiver<Vec<String>>;
+
+/// A throttled request is put back this many times before its error is reported.
+const MAX_REQUEUES: u32 = 8;
+
+#[derive(Clone, Debug)]
+enum Job {
+    Keys(String),
+    LastUsed { user: String, key_id: String },
+}
+
+impl Job {
+    fn id(&self) -> String {
+        match self {
+            Job::Keys(user) => format!("keys/{user}"),
+            Job::LastUsed { key_id, .. } => format!("used/{key_id}"),
+        }
+    }
+}
+
+enum ReportState {
+    Pending,
+    Ready(Arc<CredentialReport>),
+    /// Live source, or the report was unavailable in auto mode.
+    Off,
+    /// `--source report` and no report: every last use fails with this.
+    Failed(IamError),
+}
+
+struct Queue {
+    users: VecDeque<String>,
+    users_waiting: HashSet<String>,
+    /// User → keys whose last use must be asked live; `used_order` keeps FIFO.
+    used_waiting: HashMap<String, Vec<String>>,
+    used_order: VecDeque<String>,
+    /// Keys listed before the report arrived.
+    unresolved: Vec<AccessKey>,
+    report: ReportState,
+    listing: bool,
+    busy: usize,
+    limit: usize,
+    max: usize,
+    successes: usize,
+    requeues: HashMap<String, u32>,
+}
+
+impl Queue {
+    fn next(&mut self, priority: &[String]) -> Option<Job> {
+        if self.busy >= self.limit {
+            return None;
+        }
+        for user in priority {
+            if self.users_waiting.remove(user) {
+                return Some(Job::Keys(user.clone()));
+            }
+        }
+        for user in priority {
+            if let Some(job) = self.take_used(user) {
+                return Some(job);
+            }
+        }
+        while let Some(user) = self.users.pop_front() {
+            if self.users_waiting.remove(&user) {
+                return Some(Job::Keys(user));
+            }
+        }
+        while let Some(user) = self.used_order.pop_front() {
+            if let Some(job) = self.take_used(&user) {
+                if self.used_waiting.contains_key(&user) {
+                    self.used_order.push_front(user);
+                }
+                return Some(job);
+            }
+        }
+        None
+    }
+
+    fn take_used(&mut self, user: &str) -> Option<Job> {
+        let keys = self.used_waiting.get_mut(user)?;
+        let key_id = keys.pop()?;
+        if keys.is_empty() {
+            self.used_waiting.remove(user);
+        }
+        Some(Job::LastUsed {
+            user: user.to_string(),
+            key_id,
+        })
+    }
+
+    fn push_used(&mut self, user: &str, key_id: String) {
+        let keys = self.used_waiting.entry(user.to_string()).or_default();
+        if keys.is_empty() {
+            self.used_order.push_back(user.to_string());
+        }
+        keys.push(key_id);
+    }
+
+    fn requeue(&mut self, job: Job) {
+        match job {
+            Job::Keys(user) => {
+                self.users_waiting.insert(user.clone());
+                self.users.push_front(user);
+            }
+            Job::LastUsed { user, key_id } => self.push_used(&user, key_id),
+        }
+    }
+
+    fn done(&self) -> bool {
+        !self.listing
+            && !matches!(self.report, ReportState::Pending)
+            && self.busy == 0
+            && self.users_waiting.is_empty()
+            && self.used_waiting.is_empty()
+    }
+
+    /// Decides how each listed key gets its last use; returns what is known now.
+    fn route_keys(&mut self, keys: Vec<AccessKey>) -> Vec<LoadEvent> {
+        let mut events = Vec::new();
+        for key in keys {
+            match &self.report {
+                ReportState::Pending => self.unresolved.push(key),
+                ReportState::Off => self.push_used(&key.user, key.id),
+                ReportState::Failed(err) => events.push(LoadEvent::LastUsed {
+                    key_id: key.id,
+                    result: Err(err.clone()),
+                }),
+                ReportState::Ready(report) => match report.answer(&key) {
+                    ReportAnswer::Complete(used) => events.push(LoadEvent::LastUsed {
+                        key_id: key.id,
+                        result: Ok(used),
+                    }),
+                    ReportAnswer::DateOnly(at) => {
+                        // Show the date now; the service and region follow from a live call.
+                        events.push(LoadEvent::LastUsed {
+                            key_id: key.id.clone(),
+                            result: Ok(LastUsed::Used {
+                                at,
+                                service: None,
+                                region: None,
+                            }),
+                        });
+                        self.push_used(&key.user, key.id);
+                    }
+                    ReportAnswer::Unknown => self.push_used(&key.user, key.id),
+                },
+            }
+        }
+        events
+    }
+
+    /// Slows down after a throttle: halves the requests in flight.
+    fn throttled(&mut self) -> LoadEvent {
+        self.limit = (self.limit / 2).max(1);
+        self.successes = 0;
+        LoadEvent::Throttled {
+            in_flight: self.limit,
+        }
+    }
+
+    /// Speeds up again, one request more after each run of successes.
+    fn succeeded(&mut self) {
+        self.successes += 1;
+        if self.limit < self.max && self.successes >= self.limit * 4 {
+            self.limit += 1;
+            self.successes = 0;
+        }
+    }
+}
+
+struct Shared<F> {
+    client: IamClient,
+    queue: Mutex<Queue>,
+    notify: Notify,
+    sink: F,
+}
+
+impl<F: Fn(LoadEvent)> Shared<F> {
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        // A worker that panicked mid-update leaves plain data behind: keep going.
+        self.queue
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn emit(&self, events: Vec<LoadEvent>) {
+        for event in events {
+            (self.sink)(event);
+        }
+    }
+}
+
+fn is_throttling(err: &IamError) -> bool {
+    matches!(
+        err.code.as_str(),
+        "Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "TooManyRequestsException"
+    )
 }
 
 /// Reads the whole inventory, sending each step to `sink`. Returns once every
 /// request has answered. Dropping the future cancels every request in flight.
-pub async fn load<F>(client: IamClient, concurrency: usize, sink: F)
+pub async fn load<F>(client: IamClient, options: LoadOptions, priority: Priority, sink: F)
 where
     F: Fn(LoadEvent) + Send + Sync + 'static,
 {
-    let sink = Arc::new(sink);
-    let permits = Arc::new(Semaphore::new(concurrency.max(1)));
+    let max = options.concurrency.max(1);
+    let shared = Arc::new(Shared {
+        client,
+        queue: Mutex::new(Queue {
+            users: VecDeque::new(),
+            users_waiting: HashSet::new(),
+            used_waiting: HashMap::new(),
+            used_order: VecDeque::new(),
+            unresolved: Vec::new(),
+            report: match options.source {
+                Source::Live => ReportState::Off,
+                Source::Auto | Source::Report => ReportState::Pending,
+            },
+            listing: true,
+            busy: 0,
+            limit: max,
+            max,
+            successes: 0,
+            requeues: HashMap::new(),
+        }),
+        notify: Notify::new(),
+        sink,
+    });
     let mut tasks = JoinSet::new();
+    tasks.spawn(list_users(shared.clone()));
+    match options.source {
+        Source::Live => shared.emit(vec![LoadEvent::Source(DataSource::Live { reason: None })]),
+        source => {
+            tasks.spawn(fetch_report(shared.clone(), source));
+        }
+    }
+    for _ in 0..max {
+        tasks.spawn(worker(shared.clone(), priority.clone()));
+    }
+    while tasks.join_next().await.is_some() {}
+    shared.emit(vec![LoadEvent::Finished]);
+}
+
+async fn list_users<F: Fn(LoadEvent) + Send + Sync>(shared: Arc<Shared<F>>) {
     let mut marker = None;
+    let mut throttles = 0;
     loop {
-        let page = {
-            // A closed semaphore is impossible here: we never close it.
-            let _permit = permits.acquire().await;
-            client.list_users_page(marker.take()).await
-        };
-        match page {
+        match shared.client.list_users_page(marker.clone()).await {
             Ok(page) => {
-                let names: Vec<String> = page.users.iter().map(|u| u.name.clone()).collect();
+                throttles = 0;
                 let last_page = page.next_marker.is_none();
-                sink(LoadEvent::UsersPage {
+                let names: Vec<String> = page.users.iter().map(|u| u.name.clone()).collect();
+                shared.emit(vec![LoadEvent::UsersPage {
                     users: page.users,
                     last_page,
-                });
-                for name in names {
-                    tasks.spawn(load_user(
-                        client.clone(),
-                        permits.clone(),
-                        sink.clone(),
-                        name,
-                    ));
+                }]);
+                {
+                    let mut queue = shared.lock();
+                    for name in names {
+                        queue.users_waiting.insert(name.clone());
+                        queue.users.push_back(name);
+                    }
+                    queue.listing = !last_page;
                 }
+                shared.notify.notify_waiters();
                 match page.next_marker {
                     Some(next) => marker = Some(next),
-                    None => break,
+                    None => return,
                 }
             }
+            Err(err) if is_throttling(&err) && throttles < MAX_REQUEUES => {
+                throttles += 1;
+                let event = shared.lock().throttled();
+                shared.emit(vec![event]);
+                tokio::time::sleep(backoff(throttles)).await;
+            }
             Err(err) => {
-                sink(LoadEvent::UsersFailed(err));
-                break;
+                shared.lock().listing = false;
+                shared.emit(vec![LoadEvent::UsersFailed(err)]);
+                shared.notify.notify_waiters();
+                return;
             }
         }
     }
-    while tasks.join_next().await.is_some() {}
-    sink(LoadEvent::Finished);
 }
 
-/// One user's keys, then each key's last use, every request under a permit.
-async fn load_user<F>(client: IamClient, permits: Arc<Semaphore>, sink: Arc<F>, user: String)
-where
-    F: Fn(LoadEvent) + Send + Sync + 'static,
-{
-    let keys = {
-        let _permit = permits.acquire().await;
-        client.list_keys_described(&user).await
-    };
-    let ids: Vec<String> = match &keys {
-        Ok(keys) => keys.iter().map(|k| k.id.clone()).collect(),
-        Err(_) => Vec::new(),
-    };
-    sink(LoadEvent::Keys { user, result: keys });
-    let mut lookups = JoinSet::new();
-    for key_id in ids {
-        let (client, permits, sink) = (client.clone(), permits.clone(), sink.clone());
-        lookups.spawn(async move {
-            let result = {
-                let _permit = permits.acquire().await;
-                client.key_last_used(&key_id).await
-            };
-            sink(LoadEvent::LastUsed { key_id, result });
-        });
+async fn fetch_report<F: Fn(LoadEvent) + Send + Sync>(shared: Arc<Shared<F>>, source: Source) {
+    let result = shared.client.credential_report().await;
+    let mut events = Vec::new();
+    {
+        let mut queue = shared.lock();
+        match result {
+            Ok(report) => {
+                events.push(LoadEvent::Source(DataSource::Report {
+                    generated: report.generated,
+                }));
+                queue.report = ReportState::Ready(Arc::new(report));
+            }
+            Err(err) => {
+                tracing::warn!(code = %err.code, message = %err.message, "credential report unavailable");
+                if source == Source::Report {
+                    queue.report = ReportState::Failed(err);
+                } else {
+                    events.push(LoadEvent::Source(DataSource::Live {
+                        reason: Some(format!("credential report unavailable ({})", err.code)),
+                    }));
+                    queue.report = ReportState::Off;
+                }
+            }
+        }
+        let unresolved = std::mem::take(&mut queue.unresolved);
+        events.extend(queue.route_keys(unresolved));
     }
-    while lookups.join_next().await.is_some() {}
+    shared.emit(events);
+    shared.notify.notify_waiters();
+}
+
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(100 * 2u64.pow(attempt.min(5)))
+}
+
+async fn worker<F: Fn(LoadEvent) + Send + Sync>(shared: Arc<Shared<F>>, priority: Priority) {
+    loop {
+        let job = loop {
+            let notified = shared.notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            {
+                let wanted = priority.borrow().clone();
+                let mut queue = shared.lock();
+                if let Some(job) = queue.next(&wanted) {
+                    queue.busy += 1;
+                    break Some(job);
+                }
+                if queue.done() {
+                    break None;
+                }
+            }
+            notified.await;
+        };
+        let Some(job) = job else {
+            shared.notify.notify_waiters();
+            return;
+        };
+        run(&shared, job).await;
+        shared.notify.notify_waiters();
+    }
+}
+
+/// Runs one job and files its result; a throttled job goes back in the queue.
+async fn run<F: Fn(LoadEvent) + Send + Sync>(shared: &Shared<F>, job: Job) {
+    let outcome = match &job {
+        Job::Keys(user) => shared
+            .client
+            .list_keys_described(user)
+            .await
+            .map(Outcome::Keys),
+        Job::LastUsed { key_id, .. } => {
+            shared.client.key_last_used(key_id).await.map(Outcome::Used)
+        }
+    };
+    let mut events = Vec::new();
+    let mut retry = None;
+    {
+        let mut queue = shared.lock();
+        queue.busy -= 1;
+        match outcome {
+            Err(err) if is_throttling(&err) => {
+                let id = job.id();
+                let count = queue.requeues.entry(id).or_insert(0);
+                *count += 1;
+                if *count <= MAX_REQUEUES {
+                    retry = Some(backoff(*count));
+                    events.push(queue.throttled());
+                } else {
+                    events.push(failure(&job, err));
+                }
+            }
+            Err(err) => events.push(failure(&job, err)),
+            Ok(Outcome::Keys(keys)) => {
+                queue.succeeded();
+                if let Job::Keys(user) = &job {
+                    events.push(LoadEvent::Keys {
+                        user: user.clone(),
+                        result: Ok(keys.clone()),
+                    });
+                }
+                events.extend(queue.route_keys(keys));
+            }
+            Ok(Outcome::Used(used)) => {
+                queue.succeeded();
+                if let Job::LastUsed { key_id, .. } = &job {
+                    events.push(LoadEvent::LastUsed {
+                        key_id: key_id.clone(),
+                        result: Ok(used),
+                    });
+                }
+            }
+        }
+        if retry.is_some() {
+            // The throttled job holds its place in flight while this worker backs off.
+            queue.busy += 1;
+        }
+    }
+    shared.emit(events);
+    if let Some(pause) = retry {
+        tokio::time::sleep(pause).await;
+        let mut queue = shared.lock();
+        queue.busy -= 1;
+        queue.requeue(job);
+    }
+}
+
+enum Outcome {
+    Keys(Vec<AccessKey>),
+    Used(LastUsed),
+}
+
+fn failure(job: &Job, err: IamError) -> LoadEvent {
+    match job {
+        Job::Keys(user) => LoadEvent::Keys {
+            user: user.clone(),
+            result: Err(err),
+        },
+        Job::LastUsed { key_id, .. } => LoadEvent::LastUsed {
+            key_id: key_id.clone(),
+            result: Err(err),
+        },
+    }
+}
+
+/// A priority that never changes (for callers without a screen).
+pub fn no_priority() -> Priority {
+    watch::channel(Vec::new()).1
 }

@@ -5,6 +5,7 @@ pub mod client;
 pub mod error;
 pub mod inventory;
 pub mod model;
+pub mod report;
 pub mod session;
 
 pub use client::IamClient;

@@ -19,7 +19,7 @@ use crate::state::{Mode, State};
 pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 15;
 
-const HEADER_ROWS: u16 = 2;
+const HEADER_ROWS: u16 = 3;
 const FOOTER_ROWS: u16 = 2;
 /// Borders, column header and up to three lines (two keys, or an error).
 const KEYS_PANE_ROWS: u16 = 6;

@@ -6,6 +6,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{format, theme};
+use crate::audit::{MAX_KEY_AGE_DAYS, MAX_UNUSED_DAYS, days_since};
+use crate::iam::inventory::DataSource;
+use crate::iam::model::{KeyStatus, LastUsed};
 use crate::keymap;
 use crate::state::State;
 
@@ -40,40 +43,122 @@ pub fn draw_header(frame: &mut Frame, area: Rect, state: &State) {
         }
         (None, None) => {}
     }
-    let lines = vec![Line::from(who), progress_line(state)];
+    let lines = vec![Line::from(who), glance_line(state), load_line(state)];
     frame.render_widget(Paragraph::new(lines), area);
 }
 
-fn progress_line(state: &State) -> Line<'static> {
+/// Account-wide counts: what needs attention at a glance.
+#[derive(Default)]
+struct Glance {
+    keys: usize,
+    active: usize,
+    never_used: usize,
+    unused: usize,
+    old: usize,
+}
+
+fn glance(state: &State) -> Glance {
+    let mut g = Glance::default();
+    for key in state.users.iter().flat_map(|u| u.key_entries()) {
+        g.keys += 1;
+        let active = key.key.status == KeyStatus::Active;
+        g.active += usize::from(active);
+        if active && days_since(key.key.created, state.now) > MAX_KEY_AGE_DAYS {
+            g.old += 1;
+        }
+        match key.last_used.ready() {
+            Some(LastUsed::Never) => g.never_used += 1,
+            Some(LastUsed::Used { at, .. })
+                if active && days_since(*at, state.now) > MAX_UNUSED_DAYS =>
+            {
+                g.unused += 1
+            }
+            _ => {}
+        }
+    }
+    g
+}
+
+fn glance_line(state: &State) -> Line<'static> {
+    let users = state.users.len();
+    let g = glance(state);
+    let count = |label: &'static str, n: usize, style| {
+        [
+            Span::styled(label, theme::LABEL),
+            Span::styled(n.to_string(), style),
+        ]
+    };
+    let attention = |n: usize| {
+        if n > 0 {
+            theme::ATTENTION
+        } else {
+            ratatui::style::Style::new()
+        }
+    };
+    let spans: Vec<Span<'static>> = [
+        count("users ", users, ratatui::style::Style::new()),
+        count("  keys ", g.keys, ratatui::style::Style::new()),
+        count("  active ", g.active, ratatui::style::Style::new()),
+        count("  never used ", g.never_used, attention(g.never_used)),
+        count("  unused >90d ", g.unused, attention(g.unused)),
+        count("  active >90d old ", g.old, attention(g.old)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    Line::from(spans)
+}
+
+/// Load progress (or when it finished) and where the last uses came from.
+fn load_line(state: &State) -> Line<'static> {
     let load = &state.load;
     let users = state.users.len();
-    let keys: usize = state.users.iter().map(|u| u.key_entries().len()).sum();
-    let active: usize = state.users.iter().map(|u| u.active_keys()).sum();
-    let mut spans = vec![
-        Span::styled("users ", theme::LABEL),
-        Span::raw(users.to_string()),
-        Span::styled("  keys ", theme::LABEL),
-        Span::raw(keys.to_string()),
-        Span::styled("  active ", theme::LABEL),
-        Span::raw(active.to_string()),
-    ];
+    let mut spans = Vec::new();
     if load.in_flight {
         let tick = state.now.as_millisecond() / 250;
         let frame = SPINNER[tick.rem_euclid(SPINNER.len() as i64) as usize];
         let listed = if load.users_listed { "" } else { "+" };
         spans.push(Span::styled(
             format!(
-                "  {frame} loading: keys of {}/{users}{listed} users, last use of {}/{} keys",
-                load.users_with_keys, load.last_used_known, load.keys_known
+                "{frame} loading: keys of {}/{users}{listed} users, last use of {}/{} keys",
+                load.users_with_keys,
+                load.answered_keys.len(),
+                load.keys_known
             ),
             theme::WARNING,
         ));
+        if let Some(in_flight) = load.throttled_to {
+            spans.push(Span::styled(
+                format!(" · IAM throttling: {in_flight} in flight, retrying"),
+                theme::ERROR,
+            ));
+        }
     } else if let (Some(started), Some(finished)) = (load.started, load.finished) {
         let took = finished.duration_since(started).as_secs_f64();
         spans.push(Span::styled(
-            format!("  loaded at {} in {took:.1}s", format::clock(finished)),
+            format!("loaded at {} in {took:.1}s", format::clock(finished)),
             theme::LABEL,
         ));
+    }
+    match &load.source {
+        Some(DataSource::Report { generated }) => spans.push(Span::styled(
+            format!(
+                " · last uses: credential report of {} {}",
+                format::date(*generated),
+                format::clock(*generated)
+            ),
+            theme::LABEL,
+        )),
+        Some(DataSource::Live {
+            reason: Some(reason),
+        }) => spans.push(Span::styled(
+            format!(" · {reason}: last uses read key by key"),
+            theme::WARNING,
+        )),
+        Some(DataSource::Live { reason: None }) => {
+            spans.push(Span::styled(" · last uses read key by key", theme::LABEL))
+        }
+        None => {}
     }
     Line::from(spans)
 }
