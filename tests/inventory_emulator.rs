@@ -92,6 +92,11 @@ fn assert_equals_seed(emulator: &iamkeys::emulator::Emulator, events: Vec<LoadEv
             assert_eq!(key.user, seeded.name);
             assert_eq!(key.status.as_str(), want.status);
             assert_eq!(key.created, ts(&want.created));
+            assert_eq!(
+                key.description, want.description,
+                "description of {}",
+                key.id
+            );
             let expected = match &want.last_used {
                 None => LastUsed::Never,
                 Some(u) => LastUsed::Used {

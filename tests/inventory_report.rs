@@ -90,7 +90,11 @@ fn client(report: Vec<Rule>, live_calls: Arc<AtomicUsize>) -> IamClient {
             )
             .build()
     });
-    let mut rules = vec![users, keys, tags, last_used];
+    // Not allowed to read account authorization details: users come from ListUsers.
+    let details = mock!(Client::get_account_authorization_details).then_error(|| {
+        aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsError::generic(denied())
+    });
+    let mut rules = vec![users, keys, tags, last_used, details];
     rules.extend(report);
     let iam = mock_client!(aws_sdk_iam, RuleMode::MatchAny, &rules);
     let sts = aws_sdk_sts::Client::from_conf(

@@ -8,10 +8,12 @@ use super::error::IamError;
 use super::model::{AccessKey, Identity, KeyStatus, LastUsed, NewKey, Secret, User};
 use super::report::CredentialReport;
 
-/// One page of ListUsers: the users and the marker of the next page, if any.
+/// One page of users and the marker of the next page, if any. `tags` holds
+/// each user's tags when the page came with them (GetAccountAuthorizationDetails).
 #[derive(Debug)]
 pub struct UsersPage {
     pub users: Vec<User>,
+    pub tags: Option<Vec<Vec<(String, String)>>>,
     pub next_marker: Option<String>,
 }
 
@@ -71,18 +73,60 @@ impl IamClient {
                 })
             })
             .collect::<Result<Vec<_>, IamError>>()?;
-        let next_marker = match (out.is_truncated(), out.marker()) {
-            (true, Some(marker)) => Some(marker.to_string()),
-            (true, None) => {
-                return Err(IamError::new(
+        let next_marker = next_marker(op, out.is_truncated(), out.marker())?;
+        Ok(UsersPage {
+            users,
+            tags: None,
+            next_marker,
+        })
+    }
+
+    /// One page of users with their tags in one call (GetAccountAuthorizationDetails,
+    /// users only): saves a ListUserTags call per user.
+    pub async fn user_details_page(&self, marker: Option<String>) -> Result<UsersPage, IamError> {
+        let op = "GetAccountAuthorizationDetails";
+        let out = self
+            .iam
+            .get_account_authorization_details()
+            .filter(aws_sdk_iam::types::EntityType::User)
+            .max_items(1000)
+            .set_marker(marker)
+            .send()
+            .await
+            .map_err(|e| IamError::from_sdk(op, e))?;
+        let mut users = Vec::new();
+        let mut tags = Vec::new();
+        for detail in out.user_detail_list() {
+            let missing =
+                |what: &str| IamError::new(op, "BadResponse", format!("a user without {what}"));
+            users.push(User {
+                name: detail
+                    .user_name()
+                    .ok_or_else(|| missing("a name"))?
+                    .to_string(),
+                path: detail.path().unwrap_or("/").to_string(),
+                arn: detail.arn().ok_or_else(|| missing("an ARN"))?.to_string(),
+                created: timestamp(
                     op,
-                    "BadResponse",
-                    "the reply says more users follow but gives no marker",
-                ));
-            }
-            (false, _) => None,
-        };
-        Ok(UsersPage { users, next_marker })
+                    detail
+                        .create_date()
+                        .ok_or_else(|| missing("a create date"))?,
+                )?,
+            });
+            tags.push(
+                detail
+                    .tags()
+                    .iter()
+                    .map(|t| (t.key().to_string(), t.value().to_string()))
+                    .collect(),
+            );
+        }
+        let next_marker = next_marker(op, out.is_truncated(), out.marker())?;
+        Ok(UsersPage {
+            users,
+            tags: Some(tags),
+            next_marker,
+        })
     }
 
     /// Every access key of `user` (all pages of ListAccessKeys).
@@ -354,6 +398,32 @@ impl IamClient {
                 .map_err(|e| IamError::from_sdk("UntagUser", e))?;
         }
         Ok(())
+    }
+}
+
+/// Sets each key's description from its user's tags (tag key = access key id).
+pub fn describe(keys: &mut [AccessKey], tags: &[(String, String)]) {
+    for key in keys {
+        key.description = tags
+            .iter()
+            .find(|(k, _)| *k == key.id)
+            .map(|(_, v)| v.clone());
+    }
+}
+
+fn next_marker(
+    op: &'static str,
+    truncated: bool,
+    marker: Option<&str>,
+) -> Result<Option<String>, IamError> {
+    match (truncated, marker) {
+        (true, Some(marker)) => Ok(Some(marker.to_string())),
+        (true, None) => Err(IamError::new(
+            op,
+            "BadResponse",
+            "the reply says more users follow but gives no marker",
+        )),
+        (false, _) => Ok(None),
     }
 }
 

@@ -13,7 +13,7 @@ use jiff::Timestamp;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
-use super::client::IamClient;
+use super::client::{IamClient, describe};
 use super::error::IamError;
 use super::model::{AccessKey, LastUsed, User};
 use super::report::{CredentialReport, ReportAnswer};
@@ -101,6 +101,8 @@ enum ReportState {
 
 struct Queue {
     users: VecDeque<String>,
+    /// Tags of users listed with them: their keys need no ListUserTags call.
+    tags: HashMap<String, Vec<(String, String)>>,
     users_waiting: HashSet<String>,
     /// User → keys whose last use must be asked live; `used_order` keeps FIFO.
     used_waiting: HashMap<String, Vec<String>>,
@@ -279,6 +281,7 @@ where
         client,
         queue: Mutex::new(Queue {
             users: VecDeque::new(),
+            tags: HashMap::new(),
             users_waiting: HashSet::new(),
             used_waiting: HashMap::new(),
             used_order: VecDeque::new(),
@@ -298,29 +301,64 @@ where
         sink,
     });
     let mut tasks = JoinSet::new();
-    tasks.spawn(list_users(shared.clone()));
+    tasks.spawn(list_users(shared.clone(), options.source != Source::Live));
     match options.source {
         Source::Live => shared.emit(vec![LoadEvent::Source(DataSource::Live { reason: None })]),
         source => {
             tasks.spawn(fetch_report(shared.clone(), source));
         }
     }
+    let mut workers = JoinSet::new();
     for _ in 0..max {
-        tasks.spawn(worker(shared.clone(), priority.clone()));
+        workers.spawn(worker(shared.clone(), priority.clone()));
+    }
+    // A worker that panics (a bug, never a server reply) is replaced, so the
+    // jobs it left behind still get done.
+    let mut replacements = 0;
+    while let Some(ended) = workers.join_next().await {
+        if let Err(err) = ended
+            && err.is_panic()
+            && replacements < 4 * max
+        {
+            tracing::error!("an inventory worker panicked; starting another");
+            replacements += 1;
+            workers.spawn(worker(shared.clone(), priority.clone()));
+        }
     }
     while tasks.join_next().await.is_some() {}
     shared.emit(vec![LoadEvent::Finished]);
 }
 
-async fn list_users<F: Fn(LoadEvent) + Send + Sync>(shared: Arc<Shared<F>>) {
+/// Lists every user: with their tags in one call per page where allowed
+/// (GetAccountAuthorizationDetails), else with ListUsers.
+async fn list_users<F: Fn(LoadEvent) + Send + Sync>(shared: Arc<Shared<F>>, with_details: bool) {
+    // However this task ends (even by a panic), the workers must learn that listing is over.
+    let _done = OnDrop(|| {
+        shared.lock().listing = false;
+        shared.notify.notify_waiters();
+    });
     let mut marker = None;
     let mut throttles = 0;
+    let mut with_details = with_details;
     loop {
-        match shared.client.list_users_page(marker.clone()).await {
+        let page = if with_details {
+            shared.client.user_details_page(marker.clone()).await
+        } else {
+            shared.client.list_users_page(marker.clone()).await
+        };
+        match page {
+            Err(err) if with_details && marker.is_none() && !is_throttling(&err) => {
+                tracing::info!(code = %err.code, "no account authorization details: listing users one page at a time");
+                with_details = false;
+            }
             Ok(page) => {
                 throttles = 0;
                 let last_page = page.next_marker.is_none();
                 let names: Vec<String> = page.users.iter().map(|u| u.name.clone()).collect();
+                if let Some(tags) = page.tags {
+                    let mut queue = shared.lock();
+                    queue.tags.extend(names.iter().cloned().zip(tags));
+                }
                 shared.emit(vec![LoadEvent::UsersPage {
                     users: page.users,
                     last_page,
@@ -356,6 +394,17 @@ async fn list_users<F: Fn(LoadEvent) + Send + Sync>(shared: Arc<Shared<F>>) {
 }
 
 async fn fetch_report<F: Fn(LoadEvent) + Send + Sync>(shared: Arc<Shared<F>>, source: Source) {
+    // Should this task die before the report is in, the keys waiting for it go live.
+    let _done = OnDrop(|| {
+        let mut queue = shared.lock();
+        if matches!(queue.report, ReportState::Pending) {
+            queue.report = ReportState::Off;
+            let unresolved = std::mem::take(&mut queue.unresolved);
+            let _ = queue.route_keys(unresolved);
+        }
+        drop(queue);
+        shared.notify.notify_waiters();
+    });
     let result = shared.client.credential_report().await;
     let mut events = Vec::new();
     {
@@ -418,14 +467,35 @@ async fn worker<F: Fn(LoadEvent) + Send + Sync>(shared: Arc<Shared<F>>, priority
     }
 }
 
+/// Runs `f` when dropped: keeps the queue's bookkeeping true when a task ends
+/// early (a panic in a request, or the load being cancelled).
+struct OnDrop<F: FnMut()>(F);
+
+impl<F: FnMut()> Drop for OnDrop<F> {
+    fn drop(&mut self) {
+        (self.0)()
+    }
+}
+
 /// Runs one job and files its result; a throttled job goes back in the queue.
 async fn run<F: Fn(LoadEvent) + Send + Sync>(shared: &Shared<F>, job: Job) {
+    // If the request panics, the job no longer counts as in flight.
+    let in_flight = OnDrop(|| shared.lock().busy -= 1);
     let outcome = match &job {
-        Job::Keys(user) => shared
-            .client
-            .list_keys_described(user)
-            .await
-            .map(Outcome::Keys),
+        Job::Keys(user) => {
+            let known = shared.lock().tags.get(user).cloned();
+            match known {
+                Some(tags) => shared.client.list_access_keys(user).await.map(|mut keys| {
+                    describe(&mut keys, &tags);
+                    Outcome::Keys(keys)
+                }),
+                None => shared
+                    .client
+                    .list_keys_described(user)
+                    .await
+                    .map(Outcome::Keys),
+            }
+        }
         Job::LastUsed { key_id, .. } => {
             shared.client.key_last_used(key_id).await.map(Outcome::Used)
         }
@@ -433,6 +503,8 @@ async fn run<F: Fn(LoadEvent) + Send + Sync>(shared: &Shared<F>, job: Job) {
     let mut events = Vec::new();
     let mut retry = None;
     {
+        // The guard's decrement happens here, under the same lock as the filing.
+        std::mem::forget(in_flight);
         let mut queue = shared.lock();
         queue.busy -= 1;
         match outcome {

@@ -42,7 +42,10 @@ pub fn small_org() -> Seed {
             path: "/ops/".into(),
             created_days_ago: 900.0,
             keys: vec![
-                key("Active", 400.0, used(3.0, "s3", "eu-west-1")),
+                SeedKey {
+                    description: Some("laptop".into()),
+                    ..key("Active", 400.0, used(3.0, "s3", "eu-west-1"))
+                },
                 key("Inactive", 30.0, None),
             ],
         },
