@@ -101,4 +101,5 @@ def main():
         emulator.wait()
 
 
-main()
+if __name__ == "__main__":
+    main()
