@@ -2,7 +2,10 @@
 //! terminal events, ticks and task results into actions, feeds them to
 //! `update`, starts the effects it returns on tokio tasks, and draws.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+
+use tokio::signal::unix::{SignalKind, signal};
 
 use crossterm::event::{Event, EventStream};
 use futures_util::StreamExt;
@@ -22,6 +25,20 @@ use crate::ui::{self, ViewState};
 use crate::update::update;
 
 const TICK: Duration = Duration::from_millis(250);
+
+/// Set by the panic hook: a task panicked, the hook has restored the terminal,
+/// and the loop must stop drawing and end.
+static PANICKED: AtomicBool = AtomicBool::new(false);
+
+/// Chains a hook that flags any panic (in any thread or task) for the loop.
+/// Call after `ratatui::init`, whose own hook restores the terminal first.
+pub fn flag_panics() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        PANICKED.store(true, Ordering::SeqCst);
+        previous(info);
+    }));
+}
 /// Results applied before the next frame is drawn, so bursts cost one frame.
 const MAX_BATCH: usize = 4096;
 
@@ -48,7 +65,17 @@ pub async fn run(
 
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(TICK);
+    // Asked to stop from outside (kill, a closed terminal): quit cleanly so the terminal is restored.
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut hangup = signal(SignalKind::hangup())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
     while !app.state.should_quit {
+        if PANICKED.load(Ordering::SeqCst) {
+            app.tasks.stop();
+            return Err(color_eyre::eyre::eyre!(
+                "a background task panicked (details above)"
+            ));
+        }
         for sequence in app.clipboard.drain(..) {
             use std::io::Write;
             let backend = terminal.backend_mut();
@@ -64,6 +91,9 @@ pub async fn run(
             },
             Some(action) = rx.recv() => Some(action),
             _ = tick.tick() => Some(Action::Tick(Timestamp::now())),
+            _ = terminate.recv() => Some(Action::Quit),
+            _ = hangup.recv() => Some(Action::Quit),
+            _ = interrupt.recv() => Some(Action::Quit),
         };
         if let Some(action) = action {
             app.dispatch(action);

@@ -76,6 +76,7 @@ async fn run(cli: Cli) -> ExitCode {
         Some(Command::Tui) | None => {
             let state = State::new(context, Timestamp::now());
             let mut terminal = ratatui::init();
+            iamkeys::app::flag_panics();
             let result = iamkeys::app::run(&mut terminal, state, client, options).await;
             ratatui::restore();
             match result {

@@ -277,6 +277,8 @@ pub struct State {
     /// Rows a page move jumps (the visible height of the users table).
     pub page_rows: usize,
     pub should_quit: bool,
+    /// When the last load that listed every user finished: the age of what is shown.
+    pub loaded_at: Option<Timestamp>,
 }
 
 impl State {
@@ -304,6 +306,7 @@ impl State {
             creating_for: HashSet::new(),
             page_rows: 10,
             should_quit: false,
+            loaded_at: None,
         }
     }
 

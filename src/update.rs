@@ -285,6 +285,7 @@ fn apply_load_event(state: &mut State, event: LoadEvent) {
             state.load.in_flight = false;
             state.load.finished = Some(state.now);
             if state.load.error.is_none() {
+                state.loaded_at = Some(state.now);
                 let failed = state
                     .users
                     .iter()

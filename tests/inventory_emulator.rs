@@ -3,12 +3,10 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use iamkeys::iam::inventory::{self, DataSource, LoadEvent, LoadOptions, Source};
-use iamkeys::iam::model::{KeyStatus, LastUsed};
-use jiff::Timestamp;
+use iamkeys::iam::model::LastUsed;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn loaded_inventory_equals_the_seed_from_the_report_and_key_by_key() {
@@ -29,7 +27,7 @@ async fn loaded_inventory_equals_the_seed_from_the_report_and_key_by_key() {
                 "{reported:?}"
             ),
         }
-        assert_equals_seed(&emulator, events);
+        common::assert_inventory_equals_seed(&emulator, events);
     }
 }
 
@@ -50,69 +48,6 @@ async fn load(client: &iamkeys::iam::IamClient, source: Source) -> Vec<LoadEvent
     let events = events.lock().unwrap().clone();
     assert_eq!(events.last(), Some(&LoadEvent::Finished));
     events
-}
-
-fn assert_equals_seed(emulator: &iamkeys::emulator::Emulator, events: Vec<LoadEvent>) {
-    let mut users = BTreeMap::new();
-    let mut keys = BTreeMap::new();
-    let mut last_used = BTreeMap::new();
-    for event in events {
-        match event {
-            LoadEvent::UsersPage { users: page, .. } => {
-                for u in page {
-                    assert!(
-                        users.insert(u.name.clone(), u).is_none(),
-                        "user listed twice"
-                    );
-                }
-            }
-            LoadEvent::Keys { user, result } => {
-                assert!(users.contains_key(&user), "keys of {user} before the user");
-                assert!(keys.insert(user, result.expect("keys load")).is_none());
-            }
-            LoadEvent::LastUsed { key_id, result } => {
-                // A second answer may complete a first one (report date, then live details).
-                last_used.insert(key_id, result.expect("last use loads"));
-            }
-            LoadEvent::UsersFailed(err) => panic!("{err}"),
-            LoadEvent::Source(_) | LoadEvent::Throttled { .. } | LoadEvent::Finished => {}
-        }
-    }
-
-    let ts = |s: &str| s.parse::<Timestamp>().unwrap();
-    assert_eq!(users.len(), emulator.report.users.len());
-    for seeded in &emulator.report.users {
-        let user = &users[&seeded.name];
-        assert_eq!(user.path, seeded.path);
-        assert_eq!(user.created, ts(&seeded.created), "{}", seeded.name);
-        let loaded = &keys[&seeded.name];
-        assert_eq!(loaded.len(), seeded.keys.len(), "keys of {}", seeded.name);
-        for (key, want) in loaded.iter().zip(&seeded.keys) {
-            assert_eq!(key.id, want.id);
-            assert_eq!(key.user, seeded.name);
-            assert_eq!(key.status.as_str(), want.status);
-            assert_eq!(key.created, ts(&want.created));
-            assert_eq!(
-                key.description, want.description,
-                "description of {}",
-                key.id
-            );
-            let expected = match &want.last_used {
-                None => LastUsed::Never,
-                Some(u) => LastUsed::Used {
-                    at: ts(&u.date),
-                    service: Some(u.service.clone()),
-                    region: Some(u.region.clone()),
-                },
-            };
-            assert_eq!(last_used[&key.id], expected, "last use of {}", key.id);
-        }
-    }
-    // The seed has every shape: both statuses, used and never used.
-    let all: Vec<_> = keys.values().flatten().collect();
-    assert!(all.iter().any(|k| k.status == KeyStatus::Inactive));
-    assert!(last_used.values().any(|u| *u == LastUsed::Never));
-    assert_eq!(last_used.len(), all.len());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

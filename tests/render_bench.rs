@@ -28,7 +28,11 @@ fn big_state(users: usize) -> State {
                     fixtures::key(
                         &name,
                         &format!("AKIA{i:010}{k:06}"),
-                        if k == 0 { KeyStatus::Active } else { KeyStatus::Inactive },
+                        if k == 0 {
+                            KeyStatus::Active
+                        } else {
+                            KeyStatus::Inactive
+                        },
                         (i % 2000) as i64,
                         (i % 7 != 0).then_some(((i % 400) as i64, "s3", "eu-west-1")),
                     )
@@ -38,7 +42,13 @@ fn big_state(users: usize) -> State {
         })
         .collect();
     state.set_users(entries);
-    update(&mut state, Action::Resize { width: 160, height: 50 });
+    update(
+        &mut state,
+        Action::Resize {
+            width: 160,
+            height: 50,
+        },
+    );
     state
 }
 
@@ -68,5 +78,7 @@ fn frame_and_interaction_costs_with_10000_users() {
         update(&mut state, key('9'));
         update(&mut state, backspace.clone());
     }) / 2;
-    println!("10,000 users, 160x50: frame {frame:?}, move {step:?}, sort {sort:?}, filter keystroke {filter:?}");
+    println!(
+        "10,000 users, 160x50: frame {frame:?}, move {step:?}, sort {sort:?}, filter keystroke {filter:?}"
+    );
 }

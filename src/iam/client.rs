@@ -266,10 +266,17 @@ impl IamClient {
     /// so that a failed tag never hides the secret of a key that now exists.
     pub async fn create_key(&self, user: &str) -> Result<NewKey, IamError> {
         let op = "CreateAccessKey";
+        // Never retried: a retry after a reply was lost could make a second key.
+        // A failure is reported instead, and the user's keys are re-read.
         let out = self
             .iam
             .create_access_key()
             .user_name(user)
+            .customize()
+            .config_override(
+                aws_sdk_iam::config::Builder::default()
+                    .retry_config(aws_sdk_iam::config::retry::RetryConfig::disabled()),
+            )
             .send()
             .await
             .map_err(|e| IamError::from_sdk(op, e))?;

@@ -1,6 +1,7 @@
 //! A typed IAM error that keeps the AWS error code and message.
 
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_iam::operation::RequestId;
 
 /// A failed IAM (or STS) call: which operation, IAM's error code, and its message.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -11,6 +12,8 @@ pub struct IamError {
     /// ours for failures that never reached IAM (`NetworkError`, `Timeout`, `BadResponse`).
     pub code: String,
     pub message: String,
+    /// IAM's request id, for AWS support and the logs.
+    pub request_id: Option<String>,
 }
 
 impl IamError {
@@ -23,6 +26,7 @@ impl IamError {
             operation,
             code: code.into(),
             message: message.into(),
+            request_id: None,
         }
     }
 
@@ -31,10 +35,13 @@ impl IamError {
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
         R: std::fmt::Debug + 'static,
+        SdkError<E, R>: RequestId,
     {
+        let request_id = err.request_id().map(str::to_string);
         let code = match &err {
             SdkError::ServiceError(service) => {
-                service.err().code().unwrap_or("UnknownError").to_string()
+                // A reply without an error code is not one of IAM's: garbled or foreign.
+                service.err().code().unwrap_or("BadResponse").to_string()
             }
             SdkError::TimeoutError(_) => "Timeout".to_string(),
             SdkError::DispatchFailure(_) => "NetworkError".to_string(),
@@ -50,7 +57,10 @@ impl IamError {
                 .unwrap_or_else(|| error_chain(&err)),
             _ => error_chain(&err),
         };
-        Self::new(operation, code, message)
+        let mut error = Self::new(operation, code, message);
+        error.request_id = request_id;
+        tracing::debug!(operation, code = %error.code, request_id = ?error.request_id, "IAM error");
+        error
     }
 }
 

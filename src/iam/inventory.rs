@@ -74,6 +74,9 @@ pub type Priority = watch::Receiver<Vec<String>>;
 
 /// A throttled request is put back this many times before its error is reported.
 const MAX_REQUEUES: u32 = 8;
+/// Other passing failures (a dropped connection, a 5xx) get fewer extra tries:
+/// the SDK has retried them already, and a dead endpoint should show soon.
+const MAX_REQUEUES_OTHER: u32 = 2;
 
 #[derive(Clone, Debug)]
 enum Job {
@@ -270,6 +273,22 @@ fn is_throttling(err: &IamError) -> bool {
     )
 }
 
+/// Failures worth another try after the SDK's own retries gave up: throttling,
+/// a dropped connection, a timeout, a garbled reply, IAM's 5xx. (Reads only:
+/// the loader never changes anything, so trying again is always safe.)
+fn is_transient(err: &IamError) -> bool {
+    is_throttling(err)
+        || matches!(
+            err.code.as_str(),
+            "NetworkError"
+                | "Timeout"
+                | "BadResponse"
+                | "ServiceFailure"
+                | "ServiceUnavailable"
+                | "InternalFailure"
+        )
+}
+
 /// Reads the whole inventory, sending each step to `sink`. Returns once every
 /// request has answered. Dropping the future cancels every request in flight.
 pub async fn load<F>(client: IamClient, options: LoadOptions, priority: Priority, sink: F)
@@ -347,7 +366,7 @@ async fn list_users<F: Fn(LoadEvent) + Send + Sync>(shared: Arc<Shared<F>>, with
             shared.client.list_users_page(marker.clone()).await
         };
         match page {
-            Err(err) if with_details && marker.is_none() && !is_throttling(&err) => {
+            Err(err) if with_details && marker.is_none() && !is_transient(&err) => {
                 tracing::info!(code = %err.code, "no account authorization details: listing users one page at a time");
                 with_details = false;
             }
@@ -377,10 +396,16 @@ async fn list_users<F: Fn(LoadEvent) + Send + Sync>(shared: Arc<Shared<F>>, with
                     None => return,
                 }
             }
-            Err(err) if is_throttling(&err) && throttles < MAX_REQUEUES => {
+            Err(err)
+                if is_transient(&err)
+                    && throttles
+                        < MAX_REQUEUES_OTHER.max(u32::from(is_throttling(&err)) * MAX_REQUEUES) =>
+            {
                 throttles += 1;
-                let event = shared.lock().throttled();
-                shared.emit(vec![event]);
+                if is_throttling(&err) {
+                    let event = shared.lock().throttled();
+                    shared.emit(vec![event]);
+                }
                 tokio::time::sleep(backoff(throttles)).await;
             }
             Err(err) => {
@@ -477,7 +502,8 @@ impl<F: FnMut()> Drop for OnDrop<F> {
     }
 }
 
-/// Runs one job and files its result; a throttled job goes back in the queue.
+/// Runs one job and files its result; a job that failed for a passing reason
+/// (throttling, a dropped connection, a 5xx) goes back in the queue.
 async fn run<F: Fn(LoadEvent) + Send + Sync>(shared: &Shared<F>, job: Job) {
     // If the request panics, the job no longer counts as in flight.
     let in_flight = OnDrop(|| shared.lock().busy -= 1);
@@ -508,13 +534,20 @@ async fn run<F: Fn(LoadEvent) + Send + Sync>(shared: &Shared<F>, job: Job) {
         let mut queue = shared.lock();
         queue.busy -= 1;
         match outcome {
-            Err(err) if is_throttling(&err) => {
+            Err(err) if is_transient(&err) => {
                 let id = job.id();
                 let count = queue.requeues.entry(id).or_insert(0);
                 *count += 1;
-                if *count <= MAX_REQUEUES {
+                let limit = if is_throttling(&err) {
+                    MAX_REQUEUES
+                } else {
+                    MAX_REQUEUES_OTHER
+                };
+                if *count <= limit {
                     retry = Some(backoff(*count));
-                    events.push(queue.throttled());
+                    if is_throttling(&err) {
+                        events.push(queue.throttled());
+                    }
                 } else {
                     events.push(failure(&job, err));
                 }

@@ -31,6 +31,17 @@ pub fn ago_short(at: Timestamp, now: Timestamp) -> String {
     }
 }
 
+/// `45s`, `12 min`, `3 h`, `2 days`: how old something is.
+pub fn duration(elapsed: jiff::SignedDuration) -> String {
+    let secs = elapsed.as_secs().max(0);
+    match secs {
+        0..60 => format!("{secs}s"),
+        60..3600 => format!("{} min", secs / 60),
+        3600..86_400 => format!("{} h", secs / 3600),
+        _ => format!("{} days", secs / 86_400),
+    }
+}
+
 /// `12:01:02` in UTC.
 pub fn clock(at: Timestamp) -> String {
     at.strftime("%H:%M:%S UTC").to_string()
@@ -50,5 +61,8 @@ mod tests {
         assert_eq!(ago(now, now), "today");
         assert_eq!(ago_short(then, now), "100d ago");
         assert_eq!(clock(now), "12:00:00 UTC");
+        assert_eq!(duration(jiff::SignedDuration::from_secs(59)), "59s");
+        assert_eq!(duration(jiff::SignedDuration::from_secs(600)), "10 min");
+        assert_eq!(duration(jiff::SignedDuration::from_secs(7200)), "2 h");
     }
 }

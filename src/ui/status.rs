@@ -133,6 +133,20 @@ fn load_line(state: &State) -> Line<'static> {
                 theme::ERROR,
             ));
         }
+    } else if let Some(err) = &load.error {
+        // The refresh failed: what is on screen is older data, and says so.
+        let shown = match state.loaded_at {
+            Some(at) => format!(
+                "STALE: showing data loaded at {} ({} ago)",
+                format::clock(at),
+                format::duration(state.now.duration_since(at))
+            ),
+            None => "no data".to_string(),
+        };
+        spans.push(Span::styled(
+            format!("⚠ {shown}; the refresh failed ({}), r retries", err.code),
+            theme::ERROR,
+        ));
     } else if let (Some(started), Some(finished)) = (load.started, load.finished) {
         let took = finished.duration_since(started).as_secs_f64();
         spans.push(Span::styled(

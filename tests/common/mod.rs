@@ -2,6 +2,7 @@
 //! harness that runs the real binary and reads its screen back.
 #![allow(dead_code)]
 
+pub mod fault_proxy;
 pub mod fixtures;
 
 use std::io::{Read, Write};
@@ -94,10 +95,15 @@ pub fn start_emulator(seed: &Seed) -> Emulator {
 
 /// Connects to the emulator through the same path the binary uses.
 pub async fn connect(emulator: &Emulator, credentials: (&str, &str)) -> (IamClient, Context) {
+    connect_to(&emulator.endpoint, credentials).await
+}
+
+/// Connects to `endpoint` (the emulator, or a proxy in front of it).
+pub async fn connect_to(endpoint: &str, credentials: (&str, &str)) -> (IamClient, Context) {
     let target = Target {
         profile: None,
         region: Some("us-east-1".into()),
-        endpoint: Some(emulator.endpoint.clone()),
+        endpoint: Some(endpoint.to_string()),
         static_credentials: Some((credentials.0.into(), credentials.1.into())),
     };
     session::connect(&target)
@@ -231,6 +237,29 @@ impl PtySession {
         }
     }
 
+    /// Sends a signal (`TERM`, `HUP`, …) to the process.
+    pub fn signal(&self, name: &str) {
+        let pid = self.child.process_id().expect("a pid");
+        let status = std::process::Command::new("kill")
+            .args([format!("-{name}"), pid.to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+    }
+
+    /// Waits for the process to exit, whatever its status.
+    pub fn wait_exit_any(&mut self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while self.child.try_wait().expect("try_wait").is_none() {
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("iamkeys did not exit; screen:\n{}", self.contents());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
     pub fn in_alternate_screen(&self) -> bool {
         self.screen.lock().unwrap().screen().alternate_screen()
     }
@@ -244,4 +273,75 @@ impl Drop for PtySession {
     fn drop(&mut self) {
         let _ = self.child.kill();
     }
+}
+
+/// Checks a load's events against what the emulator was seeded with, field by field.
+pub fn assert_inventory_equals_seed(
+    emulator: &Emulator,
+    events: Vec<iamkeys::iam::inventory::LoadEvent>,
+) {
+    use iamkeys::iam::inventory::LoadEvent;
+    use iamkeys::iam::model::{KeyStatus, LastUsed};
+    use jiff::Timestamp;
+    use std::collections::BTreeMap;
+    let mut users = BTreeMap::new();
+    let mut keys = BTreeMap::new();
+    let mut last_used = BTreeMap::new();
+    for event in events {
+        match event {
+            LoadEvent::UsersPage { users: page, .. } => {
+                for u in page {
+                    assert!(
+                        users.insert(u.name.clone(), u).is_none(),
+                        "user listed twice"
+                    );
+                }
+            }
+            LoadEvent::Keys { user, result } => {
+                assert!(users.contains_key(&user), "keys of {user} before the user");
+                assert!(keys.insert(user, result.expect("keys load")).is_none());
+            }
+            LoadEvent::LastUsed { key_id, result } => {
+                // A second answer may complete a first one (report date, then live details).
+                last_used.insert(key_id, result.expect("last use loads"));
+            }
+            LoadEvent::UsersFailed(err) => panic!("{err}"),
+            LoadEvent::Source(_) | LoadEvent::Throttled { .. } | LoadEvent::Finished => {}
+        }
+    }
+
+    let ts = |s: &str| s.parse::<Timestamp>().unwrap();
+    assert_eq!(users.len(), emulator.report.users.len());
+    for seeded in &emulator.report.users {
+        let user = &users[&seeded.name];
+        assert_eq!(user.path, seeded.path);
+        assert_eq!(user.created, ts(&seeded.created), "{}", seeded.name);
+        let loaded = &keys[&seeded.name];
+        assert_eq!(loaded.len(), seeded.keys.len(), "keys of {}", seeded.name);
+        for (key, want) in loaded.iter().zip(&seeded.keys) {
+            assert_eq!(key.id, want.id);
+            assert_eq!(key.user, seeded.name);
+            assert_eq!(key.status.as_str(), want.status);
+            assert_eq!(key.created, ts(&want.created));
+            assert_eq!(
+                key.description, want.description,
+                "description of {}",
+                key.id
+            );
+            let expected = match &want.last_used {
+                None => LastUsed::Never,
+                Some(u) => LastUsed::Used {
+                    at: ts(&u.date),
+                    service: Some(u.service.clone()),
+                    region: Some(u.region.clone()),
+                },
+            };
+            assert_eq!(last_used[&key.id], expected, "last use of {}", key.id);
+        }
+    }
+    // The seed has every shape: both statuses, used and never used.
+    let all: Vec<_> = keys.values().flatten().collect();
+    assert!(all.iter().any(|k| k.status == KeyStatus::Inactive));
+    assert!(last_used.values().any(|u| *u == LastUsed::Never));
+    assert_eq!(last_used.len(), all.len());
 }

@@ -1,0 +1,204 @@
+//! Holding up under faults: a seeded fault-injecting proxy between iamkeys and
+//! the emulator (throttling, 503s, dropped connections, slow, cut and garbled
+//! replies). Replay a failure with the seed it prints: IAMKEYS_FAULT_SEED=N.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::fault_proxy::{FaultProxy, Faults};
+use iamkeys::iam::inventory::{self, LoadEvent, LoadOptions, Source};
+use iamkeys::iam::model::KeyStatus;
+
+const WAIT: Duration = Duration::from_secs(60);
+
+fn emulator_port(emulator: &iamkeys::emulator::Emulator) -> u16 {
+    emulator.report.port
+}
+
+async fn load_through(proxy: &FaultProxy, source: Source) -> Vec<LoadEvent> {
+    let (client, _) = common::connect_to(&proxy.url, common::OUTSIDER_KEY).await;
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = events.clone();
+    let options = LoadOptions {
+        concurrency: 8,
+        source,
+    };
+    inventory::load(client, options, inventory::no_priority(), move |e| {
+        sink.lock().unwrap().push(e)
+    })
+    .await;
+    events.lock().unwrap().clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fifth_of_requests_throttled_and_more_failing_still_loads_everything() {
+    let emulator = common::start_emulator(&common::small_org());
+    let faults = Faults {
+        throttle: 0.20,
+        unavailable: 0.05,
+        reset_before: 0.03,
+        slow: 0.05,
+        truncate: 0.02,
+        ..Faults::default()
+    };
+    let proxy = FaultProxy::start(emulator_port(&emulator), faults, 20261130);
+    for source in [Source::Live, Source::Auto] {
+        let events = load_through(&proxy, source).await;
+        common::assert_inventory_equals_seed(&emulator, events);
+    }
+    let counts = proxy.counts();
+    assert!(
+        counts.get("throttle").copied().unwrap_or(0) > 10,
+        "faults struck: {counts:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_whose_reply_is_lost_happens_once_and_reports_failure() {
+    let emulator = common::start_emulator(&common::small_org());
+    let proxy = FaultProxy::start(emulator_port(&emulator), Faults::default(), 7);
+    let (client, _) = common::connect_to(&proxy.url, common::OUTSIDER_KEY).await;
+    proxy.set_faults(Faults {
+        reset_after: 1.0,
+        only_action: Some("CreateAccessKey".into()),
+        ..Faults::default()
+    });
+    let err = client.create_key("erin.nokeys").await.unwrap_err();
+    assert_eq!(err.code, "NetworkError", "{err}");
+    proxy.set_faults(Faults::default());
+    let keys = client.list_access_keys("erin.nokeys").await.unwrap();
+    assert_eq!(keys.len(), 1, "IAM made the key exactly once: {keys:?}");
+    assert_eq!(
+        proxy.counts().get("reset_after"),
+        Some(&1),
+        "no retry was sent"
+    );
+
+    // Toggling is idempotent: under the same fault, the SDK may retry it, and it lands once.
+    proxy.set_faults(Faults {
+        reset_after: 0.5,
+        only_action: Some("UpdateAccessKey".into()),
+        ..Faults::default()
+    });
+    let _ = client
+        .set_key_status("erin.nokeys", &keys[0].id, KeyStatus::Inactive)
+        .await;
+    proxy.set_faults(Faults::default());
+    let keys = client.list_access_keys("erin.nokeys").await.unwrap();
+    assert_eq!(keys[0].status, KeyStatus::Inactive);
+}
+
+#[test]
+fn a_reply_that_is_not_iam_xml_is_a_clear_error_not_a_crash() {
+    let emulator = common::start_emulator(&common::small_org());
+    let proxy = FaultProxy::start(emulator_port(&emulator), Faults::default(), 11);
+    proxy.set_faults(Faults {
+        malformed: 1.0,
+        only_action: Some("ListAccessKeys".into()),
+        ..Faults::default()
+    });
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_iamkeys"))
+        .args([
+            "list",
+            "--output",
+            "json",
+            "--source",
+            "live",
+            "--endpoint-url",
+            &proxy.url,
+            "--region",
+            "us-east-1",
+        ])
+        .env("AWS_ACCESS_KEY_ID", common::OUTSIDER_KEY.0)
+        .env("AWS_SECRET_ACCESS_KEY", common::OUTSIDER_KEY.1)
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "partial failure: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let records: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("stdout stays JSON");
+    let errors: Vec<_> = records
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["error"].as_str())
+        .collect();
+    assert_eq!(errors.len(), 30, "every user's keys failed: {errors:?}");
+    assert!(
+        errors.iter().all(|e| e.starts_with("BadResponse")),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn the_endpoint_dies_mid_session_the_data_is_marked_stale_and_r_recovers() {
+    let emulator = common::start_emulator(&common::small_org());
+    let proxy = FaultProxy::start(emulator_port(&emulator), Faults::default(), 3);
+    let cwd = tempfile::tempdir().unwrap();
+    let mut tui = common::PtySession::spawn(
+        &["--endpoint-url", &proxy.url, "--region", "us-east-1"],
+        &[
+            ("AWS_ACCESS_KEY_ID", common::OUTSIDER_KEY.0),
+            ("AWS_SECRET_ACCESS_KEY", common::OUTSIDER_KEY.1),
+        ],
+        cwd.path(),
+        30,
+        120,
+    );
+    tui.wait_for("loaded 30 users", WAIT);
+    proxy.set_down(true);
+    tui.send("r");
+    let screen = tui.wait_for("STALE", WAIT);
+    assert!(
+        screen.contains("the refresh failed (NetworkError)"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("carol.ops") && screen.contains("users 30"),
+        "the data stays: {screen}"
+    );
+    proxy.set_down(false);
+    tui.send("r");
+    let screen = tui.wait_for("loaded 30 users", WAIT);
+    assert!(!screen.contains("STALE"), "{screen}");
+    tui.send("q");
+    assert!(tui.wait_exit(WAIT));
+}
+
+#[test]
+fn sigterm_and_sighup_restore_the_terminal() {
+    let emulator = common::start_emulator(&common::small_org());
+    for signal in ["TERM", "HUP"] {
+        let cwd = tempfile::tempdir().unwrap();
+        let mut tui = common::PtySession::spawn(
+            &[
+                "--endpoint-url",
+                &emulator.endpoint,
+                "--region",
+                "us-east-1",
+            ],
+            &[
+                ("AWS_ACCESS_KEY_ID", common::OUTSIDER_KEY.0),
+                ("AWS_SECRET_ACCESS_KEY", common::OUTSIDER_KEY.1),
+            ],
+            cwd.path(),
+            24,
+            80,
+        );
+        tui.wait_for("loaded 30 users", WAIT);
+        tui.send("/car");
+        tui.wait_for("filter: car", WAIT);
+        tui.signal(signal);
+        tui.wait_exit_any(WAIT);
+        assert!(
+            !tui.in_alternate_screen(),
+            "SIG{signal}: alternate screen left"
+        );
+        assert!(!tui.cursor_hidden(), "SIG{signal}: cursor shown");
+    }
+}
