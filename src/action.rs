@@ -47,6 +47,8 @@ pub enum Action {
     DialogSubmit,
     /// A key typed into a dialog's text field.
     DialogEdit(KeyEvent),
+    /// Text pasted into the terminal (bracketed paste): typed into the open text field.
+    Paste(String),
     /// Copy the new secret to the clipboard.
     SecretCopy,
     /// Start saving the new secret as a CSV file.

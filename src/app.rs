@@ -133,6 +133,7 @@ fn translate(state: &State, event: Event) -> Option<Action> {
     match event {
         Event::Key(key) => keymap::action_for(state.input_mode(), key),
         Event::Resize(width, height) => Some(Action::Resize { width, height }),
+        Event::Paste(text) => Some(Action::Paste(text)),
         _ => None,
     }
 }

@@ -81,7 +81,7 @@ impl UserEntry {
                 .all(|k| !matches!(k.last_used, Fetch::Loading))
     }
 
-    fn matches(&self, needle_lower: &str) -> bool {
+    pub fn matches(&self, needle_lower: &str) -> bool {
         crate::filter::matches(
             needle_lower,
             &self.user.name,
@@ -185,7 +185,7 @@ impl SortColumn {
     /// Orders two users the way an administrator reads this column first:
     /// names A→Z, most keys first, oldest key first, longest unused first, newest user first.
     /// Users whose value is not known yet go last.
-    fn compare(self, a: &UserEntry, b: &UserEntry) -> Ordering {
+    pub fn compare(self, a: &UserEntry, b: &UserEntry) -> Ordering {
         let by_name = || a.user.name.to_lowercase().cmp(&b.user.name.to_lowercase());
         let primary = match self {
             SortColumn::Name => Ordering::Equal,

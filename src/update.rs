@@ -115,6 +115,7 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
                 field.handle(request);
             }
         }
+        Action::Paste(text) => paste(state, &text),
         Action::SecretCopy => return mutations::secret_copy(state),
         Action::SecretSave => mutations::secret_save(state),
         Action::KeyStatusSet {
@@ -146,6 +147,29 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         }
     }
     Vec::new()
+}
+
+/// Pasted text goes into whichever text field is open, one character at a
+/// time, as if typed; line breaks end nothing (they are dropped).
+fn paste(state: &mut State, text: &str) {
+    let chars = text.chars().filter(|c| !c.is_control());
+    match state.input_mode() {
+        Mode::Filter => {
+            for c in chars {
+                state.filter.handle(tui_input::InputRequest::InsertChar(c));
+            }
+            state.selected = 0;
+            state.rebuild_view();
+        }
+        Mode::TextEntry => {
+            if let Some(field) = state.dialog.as_mut().and_then(|d| d.input_mut()) {
+                for c in chars {
+                    field.handle(tui_input::InputRequest::InsertChar(c));
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 fn has_keys(state: &State) -> bool {

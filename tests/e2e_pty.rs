@@ -173,6 +173,14 @@ fn startup_errors_are_one_clear_line_with_a_hint_and_a_nonzero_exit() {
     assert_eq!(code, 1);
     assert!(stderr.contains("profile 'nope' is not defined"), "{stderr}");
 
+    std::fs::write(config.path(), "[profile team\nregion = eu-west-1\n").unwrap();
+    let (code, _, stderr) = run_plain(&["--profile", "team"], &[("AWS_CONFIG_FILE", path)]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("cannot read the AWS config files"),
+        "{stderr}"
+    );
+
     let (code, _, stderr) = run_plain(&[], &outsider_env());
     assert_eq!(code, 1);
     assert!(

@@ -42,6 +42,7 @@ impl StartupError {
 
 /// Resolves configuration and credentials and asks STS who we are.
 pub async fn connect(target: &Target) -> Result<(IamClient, Context), StartupError> {
+    check_profile_files().await?;
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .retry_config(RetryConfig::standard().with_max_attempts(4))
         .timeout_config(
@@ -128,6 +129,23 @@ fn credentials_failure(target: &Target, err: &(dyn std::error::Error + 'static))
             "none found (tried environment variables, profile files, web identity, ECS and instance metadata)".to_string()
         }
         _ => full,
+    }
+}
+
+/// aws-config skips a config or credentials file it cannot parse, and the
+/// problem then shows up as a missing profile or region. Say what it is.
+async fn check_profile_files() -> Result<(), StartupError> {
+    use aws_runtime::env_config::file::EnvConfigFiles;
+    use aws_types::os_shim_internal::{Env, Fs};
+    match aws_config::profile::load(&Fs::real(), &Env::real(), &EnvConfigFiles::default(), None)
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(err) => Err(StartupError::new(
+            format!("cannot read the AWS config files: {}", error_chain(&err)),
+            "fix the file named above ([profile NAME] sections of `key = value` lines), \
+             or point AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE at good ones",
+        )),
     }
 }
 
