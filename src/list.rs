@@ -69,7 +69,7 @@ impl Inventory {
                 self.last_used.insert(key_id, result);
             }
             LoadEvent::Source(source) => self.source = Some(source),
-            LoadEvent::Throttled { .. } => {}
+            LoadEvent::Throttled { .. } | LoadEvent::Retries { .. } => {}
             LoadEvent::Finished => self.finished = true,
         }
     }

@@ -239,6 +239,8 @@ pub struct LoadProgress {
     pub source: Option<DataSource>,
     /// Requests in flight after IAM throttled this load (None: never throttled).
     pub throttled_to: Option<usize>,
+    /// Requests the SDK retried during this load.
+    pub retries: usize,
     /// The users last sent to the loader as most wanted.
     pub prioritized: Vec<String>,
 }

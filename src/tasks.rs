@@ -164,6 +164,12 @@ impl Tasks {
 
 fn log_failure<T>(operation: &str, result: &Result<T, crate::iam::IamError>) {
     if let Err(err) = result {
-        tracing::warn!(operation, code = %err.code, message = %err.message, "IAM request failed");
+        tracing::warn!(
+            operation,
+            code = %err.code,
+            message = %err.message,
+            request_id = ?err.request_id,
+            "IAM request failed"
+        );
     }
 }

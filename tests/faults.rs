@@ -46,6 +46,10 @@ async fn a_fifth_of_requests_throttled_and_more_failing_still_loads_everything()
     let proxy = FaultProxy::start(emulator_port(&emulator), faults, 20261130);
     for source in [Source::Live, Source::Auto] {
         let events = load_through(&proxy, source).await;
+        let retried = events
+            .iter()
+            .any(|e| matches!(e, LoadEvent::Retries { total } if *total > 0));
+        assert!(retried, "the load told its consumer about the retries");
         common::assert_inventory_equals_seed(&emulator, events);
     }
     let counts = proxy.counts();
@@ -201,4 +205,53 @@ fn sigterm_and_sighup_restore_the_terminal() {
         );
         assert!(!tui.cursor_hidden(), "SIG{signal}: cursor shown");
     }
+}
+
+#[test]
+fn the_log_carries_codes_and_request_ids_of_failures() {
+    let emulator = common::start_emulator(&common::small_org());
+    // Every attempt at the credential report is throttled, beyond the SDK's retries:
+    // a failure that ends up in the log (and the load falls back to per-key calls).
+    let faults = Faults {
+        throttle: 1.0,
+        only_action: Some("GenerateCredentialReport".into()),
+        ..Faults::default()
+    };
+    let proxy = FaultProxy::start(emulator_port(&emulator), faults, 5);
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("iamkeys.log");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_iamkeys"))
+        .args([
+            "list",
+            "--output",
+            "csv",
+            "--endpoint-url",
+            &proxy.url,
+            "--region",
+            "us-east-1",
+            "--log-file",
+        ])
+        .arg(&log)
+        .env("AWS_ACCESS_KEY_ID", common::OUTSIDER_KEY.0)
+        .env("AWS_SECRET_ACCESS_KEY", common::OUTSIDER_KEY.1)
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&log).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.contains("code=Throttling"))
+        .unwrap_or_else(|| panic!("no throttling in the log:\n{text}"));
+    assert!(line.contains("request_id=Some(\"fault-proxy\")"), "{line}");
+    assert!(
+        !text.contains(common::OUTSIDER_KEY.1),
+        "the secret key is not logged"
+    );
 }

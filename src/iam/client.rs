@@ -7,6 +7,7 @@ use jiff::Timestamp;
 use super::error::IamError;
 use super::model::{AccessKey, Identity, KeyStatus, LastUsed, NewKey, Secret, User};
 use super::report::CredentialReport;
+use super::retries::RetryCounter;
 
 /// One page of users and the marker of the next page, if any. `tags` holds
 /// each user's tags when the page came with them (GetAccountAuthorizationDetails).
@@ -22,18 +23,33 @@ pub struct UsersPage {
 pub struct IamClient {
     iam: aws_sdk_iam::Client,
     sts: aws_sdk_sts::Client,
+    retries: RetryCounter,
 }
 
 impl IamClient {
     pub fn new(iam: aws_sdk_iam::Client, sts: aws_sdk_sts::Client) -> Self {
-        Self { iam, sts }
+        Self {
+            iam,
+            sts,
+            retries: RetryCounter::default(),
+        }
     }
 
     pub fn from_config(config: &aws_config::SdkConfig) -> Self {
-        Self::new(
-            aws_sdk_iam::Client::new(config),
-            aws_sdk_sts::Client::new(config),
-        )
+        let retries = RetryCounter::default();
+        let iam = aws_sdk_iam::config::Builder::from(config)
+            .interceptor(retries.clone())
+            .build();
+        Self {
+            iam: aws_sdk_iam::Client::from_conf(iam),
+            sts: aws_sdk_sts::Client::new(config),
+            retries,
+        }
+    }
+
+    /// How many times the SDK has retried an IAM request so far.
+    pub fn retries(&self) -> usize {
+        self.retries.total()
     }
 
     pub async fn caller_identity(&self) -> Result<Identity, IamError> {

@@ -62,6 +62,10 @@ pub enum LoadEvent {
         result: Result<LastUsed, IamError>,
     },
     Source(DataSource),
+    /// The SDK has retried this many requests so far (throttling, 5xx, resets).
+    Retries {
+        total: usize,
+    },
     /// IAM throttled us: at most `in_flight` requests from now on (it grows back).
     Throttled {
         in_flight: usize,
@@ -119,6 +123,8 @@ struct Queue {
     max: usize,
     successes: usize,
     requeues: HashMap<String, u32>,
+    /// The SDK retry count last reported.
+    retries_reported: usize,
 }
 
 impl Queue {
@@ -315,6 +321,7 @@ where
             max,
             successes: 0,
             requeues: HashMap::new(),
+            retries_reported: 0,
         }),
         notify: Notify::new(),
         sink,
@@ -576,6 +583,11 @@ async fn run<F: Fn(LoadEvent) + Send + Sync>(shared: &Shared<F>, job: Job) {
         if retry.is_some() {
             // The throttled job holds its place in flight while this worker backs off.
             queue.busy += 1;
+        }
+        let retries = shared.client.retries();
+        if retries != queue.retries_reported {
+            queue.retries_reported = retries;
+            events.push(LoadEvent::Retries { total: retries });
         }
     }
     shared.emit(events);

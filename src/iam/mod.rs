@@ -6,6 +6,7 @@ pub mod error;
 pub mod inventory;
 pub mod model;
 pub mod report;
+pub mod retries;
 pub mod session;
 
 pub use client::IamClient;

@@ -127,6 +127,12 @@ fn load_line(state: &State) -> Line<'static> {
             ),
             theme::WARNING,
         ));
+        if load.retries > 0 {
+            spans.push(Span::styled(
+                format!(" · {} retries", load.retries),
+                theme::WARNING,
+            ));
+        }
         if let Some(in_flight) = load.throttled_to {
             spans.push(Span::styled(
                 format!(" · IAM throttling: {in_flight} in flight, retrying"),

@@ -306,7 +306,10 @@ pub fn assert_inventory_equals_seed(
                 last_used.insert(key_id, result.expect("last use loads"));
             }
             LoadEvent::UsersFailed(err) => panic!("{err}"),
-            LoadEvent::Source(_) | LoadEvent::Throttled { .. } | LoadEvent::Finished => {}
+            LoadEvent::Source(_)
+            | LoadEvent::Throttled { .. }
+            | LoadEvent::Retries { .. }
+            | LoadEvent::Finished => {}
         }
     }
 
