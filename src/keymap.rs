@@ -29,6 +29,15 @@ const CTRL_C: Key = Key {
     modifiers: KeyModifiers::CONTROL,
 };
 
+/// Ctrl-C quits from every mode but the secret dialog's (see `SECRET`).
+const CTRL_C_QUITS: Binding = Binding {
+    keys: &[CTRL_C],
+    label: "Ctrl-C",
+    help: "quit",
+    hint: None,
+    action: Action::Quit,
+};
+
 impl Key {
     fn matches(&self, event: &KeyEvent) -> bool {
         let relevant = |m: KeyModifiers| match event.code {
@@ -221,13 +230,7 @@ static FILTER: &[Binding] = &[
         hint: None,
         action: Action::Move(Motion::Up),
     },
-    Binding {
-        keys: &[CTRL_C],
-        label: "Ctrl-C",
-        help: "quit",
-        hint: None,
-        action: Action::Quit,
-    },
+    CTRL_C_QUITS,
 ];
 
 static HELP: &[Binding] = &[
@@ -238,13 +241,7 @@ static HELP: &[Binding] = &[
         hint: Some("close"),
         action: Action::ToggleHelp,
     },
-    Binding {
-        keys: &[CTRL_C],
-        label: "Ctrl-C",
-        help: "quit",
-        hint: None,
-        action: Action::Quit,
-    },
+    CTRL_C_QUITS,
 ];
 
 static CONFIRM: &[Binding] = &[
@@ -281,13 +278,7 @@ static CONFIRM: &[Binding] = &[
         hint: Some("press"),
         action: Action::DialogPress,
     },
-    Binding {
-        keys: &[CTRL_C],
-        label: "Ctrl-C",
-        help: "quit",
-        hint: None,
-        action: Action::Quit,
-    },
+    CTRL_C_QUITS,
 ];
 
 static TEXT_ENTRY: &[Binding] = &[
@@ -305,13 +296,7 @@ static TEXT_ENTRY: &[Binding] = &[
         hint: Some("cancel"),
         action: Action::DialogCancel,
     },
-    Binding {
-        keys: &[CTRL_C],
-        label: "Ctrl-C",
-        help: "quit",
-        hint: None,
-        action: Action::Quit,
-    },
+    CTRL_C_QUITS,
 ];
 
 static SECRET: &[Binding] = &[
@@ -347,13 +332,7 @@ static NOTICE: &[Binding] = &[
         hint: Some("close"),
         action: Action::DialogCancel,
     },
-    Binding {
-        keys: &[CTRL_C],
-        label: "Ctrl-C",
-        help: "quit",
-        hint: None,
-        action: Action::Quit,
-    },
+    CTRL_C_QUITS,
 ];
 
 /// The binding table of a mode.

@@ -2,7 +2,6 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::Duration;
 
 use common::PtySession;
@@ -117,19 +116,8 @@ fn a_tiny_terminal_says_so_and_still_quits() {
 }
 
 fn run_plain(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_iamkeys"));
-    cmd.args(args)
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_REGION")
-        .env_remove("AWS_DEFAULT_REGION")
-        .env_remove("AWS_ACCESS_KEY_ID")
-        .env_remove("AWS_SECRET_ACCESS_KEY")
-        .env("AWS_CONFIG_FILE", "/nonexistent/iamkeys-test-config")
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            "/nonexistent/iamkeys-test-credentials",
-        )
-        .env("AWS_EC2_METADATA_DISABLED", "true");
+    let mut cmd = common::iamkeys_command();
+    cmd.args(args);
     for (k, v) in env {
         cmd.env(k, v);
     }

@@ -103,7 +103,7 @@ fn a_reply_that_is_not_iam_xml_is_a_clear_error_not_a_crash() {
         only_action: Some("ListAccessKeys".into()),
         ..Faults::default()
     });
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_iamkeys"))
+    let out = common::iamkeys_as_outsider()
         .args([
             "list",
             "--output",
@@ -115,10 +115,6 @@ fn a_reply_that_is_not_iam_xml_is_a_clear_error_not_a_crash() {
             "--region",
             "us-east-1",
         ])
-        .env("AWS_ACCESS_KEY_ID", common::OUTSIDER_KEY.0)
-        .env("AWS_SECRET_ACCESS_KEY", common::OUTSIDER_KEY.1)
-        .env("AWS_CONFIG_FILE", "/nonexistent")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -220,7 +216,7 @@ fn the_log_carries_codes_and_request_ids_of_failures() {
     let proxy = FaultProxy::start(emulator_port(&emulator), faults, 5);
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("iamkeys.log");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_iamkeys"))
+    let out = common::iamkeys_as_outsider()
         .args([
             "list",
             "--output",
@@ -232,10 +228,6 @@ fn the_log_carries_codes_and_request_ids_of_failures() {
             "--log-file",
         ])
         .arg(&log)
-        .env("AWS_ACCESS_KEY_ID", common::OUTSIDER_KEY.0)
-        .env("AWS_SECRET_ACCESS_KEY", common::OUTSIDER_KEY.1)
-        .env("AWS_CONFIG_FILE", "/nonexistent")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
         .output()
         .unwrap();
     assert_eq!(

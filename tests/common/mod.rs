@@ -111,6 +111,37 @@ pub async fn connect_to(endpoint: &str, credentials: (&str, &str)) -> (IamClient
         .expect("connects to the emulator")
 }
 
+/// The real binary as a plain process, kept away from this machine's AWS
+/// settings (profiles, region, credentials, instance metadata).
+pub fn iamkeys_command() -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_iamkeys"));
+    for var in [
+        "AWS_PROFILE",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_ENDPOINT_URL",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("AWS_CONFIG_FILE", "/nonexistent/iamkeys-test-config")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/iamkeys-test-credentials",
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    cmd
+}
+
+/// `iamkeys_command` signed with [`OUTSIDER_KEY`].
+pub fn iamkeys_as_outsider() -> std::process::Command {
+    let mut cmd = iamkeys_command();
+    cmd.env("AWS_ACCESS_KEY_ID", OUTSIDER_KEY.0)
+        .env("AWS_SECRET_ACCESS_KEY", OUTSIDER_KEY.1);
+    cmd
+}
+
 /// The real `iamkeys` binary in a pseudo-terminal, its screen kept by a vt100 parser.
 pub struct PtySession {
     screen: Arc<Mutex<vt100::Parser>>,
