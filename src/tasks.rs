@@ -48,6 +48,12 @@ impl Tasks {
                 // A newer load supersedes the old one: stop its requests.
                 self.stop();
                 tracing::info!(generation, "loading inventory");
+                // Test seam, debug builds only: a task that panics, to prove the
+                // terminal is restored and the app ends (tests/faults.rs).
+                #[cfg(debug_assertions)]
+                if std::env::var_os("IAMKEYS_TEST_PANIC_IN_TASK").is_some() {
+                    tokio::spawn(async { panic!("IAMKEYS_TEST_PANIC_IN_TASK is set") });
+                }
                 let (priority, wanted) = watch::channel(Vec::new());
                 self.priority = Some(priority);
                 self.loader = Some(tokio::spawn(inventory::load(

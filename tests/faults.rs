@@ -247,3 +247,30 @@ fn the_log_carries_codes_and_request_ids_of_failures() {
         "the secret key is not logged"
     );
 }
+
+#[test]
+fn a_panic_in_a_background_task_restores_the_terminal_and_ends_the_app() {
+    let emulator = common::start_emulator(&common::small_org());
+    let cwd = tempfile::tempdir().unwrap();
+    let mut tui = common::PtySession::spawn(
+        &[
+            "--endpoint-url",
+            &emulator.endpoint,
+            "--region",
+            "us-east-1",
+        ],
+        &[
+            ("AWS_ACCESS_KEY_ID", common::OUTSIDER_KEY.0),
+            ("AWS_SECRET_ACCESS_KEY", common::OUTSIDER_KEY.1),
+            ("IAMKEYS_TEST_PANIC_IN_TASK", "1"),
+        ],
+        cwd.path(),
+        24,
+        80,
+    );
+    tui.wait_exit_any(WAIT);
+    assert!(!tui.in_alternate_screen(), "alternate screen left");
+    assert!(!tui.cursor_hidden(), "cursor shown");
+    let screen = tui.contents();
+    assert!(screen.contains("a background task panicked"), "{screen}");
+}
