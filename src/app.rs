@@ -2,6 +2,7 @@
 //! terminal events, ticks and task results into actions, feeds them to
 //! `update`, starts the effects it returns on tokio tasks, and draws.
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -26,17 +27,30 @@ use crate::update::update;
 
 const TICK: Duration = Duration::from_millis(250);
 
-/// Set by the panic hook: a task panicked, the hook has restored the terminal,
-/// and the loop must stop drawing and end.
+/// Set when a background task panicked; the loop then restores nothing itself
+/// (main does) but stops drawing and ends with the report.
 static PANICKED: AtomicBool = AtomicBool::new(false);
+static PANIC_REPORT: Mutex<Option<String>> = Mutex::new(None);
 
-/// Chains a hook that flags any panic (in any thread or task) for the loop.
-/// Call after `ratatui::init`, whose own hook restores the terminal first.
+/// Chains a panic hook, after `ratatui::init`. A panic on the UI thread goes to
+/// the previous hooks (ratatui's restores the terminal, color-eyre's reports).
+/// A panic in a background task must not restore the terminal from another
+/// thread in the middle of a frame: it is recorded, and the loop ends, leaving
+/// main to restore the terminal and print it.
 pub fn flag_panics() {
     let previous = std::panic::take_hook();
+    let ui_thread = std::thread::current().id();
     std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().id() == ui_thread {
+            previous(info);
+            return;
+        }
+        let report = info.to_string().replace('\n', " ");
+        tracing::error!(%report, "a background task panicked");
+        if let Ok(mut slot) = PANIC_REPORT.lock() {
+            slot.get_or_insert(report);
+        }
         PANICKED.store(true, Ordering::SeqCst);
-        previous(info);
     }));
 }
 /// Results applied before the next frame is drawn, so bursts cost one frame.
@@ -72,8 +86,13 @@ pub async fn run(
     while !app.state.should_quit {
         if PANICKED.load(Ordering::SeqCst) {
             app.tasks.stop();
+            let report = PANIC_REPORT
+                .lock()
+                .ok()
+                .and_then(|r| r.clone())
+                .unwrap_or_default();
             return Err(color_eyre::eyre::eyre!(
-                "a background task panicked (details above)"
+                "a background task panicked: {report}"
             ));
         }
         for sequence in app.clipboard.drain(..) {

@@ -263,14 +263,19 @@ fn a_panic_in_a_background_task_restores_the_terminal_and_ends_the_app() {
             ("AWS_ACCESS_KEY_ID", common::OUTSIDER_KEY.0),
             ("AWS_SECRET_ACCESS_KEY", common::OUTSIDER_KEY.1),
             ("IAMKEYS_TEST_PANIC_IN_TASK", "1"),
+            ("RUST_BACKTRACE", "0"),
         ],
         cwd.path(),
-        24,
-        80,
+        40,
+        120,
     );
     tui.wait_exit_any(WAIT);
     assert!(!tui.in_alternate_screen(), "alternate screen left");
     assert!(!tui.cursor_hidden(), "cursor shown");
     let screen = tui.contents();
+    assert!(
+        screen.contains("IAMKEYS_TEST_PANIC_IN_TASK is set"),
+        "the report: {screen}"
+    );
     assert!(screen.contains("a background task panicked"), "{screen}");
 }
