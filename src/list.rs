@@ -65,7 +65,7 @@ impl Inventory {
             LoadEvent::Keys { user, result } => {
                 self.keys.insert(user, result);
             }
-            LoadEvent::LastUsed { key_id, result } => {
+            LoadEvent::LastUsed { key_id, result, .. } => {
                 self.last_used.insert(key_id, result);
             }
             LoadEvent::Source(source) => self.source = Some(source),

@@ -333,12 +333,13 @@ impl State {
         self.users.get_mut(at)
     }
 
-    /// Finds the key with this id (linear: keys are few per user, events are rare).
-    pub fn key_mut(&mut self, key_id: &str) -> Option<&mut KeyEntry> {
-        self.users.iter_mut().find_map(|u| match &mut u.keys {
+    /// The key `key_id` of `user`, found through the user index (no scan of
+    /// every user for each of the thousands of last uses a load brings).
+    pub fn key_mut(&mut self, user: &str, key_id: &str) -> Option<&mut KeyEntry> {
+        match &mut self.user_mut(user)?.keys {
             Fetch::Ready(keys) => keys.iter_mut().find(|k| k.key.id == key_id),
             _ => None,
-        })
+        }
     }
 
     /// Rebuilds `view` from filter and sort, keeping the selected user selected.

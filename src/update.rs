@@ -292,10 +292,14 @@ fn apply_load_event(state: &mut State, event: LoadEvent) {
             }
             state.view_stale = true;
         }
-        LoadEvent::LastUsed { key_id, result } => {
+        LoadEvent::LastUsed {
+            user,
+            key_id,
+            result,
+        } => {
             // A key can be answered twice (report date, then live details): count it once.
             state.load.answered_keys.insert(key_id.clone());
-            if let Some(entry) = state.key_mut(&key_id) {
+            if let Some(entry) = state.key_mut(&user, &key_id) {
                 entry.last_used = match result {
                     Ok(used) => Fetch::Ready(used),
                     Err(err) => Fetch::Failed(err),

@@ -131,7 +131,7 @@ fn final_last_use(events: &[LoadEvent], key: &str) -> Result<LastUsed, String> {
         .iter()
         .rev()
         .find_map(|e| match e {
-            LoadEvent::LastUsed { key_id, result } if key_id == key => {
+            LoadEvent::LastUsed { key_id, result, .. } if key_id == key => {
                 Some(result.clone().map_err(|e| e.code))
             }
             _ => None,

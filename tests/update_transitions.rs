@@ -111,6 +111,7 @@ fn rows_arrive_as_data_streams_in() {
         Action::Inventory {
             generation: 1,
             event: LoadEvent::LastUsed {
+                user: "a".into(),
                 key_id: "AKIAA".into(),
                 result: Ok(LastUsed::Never),
             },

@@ -58,6 +58,7 @@ pub enum LoadEvent {
         result: Result<Vec<AccessKey>, IamError>,
     },
     LastUsed {
+        user: String,
         key_id: String,
         result: Result<LastUsed, IamError>,
     },
@@ -204,17 +205,20 @@ impl Queue {
                 ReportState::Pending => self.unresolved.push(key),
                 ReportState::Off => self.push_used(&key.user, key.id),
                 ReportState::Failed(err) => events.push(LoadEvent::LastUsed {
+                    user: key.user,
                     key_id: key.id,
                     result: Err(err.clone()),
                 }),
                 ReportState::Ready(report) => match report.answer(&key) {
                     ReportAnswer::Complete(used) => events.push(LoadEvent::LastUsed {
+                        user: key.user,
                         key_id: key.id,
                         result: Ok(used),
                     }),
                     ReportAnswer::DateOnly(at) => {
                         // Show the date now; the service and region follow from a live call.
                         events.push(LoadEvent::LastUsed {
+                            user: key.user.clone(),
                             key_id: key.id.clone(),
                             result: Ok(LastUsed::Used {
                                 at,
@@ -403,11 +407,7 @@ async fn list_users<F: Fn(LoadEvent) + Send + Sync>(shared: Arc<Shared<F>>, with
                     None => return,
                 }
             }
-            Err(err)
-                if is_transient(&err)
-                    && throttles
-                        < MAX_REQUEUES_OTHER.max(u32::from(is_throttling(&err)) * MAX_REQUEUES) =>
-            {
+            Err(err) if is_transient(&err) && throttles < requeue_limit(&err) => {
                 throttles += 1;
                 if is_throttling(&err) {
                     let event = shared.lock().throttled();
@@ -465,6 +465,15 @@ async fn fetch_report<F: Fn(LoadEvent) + Send + Sync>(shared: Arc<Shared<F>>, so
     }
     shared.emit(events);
     shared.notify.notify_waiters();
+}
+
+/// How many extra tries a request that failed for a passing reason gets.
+fn requeue_limit(err: &IamError) -> u32 {
+    if is_throttling(err) {
+        MAX_REQUEUES
+    } else {
+        MAX_REQUEUES_OTHER
+    }
 }
 
 fn backoff(attempt: u32) -> Duration {
@@ -545,12 +554,7 @@ async fn run<F: Fn(LoadEvent) + Send + Sync>(shared: &Shared<F>, job: Job) {
                 let id = job.id();
                 let count = queue.requeues.entry(id).or_insert(0);
                 *count += 1;
-                let limit = if is_throttling(&err) {
-                    MAX_REQUEUES
-                } else {
-                    MAX_REQUEUES_OTHER
-                };
-                if *count <= limit {
+                if *count <= requeue_limit(&err) {
                     retry = Some(backoff(*count));
                     if is_throttling(&err) {
                         events.push(queue.throttled());
@@ -572,8 +576,9 @@ async fn run<F: Fn(LoadEvent) + Send + Sync>(shared: &Shared<F>, job: Job) {
             }
             Ok(Outcome::Used(used)) => {
                 queue.succeeded();
-                if let Job::LastUsed { key_id, .. } = &job {
+                if let Job::LastUsed { user, key_id } = &job {
                     events.push(LoadEvent::LastUsed {
+                        user: user.clone(),
                         key_id: key_id.clone(),
                         result: Ok(used),
                     });
@@ -610,7 +615,8 @@ fn failure(job: &Job, err: IamError) -> LoadEvent {
             user: user.clone(),
             result: Err(err),
         },
-        Job::LastUsed { key_id, .. } => LoadEvent::LastUsed {
+        Job::LastUsed { user, key_id } => LoadEvent::LastUsed {
+            user: user.clone(),
             key_id: key_id.clone(),
             result: Err(err),
         },

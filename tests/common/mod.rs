@@ -215,6 +215,28 @@ impl PtySession {
         }
     }
 
+    /// The dashboard on `endpoint` (us-east-1), signed with [`OUTSIDER_KEY`].
+    pub fn as_outsider(
+        endpoint: &str,
+        extra_env: &[(&str, &str)],
+        cwd: &std::path::Path,
+        rows: u16,
+        cols: u16,
+    ) -> Self {
+        let mut env = vec![
+            ("AWS_ACCESS_KEY_ID", OUTSIDER_KEY.0),
+            ("AWS_SECRET_ACCESS_KEY", OUTSIDER_KEY.1),
+        ];
+        env.extend_from_slice(extra_env);
+        Self::spawn(
+            &["--endpoint-url", endpoint, "--region", "us-east-1"],
+            &env,
+            cwd,
+            rows,
+            cols,
+        )
+    }
+
     pub fn contents(&self) -> String {
         self.screen.lock().unwrap().screen().contents()
     }
@@ -332,7 +354,7 @@ pub fn assert_inventory_equals_seed(
                 assert!(users.contains_key(&user), "keys of {user} before the user");
                 assert!(keys.insert(user, result.expect("keys load")).is_none());
             }
-            LoadEvent::LastUsed { key_id, result } => {
+            LoadEvent::LastUsed { key_id, result, .. } => {
                 // A second answer may complete a first one (report date, then live details).
                 last_used.insert(key_id, result.expect("last use loads"));
             }
