@@ -21,27 +21,6 @@ struct Fit {
     description_column: bool,
 }
 
-const DATED_COLUMNS: Columns = (
-    &[
-        "Access key id",
-        "Status",
-        "Created",
-        "Last used",
-        "Service",
-        "Region",
-        "Attention",
-    ],
-    &[
-        Constraint::Length(20),
-        Constraint::Length(8),
-        Constraint::Length(16),
-        Constraint::Length(24),
-        Constraint::Length(12),
-        Constraint::Length(14),
-        Constraint::Fill(1),
-    ],
-);
-
 type Columns = (&'static [&'static str], &'static [Constraint]);
 
 const WIDE_COLUMNS: Columns = (
@@ -65,6 +44,12 @@ const WIDE_COLUMNS: Columns = (
         Constraint::Fill(3),
         Constraint::Fill(2),
     ],
+);
+
+/// The wide layout without its last column, the description.
+const DATED_COLUMNS: Columns = (
+    WIDE_COLUMNS.0.split_at(WIDE_COLUMNS.0.len() - 1).0,
+    WIDE_COLUMNS.1.split_at(WIDE_COLUMNS.1.len() - 1).0,
 );
 
 const COMPACT_COLUMNS: Columns = (
