@@ -26,18 +26,7 @@ fn browse_filter_read_a_key_and_quit_with_the_terminal_restored() {
         .unwrap();
     let used_key = &carol.keys[0];
     let cwd = tempfile::tempdir().unwrap();
-    let mut tui = PtySession::spawn(
-        &[
-            "--endpoint-url",
-            &emulator.endpoint,
-            "--region",
-            "us-east-1",
-        ],
-        &outsider_env(),
-        cwd.path(),
-        30,
-        120,
-    );
+    let mut tui = PtySession::as_outsider(&emulator.endpoint, &[], cwd.path(), 30, 120);
     tui.wait_for("carol.ops", WAIT);
     let screen = tui.wait_for("loaded 30 users", WAIT);
     assert!(
@@ -74,18 +63,7 @@ fn browse_filter_read_a_key_and_quit_with_the_terminal_restored() {
 fn ctrl_c_in_the_filter_field_quits_and_restores_the_terminal() {
     let emulator = common::start_emulator(&common::small_org());
     let cwd = tempfile::tempdir().unwrap();
-    let mut tui = PtySession::spawn(
-        &[
-            "--endpoint-url",
-            &emulator.endpoint,
-            "--region",
-            "us-east-1",
-        ],
-        &outsider_env(),
-        cwd.path(),
-        24,
-        80,
-    );
+    let mut tui = PtySession::as_outsider(&emulator.endpoint, &[], cwd.path(), 24, 80);
     tui.wait_for("carol.ops", WAIT);
     tui.send("/q");
     tui.wait_for("filter: q", WAIT);
@@ -98,18 +76,7 @@ fn ctrl_c_in_the_filter_field_quits_and_restores_the_terminal() {
 fn a_tiny_terminal_says_so_and_still_quits() {
     let emulator = common::start_emulator(&common::small_org());
     let cwd = tempfile::tempdir().unwrap();
-    let mut tui = PtySession::spawn(
-        &[
-            "--endpoint-url",
-            &emulator.endpoint,
-            "--region",
-            "us-east-1",
-        ],
-        &outsider_env(),
-        cwd.path(),
-        8,
-        30,
-    );
+    let mut tui = PtySession::as_outsider(&emulator.endpoint, &[], cwd.path(), 8, 30);
     tui.wait_for("too small", WAIT);
     tui.send("q");
     assert!(tui.wait_exit(WAIT));

@@ -140,16 +140,7 @@ fn the_endpoint_dies_mid_session_the_data_is_marked_stale_and_r_recovers() {
     let emulator = common::start_emulator(&common::small_org());
     let proxy = FaultProxy::start(emulator_port(&emulator), Faults::default(), 3);
     let cwd = tempfile::tempdir().unwrap();
-    let mut tui = common::PtySession::spawn(
-        &["--endpoint-url", &proxy.url, "--region", "us-east-1"],
-        &[
-            ("AWS_ACCESS_KEY_ID", common::OUTSIDER_KEY.0),
-            ("AWS_SECRET_ACCESS_KEY", common::OUTSIDER_KEY.1),
-        ],
-        cwd.path(),
-        30,
-        120,
-    );
+    let mut tui = common::PtySession::as_outsider(&proxy.url, &[], cwd.path(), 30, 120);
     tui.wait_for("loaded 30 users", WAIT);
     proxy.set_down(true);
     tui.send("r");
@@ -175,21 +166,7 @@ fn sigterm_and_sighup_restore_the_terminal() {
     let emulator = common::start_emulator(&common::small_org());
     for signal in ["TERM", "HUP"] {
         let cwd = tempfile::tempdir().unwrap();
-        let mut tui = common::PtySession::spawn(
-            &[
-                "--endpoint-url",
-                &emulator.endpoint,
-                "--region",
-                "us-east-1",
-            ],
-            &[
-                ("AWS_ACCESS_KEY_ID", common::OUTSIDER_KEY.0),
-                ("AWS_SECRET_ACCESS_KEY", common::OUTSIDER_KEY.1),
-            ],
-            cwd.path(),
-            24,
-            80,
-        );
+        let mut tui = common::PtySession::as_outsider(&emulator.endpoint, &[], cwd.path(), 24, 80);
         tui.wait_for("loaded 30 users", WAIT);
         tui.send("/car");
         tui.wait_for("filter: car", WAIT);
@@ -252,19 +229,9 @@ fn the_log_carries_codes_and_request_ids_of_failures() {
 fn a_panic_in_a_background_task_restores_the_terminal_and_ends_the_app() {
     let emulator = common::start_emulator(&common::small_org());
     let cwd = tempfile::tempdir().unwrap();
-    let mut tui = common::PtySession::spawn(
-        &[
-            "--endpoint-url",
-            &emulator.endpoint,
-            "--region",
-            "us-east-1",
-        ],
-        &[
-            ("AWS_ACCESS_KEY_ID", common::OUTSIDER_KEY.0),
-            ("AWS_SECRET_ACCESS_KEY", common::OUTSIDER_KEY.1),
-            ("IAMKEYS_TEST_PANIC_IN_TASK", "1"),
-            ("RUST_BACKTRACE", "0"),
-        ],
+    let mut tui = common::PtySession::as_outsider(
+        &emulator.endpoint,
+        &[("IAMKEYS_TEST_PANIC_IN_TASK", "1"), ("RUST_BACKTRACE", "0")],
         cwd.path(),
         40,
         120,
