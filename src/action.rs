@@ -4,9 +4,10 @@
 use crossterm::event::KeyEvent;
 use jiff::Timestamp;
 
+use crate::change::{ChangeOutcome, KeyChange, Ticket};
 use crate::iam::IamError;
 use crate::iam::inventory::LoadEvent;
-use crate::iam::model::{AccessKey, KeyStatus, LastUsed, NewKey, Secret};
+use crate::iam::model::{AccessKey, LastUsed, Secret};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
@@ -35,6 +36,12 @@ pub enum Action {
     DeleteKey,
     /// Copy the selected key id to the clipboard.
     CopyKeyId,
+    /// Undo the last status change of this session.
+    Undo,
+    /// Stop the process (Ctrl-Z, SIGTSTP) with the terminal restored; resume on SIGCONT.
+    Suspend,
+    /// A signal asks the app to end (SIGTERM, SIGHUP, SIGINT, SIGQUIT): its number.
+    Terminate(i32),
     /// `y` in a yes/no dialog.
     DialogConfirm,
     /// `n`/`Esc`: cancel or close the dialog.
@@ -63,31 +70,22 @@ pub enum Action {
         generation: u64,
         event: LoadEvent,
     },
-    KeyStatusSet {
-        user: String,
-        key_id: String,
-        status: KeyStatus,
-        result: Result<(), IamError>,
-    },
-    KeyCreated {
-        user: String,
-        result: Result<NewKey, IamError>,
-        /// The key exists but its description could not be stored.
-        description_error: Option<IamError>,
-    },
-    KeyDeleted {
-        user: String,
-        key_id: String,
-        result: Result<(), IamError>,
+    /// The answer to a change: echoes its ticket and the change itself.
+    Changed {
+        ticket: Ticket,
+        change: KeyChange,
+        result: Result<ChangeOutcome, IamError>,
     },
     /// A user's keys, re-read after a change.
     UserKeysRead {
+        ticket: Ticket,
         user: String,
         result: Result<Vec<KeyWithUse>, IamError>,
     },
     SecretSaved {
         path: String,
-        result: Result<(), SaveError>,
+        /// Where it was written (absolute), or why not.
+        result: Result<String, SaveError>,
     },
 }
 
@@ -117,23 +115,10 @@ pub enum Motion {
 pub enum Effect {
     /// Read the whole inventory; results come back as `Action::Inventory` with this generation.
     LoadInventory { generation: u64 },
-    SetKeyStatus {
-        user: String,
-        key_id: String,
-        status: KeyStatus,
-    },
-    /// Create a key, then store its description if there is one.
-    CreateKey {
-        user: String,
-        description: Option<String>,
-    },
-    DeleteKey {
-        user: String,
-        key_id: String,
-        had_description: bool,
-    },
+    /// Make a change to IAM; the answer comes back as `Action::Changed` with this ticket.
+    Change { ticket: Ticket, change: KeyChange },
     /// Re-read one user's keys and their last use.
-    ReadUserKeys { user: String },
+    ReadUserKeys { ticket: Ticket, user: String },
     /// Write `Access key ID,Secret access key` CSV with mode 0600.
     SaveSecret {
         path: String,
@@ -145,4 +130,6 @@ pub enum Effect {
     PrioritizeUsers(Vec<String>),
     /// Put text on the clipboard (OSC 52, through the terminal).
     CopyToClipboard(Secret),
+    /// Leave the terminal as it was found and stop the process until SIGCONT.
+    Suspend,
 }

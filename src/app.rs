@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::signal::unix::{SignalKind, signal};
 
-use crossterm::event::{Event, EventStream};
+use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste, Event, EventStream};
 use futures_util::StreamExt;
 use jiff::Timestamp;
 use ratatui::DefaultTerminal;
@@ -42,6 +42,8 @@ pub fn flag_panics() {
     let ui_thread = std::thread::current().id();
     std::panic::set_hook(Box::new(move |info| {
         if std::thread::current().id() == ui_thread {
+            // ratatui's hook (in `previous`) leaves raw mode and the alternate screen.
+            let _ = crossterm::execute!(std::io::stdout(), DisableBracketedPaste);
             previous(info);
             return;
         }
@@ -56,19 +58,55 @@ pub fn flag_panics() {
 /// Results applied before the next frame is drawn, so bursts cost one frame.
 const MAX_BATCH: usize = 4096;
 
-/// Runs the dashboard until the user quits.
+/// Takes the terminal: raw mode, the alternate screen, bracketed paste (so a
+/// paste arrives as one event, never as keystrokes).
+pub fn enter_terminal() -> std::io::Result<DefaultTerminal> {
+    let terminal = ratatui::try_init()?;
+    crossterm::execute!(std::io::stdout(), EnableBracketedPaste)?;
+    Ok(terminal)
+}
+
+/// Gives the terminal back as it was found. Safe to call more than once.
+pub fn leave_terminal() {
+    let _ = crossterm::execute!(std::io::stdout(), DisableBracketedPaste);
+    ratatui::restore();
+}
+
+/// Ctrl-Z or SIGTSTP: give the terminal back, stop until SIGCONT (`fg`), then
+/// take it again and redraw everything.
+#[allow(unsafe_code)]
+fn suspend(terminal: &mut DefaultTerminal) -> std::io::Result<()> {
+    leave_terminal();
+    // SAFETY: raise() has no memory-safety preconditions. SIGSTOP cannot be
+    // caught: the process stops here and goes on from here after SIGCONT.
+    unsafe {
+        libc::raise(libc::SIGSTOP);
+    }
+    crossterm::terminal::enable_raw_mode()?;
+    crossterm::execute!(
+        std::io::stdout(),
+        crossterm::terminal::EnterAlternateScreen,
+        EnableBracketedPaste
+    )?;
+    terminal.hide_cursor()?;
+    terminal.clear()
+}
+
+/// Runs the dashboard until the user quits. Returns the signal that ended it, if one did.
 pub async fn run(
     terminal: &mut DefaultTerminal,
     state: State,
     client: IamClient,
     options: LoadOptions,
-) -> color_eyre::Result<()> {
+) -> color_eyre::Result<Option<i32>> {
     let (tx, mut rx) = mpsc::unbounded_channel();
+    let signing_key = state.context.signing_key.clone();
     let mut app = App {
         state,
         view: ViewState::default(),
-        tasks: Tasks::new(client, options, tx),
+        tasks: Tasks::new(client, options, tx, signing_key),
         clipboard: Vec::new(),
+        suspend: false,
     };
     let size = terminal.size()?;
     app.dispatch(Action::Resize {
@@ -83,6 +121,9 @@ pub async fn run(
     let mut terminate = signal(SignalKind::terminate())?;
     let mut hangup = signal(SignalKind::hangup())?;
     let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut quit_signal = signal(SignalKind::quit())?;
+    // Handling SIGTSTP replaces its default (stop at once, terminal left raw).
+    let mut stop = signal(SignalKind::from_raw(libc::SIGTSTP))?;
     while !app.state.should_quit {
         if PANICKED.load(Ordering::SeqCst) {
             app.tasks.stop();
@@ -95,6 +136,9 @@ pub async fn run(
                 "a background task panicked: {report}"
             ));
         }
+        if std::mem::take(&mut app.suspend) {
+            suspend(terminal)?;
+        }
         for sequence in app.clipboard.drain(..) {
             use std::io::Write;
             let backend = terminal.backend_mut();
@@ -104,15 +148,21 @@ pub async fn run(
         terminal.draw(|frame| ui::draw(frame, &app.state, &mut app.view))?;
         let action = tokio::select! {
             event = events.next() => match event {
-                Some(Ok(event)) => translate(&app.state, event),
+                Some(Ok(event)) => {
+                    // What a key does can depend on the time (a dialog that just opened).
+                    app.dispatch(Action::Tick(Timestamp::now()));
+                    translate(&app.state, event)
+                }
                 Some(Err(err)) => return Err(err.into()),
                 None => Some(Action::Quit),
             },
             Some(action) = rx.recv() => Some(action),
             _ = tick.tick() => Some(Action::Tick(Timestamp::now())),
-            _ = terminate.recv() => Some(Action::Quit),
-            _ = hangup.recv() => Some(Action::Quit),
-            _ = interrupt.recv() => Some(Action::Quit),
+            _ = terminate.recv() => Some(Action::Terminate(libc::SIGTERM)),
+            _ = hangup.recv() => Some(Action::Terminate(libc::SIGHUP)),
+            _ = interrupt.recv() => Some(Action::Terminate(libc::SIGINT)),
+            _ = quit_signal.recv() => Some(Action::Terminate(libc::SIGQUIT)),
+            _ = stop.recv() => Some(Action::Suspend),
         };
         if let Some(action) = action {
             app.dispatch(action);
@@ -125,7 +175,7 @@ pub async fn run(
         }
     }
     app.tasks.stop();
-    Ok(())
+    Ok(app.state.exit_signal)
 }
 
 struct App {
@@ -134,6 +184,8 @@ struct App {
     tasks: Tasks,
     /// OSC 52 sequences to write to the terminal before the next frame.
     clipboard: Vec<Zeroizing<String>>,
+    /// Suspend before the next frame.
+    suspend: bool,
 }
 
 impl App {
@@ -141,6 +193,7 @@ impl App {
         for effect in update(&mut self.state, action) {
             match effect {
                 Effect::CopyToClipboard(text) => self.clipboard.push(osc52(text.expose())),
+                Effect::Suspend => self.suspend = true,
                 effect => self.tasks.start(effect),
             }
         }

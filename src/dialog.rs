@@ -74,6 +74,16 @@ pub enum Dialog {
     DeactivateFirst { target: KeyTarget, focus: Button },
     /// Delete an inactive key. Opens with Cancel focused.
     Delete { target: KeyTarget, focus: Button },
+    /// Deactivating a key used recently (or whose last use is unknown): what stops working.
+    DeactivateInUse { target: KeyTarget, focus: Button },
+    /// CreateAccessKey's reply was lost but the key was made: nobody has its secret.
+    LostSecret {
+        user: String,
+        key_id: String,
+        focus: Button,
+    },
+    /// A quit waits for a key creation that IAM has not answered: quit anyway?
+    QuitWhileCreating { users: Vec<String>, focus: Button },
     /// Deactivating or deleting the key this session signs with: type its id.
     TypedConfirm {
         op: KeyOp,
@@ -119,7 +129,11 @@ impl Dialog {
         match self {
             Dialog::Create { .. } | Dialog::TypedConfirm { .. } => Mode::TextEntry,
             Dialog::KeyLimit { .. } => Mode::Notice,
-            Dialog::DeactivateFirst { .. } | Dialog::Delete { .. } => Mode::Confirm,
+            Dialog::DeactivateFirst { .. }
+            | Dialog::Delete { .. }
+            | Dialog::DeactivateInUse { .. }
+            | Dialog::LostSecret { .. }
+            | Dialog::QuitWhileCreating { .. } => Mode::Confirm,
             Dialog::Secret(secret) => match secret.stage {
                 SecretStage::Showing => Mode::Secret,
                 SecretStage::SavePath(_) => Mode::TextEntry,
@@ -131,13 +145,37 @@ impl Dialog {
     /// The focused button of a yes/no dialog.
     pub fn focus_mut(&mut self) -> Option<&mut Button> {
         match self {
-            Dialog::DeactivateFirst { focus, .. } | Dialog::Delete { focus, .. } => Some(focus),
+            Dialog::DeactivateFirst { focus, .. }
+            | Dialog::Delete { focus, .. }
+            | Dialog::DeactivateInUse { focus, .. }
+            | Dialog::LostSecret { focus, .. }
+            | Dialog::QuitWhileCreating { focus, .. } => Some(focus),
             Dialog::Secret(SecretDialog {
                 stage: SecretStage::Overwrite { focus, .. } | SecretStage::ConfirmClose { focus },
                 ..
             }) => Some(focus),
             _ => None,
         }
+    }
+
+    /// Whether confirming this dialog changes IAM (or ends the app): such a
+    /// dialog ignores confirming keys for a moment after it opens.
+    pub fn is_guarded(&self) -> bool {
+        !matches!(self, Dialog::KeyLimit { .. })
+    }
+
+    /// Which dialog (and stage) this is: a change of it counts as a new dialog opening.
+    pub fn identity(&self) -> (std::mem::Discriminant<Dialog>, u8) {
+        let stage = match self {
+            Dialog::Secret(secret) => match secret.stage {
+                SecretStage::Showing => 0,
+                SecretStage::SavePath(_) => 1,
+                SecretStage::Overwrite { .. } => 2,
+                SecretStage::ConfirmClose { .. } => 3,
+            },
+            _ => 0,
+        };
+        (std::mem::discriminant(self), stage)
     }
 
     /// The text field of a dialog that has one.
@@ -160,10 +198,9 @@ pub fn check_description(text: &str) -> Result<(), String> {
     if text.chars().count() > MAX {
         return Err(format!("a description has at most {MAX} characters"));
     }
-    if let Some(bad) = text
-        .chars()
-        .find(|c| !(c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(*c)))
-    {
+    if let Some(bad) = text.chars().find(|c| {
+        !(c.is_alphanumeric() || (c.is_whitespace() && !c.is_control()) || "_.:/=+-@".contains(*c))
+    }) {
         return Err(format!(
             "'{bad}' cannot be stored: use letters, digits, spaces and _ . : / = + - @"
         ));
@@ -180,6 +217,8 @@ mod tests {
         assert!(check_description("CI pipeline: deploy@prod/eu-west-1").is_ok());
         assert!(check_description("").is_ok());
         assert!(check_description("no; semicolons").is_err());
+        assert!(check_description("tab\there").is_err());
+        assert!(check_description("two\nlines").is_err());
         assert!(check_description(&"x".repeat(257)).is_err());
     }
 }

@@ -38,6 +38,18 @@ const CTRL_C_QUITS: Binding = Binding {
     action: Action::Quit,
 };
 
+/// Ctrl-Z suspends from every mode: the terminal is restored, `fg` brings the app back.
+const CTRL_Z_SUSPENDS: Binding = Binding {
+    keys: &[Key {
+        code: KeyCode::Char('z'),
+        modifiers: KeyModifiers::CONTROL,
+    }],
+    label: "Ctrl-Z",
+    help: "suspend (fg resumes)",
+    hint: None,
+    action: Action::Suspend,
+};
+
 impl Key {
     fn matches(&self, event: &KeyEvent) -> bool {
         let relevant = |m: KeyModifiers| match event.code {
@@ -186,6 +198,13 @@ static NORMAL: &[Binding] = &[
         action: Action::CopyKeyId,
     },
     Binding {
+        keys: &[ch('u')],
+        label: "u",
+        help: "undo the last status change of this session",
+        hint: None,
+        action: Action::Undo,
+    },
+    Binding {
         keys: &[ch('?')],
         label: "?",
         help: "help",
@@ -199,6 +218,7 @@ static NORMAL: &[Binding] = &[
         hint: Some("quit"),
         action: Action::Quit,
     },
+    CTRL_Z_SUSPENDS,
 ];
 
 static FILTER: &[Binding] = &[
@@ -231,6 +251,7 @@ static FILTER: &[Binding] = &[
         action: Action::Move(Motion::Up),
     },
     CTRL_C_QUITS,
+    CTRL_Z_SUSPENDS,
 ];
 
 static HELP: &[Binding] = &[
@@ -242,6 +263,7 @@ static HELP: &[Binding] = &[
         action: Action::ToggleHelp,
     },
     CTRL_C_QUITS,
+    CTRL_Z_SUSPENDS,
 ];
 
 static CONFIRM: &[Binding] = &[
@@ -279,6 +301,7 @@ static CONFIRM: &[Binding] = &[
         action: Action::DialogPress,
     },
     CTRL_C_QUITS,
+    CTRL_Z_SUSPENDS,
 ];
 
 static TEXT_ENTRY: &[Binding] = &[
@@ -297,6 +320,7 @@ static TEXT_ENTRY: &[Binding] = &[
         action: Action::DialogCancel,
     },
     CTRL_C_QUITS,
+    CTRL_Z_SUSPENDS,
 ];
 
 static SECRET: &[Binding] = &[
@@ -322,6 +346,7 @@ static SECRET: &[Binding] = &[
         hint: Some("close"),
         action: Action::DialogCancel,
     },
+    CTRL_Z_SUSPENDS,
 ];
 
 static NOTICE: &[Binding] = &[
@@ -333,6 +358,7 @@ static NOTICE: &[Binding] = &[
         action: Action::DialogCancel,
     },
     CTRL_C_QUITS,
+    CTRL_Z_SUSPENDS,
 ];
 
 /// The binding table of a mode.

@@ -2,18 +2,23 @@
 //! See `DESIGN.md` of the project for the shape: keymap → `update` → effects on
 //! tasks → results as actions; `ui` draws `State` and nothing else.
 
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod action;
 pub mod app;
 pub mod audit;
+pub mod change;
 pub mod cli;
 pub mod clipboard;
 pub mod dialog;
 pub mod emulator;
 pub mod filter;
+pub mod hardening;
 pub mod iam;
 pub mod keymap;
 pub mod list;
 pub mod logging;
+pub mod sanitize;
 pub mod secret_file;
 pub mod state;
 pub mod tasks;

@@ -10,7 +10,14 @@ use iamkeys::iam::session::{self, Target};
 use iamkeys::state::State;
 
 fn main() -> ExitCode {
+    iamkeys::hardening::no_core_dumps();
     let cli = Cli::parse();
+    if matches!(cli.command, None | Some(Command::Tui)) && !iamkeys::hardening::on_a_terminal() {
+        eprintln!(
+            "iamkeys: the dashboard needs a terminal (stdin and stdout); for scripts use `iamkeys list`"
+        );
+        return ExitCode::from(2);
+    }
     if let Err(err) = color_eyre::install() {
         eprintln!("iamkeys: {err}");
         return ExitCode::FAILURE;
@@ -63,6 +70,8 @@ async fn run(cli: Cli) -> ExitCode {
         }
     };
     context.read_only = cli.read_only;
+    let mut client = client;
+    client.limit_requests(cli.concurrency.into());
     tracing::info!(read_only = cli.read_only, account = %context.identity.account, arn = %context.identity.arn, "connected");
     let options = LoadOptions {
         concurrency: cli.concurrency.into(),
@@ -75,14 +84,26 @@ async fn run(cli: Cli) -> ExitCode {
         }
         Some(Command::Tui) | None => {
             let state = State::new(context, Timestamp::now());
-            let mut terminal = ratatui::init();
+            let mut terminal = match iamkeys::app::enter_terminal() {
+                Ok(terminal) => terminal,
+                Err(err) => {
+                    iamkeys::app::leave_terminal();
+                    eprintln!("iamkeys: cannot set up the terminal: {err}");
+                    return ExitCode::FAILURE;
+                }
+            };
             iamkeys::app::flag_panics();
             let result = iamkeys::app::run(&mut terminal, state, client, options).await;
-            ratatui::restore();
+            iamkeys::app::leave_terminal();
             match result {
-                Ok(()) => ExitCode::SUCCESS,
+                // As shells expect of a program ended by a signal.
+                Ok(Some(signal)) => ExitCode::from(128u8.saturating_add(signal as u8)),
+                Ok(None) => ExitCode::SUCCESS,
                 Err(err) => {
-                    eprintln!("iamkeys: {err}");
+                    eprintln!(
+                        "iamkeys: {}",
+                        iamkeys::sanitize::server_text(&err.to_string())
+                    );
                     ExitCode::FAILURE
                 }
             }

@@ -243,6 +243,58 @@ pub struct LoadProgress {
     pub retries: usize,
     /// The users last sent to the loader as most wanted.
     pub prioritized: Vec<String>,
+    /// The sequence number this load's ticket was issued at: its replies are
+    /// applied to a user only if nothing newer about that user is known.
+    pub seq: u64,
+}
+
+/// Hands out tickets and remembers, per user, the newest one whose
+/// information was issued or applied. A reply older than that changes nothing.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Tickets {
+    next_seq: u64,
+    newest: HashMap<String, u64>,
+}
+
+impl Tickets {
+    /// A ticket for a request about everyone (a load): no user's record moves.
+    pub fn issue(&mut self, generation: u64) -> crate::change::Ticket {
+        self.next_seq += 1;
+        crate::change::Ticket {
+            generation,
+            seq: self.next_seq,
+        }
+    }
+
+    /// A ticket for a request about `user`: from now on, replies issued
+    /// before it are stale for that user.
+    pub fn issue_for(&mut self, user: &str, generation: u64) -> crate::change::Ticket {
+        let ticket = self.issue(generation);
+        self.newest.insert(user.to_string(), ticket.seq);
+        ticket
+    }
+
+    /// Whether a reply issued at `seq` may still change what is shown of `user`.
+    pub fn is_current(&self, user: &str, seq: u64) -> bool {
+        self.newest.get(user).is_none_or(|&newest| seq >= newest)
+    }
+}
+
+/// The last status change this session made, for `u`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusChange {
+    pub user: String,
+    pub key_id: String,
+    pub from: KeyStatus,
+    pub to: KeyStatus,
+}
+
+/// A quit asked for while a key was being created: the app waits for IAM's answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QuitRequest {
+    pub since: Timestamp,
+    /// The signal that asked, if it was one.
+    pub signal: Option<i32>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -279,6 +331,14 @@ pub struct State {
     /// Rows a page move jumps (the visible height of the users table).
     pub page_rows: usize,
     pub should_quit: bool,
+    /// The signal that ended the app (it exits with 128 + this).
+    pub exit_signal: Option<i32>,
+    /// A quit that waits for a key creation's answer.
+    pub quit_requested: Option<QuitRequest>,
+    pub tickets: Tickets,
+    /// When the open dialog opened: confirming keys are ignored for a moment after.
+    pub dialog_opened: Timestamp,
+    pub last_status_change: Option<StatusChange>,
     /// When the last load that listed every user finished: the age of what is shown.
     pub loaded_at: Option<Timestamp>,
 }
@@ -308,6 +368,11 @@ impl State {
             creating_for: HashSet::new(),
             page_rows: 10,
             should_quit: false,
+            exit_signal: None,
+            quit_requested: None,
+            tickets: Tickets::default(),
+            dialog_opened: now,
+            last_status_change: None,
             loaded_at: None,
         }
     }

@@ -1,8 +1,6 @@
 //! Runs effects on tokio tasks. Each task gets what it needs by value and
 //! posts its result back as an `Action`; none of them sees `State`.
 
-use std::path::PathBuf;
-
 use futures_util::future::join_all;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::watch;
@@ -20,6 +18,8 @@ pub struct Tasks {
     loader: Option<JoinHandle<()>>,
     /// Tells the running load which users are on screen.
     priority: Option<watch::Sender<Vec<String>>>,
+    /// The key this session signs with: changes re-check it against the server's answer.
+    signing_key: Option<String>,
 }
 
 /// Posts a result; the receiver only goes away when the app is quitting.
@@ -28,13 +28,19 @@ fn post(tx: &UnboundedSender<Action>, action: Action) {
 }
 
 impl Tasks {
-    pub fn new(client: IamClient, options: LoadOptions, tx: UnboundedSender<Action>) -> Self {
+    pub fn new(
+        client: IamClient,
+        options: LoadOptions,
+        tx: UnboundedSender<Action>,
+        signing_key: Option<String>,
+    ) -> Self {
         Self {
             client,
             options,
             tx,
             loader: None,
             priority: None,
+            signing_key,
         }
     }
 
@@ -63,78 +69,49 @@ impl Tasks {
                     move |event| post(&tx, Action::Inventory { generation, event }),
                 )));
             }
-            Effect::SetKeyStatus {
-                user,
-                key_id,
-                status,
-            } => {
+            Effect::Change { ticket, change } => {
+                let signing_key = self.signing_key.clone();
                 tokio::spawn(async move {
-                    tracing::info!(%user, %key_id, status = status.as_str(), "UpdateAccessKey");
-                    let result = client.set_key_status(&user, &key_id, status).await;
-                    log_failure("UpdateAccessKey", &result);
+                    tracing::info!(user = %change.user(), key_id = ?change.key_id(), operation = change.operation(), "change");
+                    let result =
+                        crate::iam::changes::apply(&client, &change, signing_key.as_deref()).await;
+                    match &result {
+                        Ok(outcome) => tracing::info!(
+                            operation = change.operation(),
+                            outcome = outcome_name(outcome),
+                            "change answered"
+                        ),
+                        Err(err) => log_failure(change.operation(), err),
+                    }
                     post(
                         &tx,
-                        Action::KeyStatusSet {
-                            user,
-                            key_id,
-                            status,
+                        Action::Changed {
+                            ticket,
+                            change,
                             result,
                         },
                     );
                 });
             }
-            Effect::CreateKey { user, description } => {
-                tokio::spawn(async move {
-                    tracing::info!(%user, "CreateAccessKey");
-                    let result = client.create_key(&user).await;
-                    log_failure("CreateAccessKey", &result);
-                    let description_error = match (&result, description) {
-                        (Ok(new_key), Some(text)) => client
-                            .describe_key(&user, &new_key.key.id, &text)
-                            .await
-                            .err(),
-                        _ => None,
-                    };
-                    post(
-                        &tx,
-                        Action::KeyCreated {
-                            user,
-                            result,
-                            description_error,
-                        },
-                    );
-                });
-            }
-            Effect::DeleteKey {
-                user,
-                key_id,
-                had_description,
-            } => {
-                tokio::spawn(async move {
-                    tracing::info!(%user, %key_id, "DeleteAccessKey");
-                    let result = client.delete_key(&user, &key_id, had_description).await;
-                    log_failure("DeleteAccessKey", &result);
-                    post(
-                        &tx,
-                        Action::KeyDeleted {
-                            user,
-                            key_id,
-                            result,
-                        },
-                    );
-                });
-            }
-            Effect::ReadUserKeys { user } => {
+            Effect::ReadUserKeys { ticket, user } => {
                 tokio::spawn(async move {
                     let result = match client.list_keys_described(&user).await {
                         Ok(keys) => {
+                            // Each call waits for a place under the client's one bound.
                             let uses =
                                 join_all(keys.iter().map(|k| client.key_last_used(&k.id))).await;
                             Ok(keys.into_iter().zip(uses).collect())
                         }
                         Err(err) => Err(err),
                     };
-                    post(&tx, Action::UserKeysRead { user, result });
+                    post(
+                        &tx,
+                        Action::UserKeysRead {
+                            ticket,
+                            user,
+                            result,
+                        },
+                    );
                 });
             }
             Effect::SaveSecret {
@@ -144,8 +121,8 @@ impl Tasks {
                 overwrite,
             } => {
                 tokio::task::spawn_blocking(move || {
-                    let result =
-                        write_secret_csv(&PathBuf::from(&path), &key_id, &secret, overwrite);
+                    let result = write_secret_csv(&path, &key_id, &secret, overwrite)
+                        .map(|written| written.display().to_string());
                     if let Err(SaveError::Failed(why)) = &result {
                         tracing::warn!(%path, %why, "saving the secret failed");
                     }
@@ -157,7 +134,7 @@ impl Tasks {
                     priority.send_replace(users);
                 }
             }
-            Effect::CopyToClipboard(_) => {}
+            Effect::CopyToClipboard(_) | Effect::Suspend => {}
         }
     }
 
@@ -168,14 +145,24 @@ impl Tasks {
     }
 }
 
-fn log_failure<T>(operation: &str, result: &Result<T, crate::iam::IamError>) {
-    if let Err(err) = result {
-        tracing::warn!(
-            operation,
-            code = %err.code,
-            message = %err.message,
-            request_id = ?err.request_id,
-            "IAM request failed"
-        );
+fn log_failure(operation: &str, err: &crate::iam::IamError) {
+    tracing::warn!(
+        operation,
+        code = %err.code,
+        message = %err.message,
+        request_id = ?err.request_id,
+        "IAM request failed"
+    );
+}
+
+/// The outcome's name for the log (never the secret).
+fn outcome_name(outcome: &crate::change::ChangeOutcome) -> &'static str {
+    use crate::change::ChangeOutcome as O;
+    match outcome {
+        O::StatusSet => "status set",
+        O::AlreadyInStatus => "already in that status",
+        O::Created { .. } => "created",
+        O::CreatedSecretLost { .. } => "created, reply lost",
+        O::Deleted { .. } => "deleted",
     }
 }

@@ -6,18 +6,51 @@ use tui_input::backend::crossterm::to_input_request;
 
 mod mutations;
 
+pub use mutations::{RECENT_USE_DAYS, check, request};
+
 use crate::action::{Action, Effect, Motion};
-use crate::dialog::Button;
+use crate::dialog::{Button, Dialog};
 use crate::iam::inventory::LoadEvent;
-use crate::state::{Fetch, Focus, KeyEntry, Mode, State, StatusLine, UserEntry};
+use crate::state::{Fetch, Focus, KeyEntry, Mode, QuitRequest, State, StatusLine, UserEntry};
+
+/// How long a dialog that changes IAM ignores confirming keys after it opens,
+/// so that keys typed ahead (or a paste in a terminal without bracketed
+/// paste) cannot confirm what the administrator has not seen.
+pub const DIALOG_ARMING_MS: i64 = 250;
+
+/// How long a quit waits for a key creation's answer before asking.
+pub const QUIT_WAIT_SECS: i64 = 10;
 
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
     let from_loader = matches!(action, Action::Inventory { .. });
+    let before = state.dialog.as_ref().map(Dialog::identity);
+    if is_confirming(&action) && dialog_still_arming(state) {
+        state.status = Some(StatusLine {
+            text: "ignored a key pressed as the dialog opened: read it, then answer".into(),
+            is_error: true,
+        });
+        return Vec::new();
+    }
     let mut effects = apply(state, action);
+    if state.dialog.as_ref().map(Dialog::identity) != before {
+        state.dialog_opened = state.now;
+    }
     if !from_loader && state.load.in_flight {
         effects.extend(prioritize(state));
     }
     effects
+}
+
+fn is_confirming(action: &Action) -> bool {
+    matches!(
+        action,
+        Action::DialogConfirm | Action::DialogPress | Action::DialogSubmit
+    )
+}
+
+fn dialog_still_arming(state: &State) -> bool {
+    state.dialog.as_ref().is_some_and(Dialog::is_guarded)
+        && state.now.duration_since(state.dialog_opened).as_millis() < i128::from(DIALOG_ARMING_MS)
 }
 
 /// While a load runs, the users around the selection (what is on screen) whose
@@ -92,7 +125,10 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
                 _ => Mode::Help,
             };
         }
-        Action::Quit => state.should_quit = true,
+        Action::Quit => quit(state, None),
+        Action::Terminate(signal) => quit(state, Some(signal)),
+        Action::Suspend => return vec![Effect::Suspend],
+        Action::Undo => return mutations::undo(state),
         Action::ToggleKey => return mutations::toggle_key(state),
         Action::CreateKey => return mutations::open_create(state),
         Action::DeleteKey => return mutations::open_delete(state),
@@ -118,28 +154,24 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Paste(text) => paste(state, &text),
         Action::SecretCopy => return mutations::secret_copy(state),
         Action::SecretSave => mutations::secret_save(state),
-        Action::KeyStatusSet {
-            user,
-            key_id,
-            status,
+        Action::Changed {
+            ticket,
+            change,
             result,
-        } => return mutations::key_status_set(state, user, key_id, status, result),
-        Action::KeyCreated {
+        } => return mutations::changed(state, ticket, change, result),
+        Action::UserKeysRead {
+            ticket,
             user,
             result,
-            description_error,
-        } => return mutations::key_created(state, user, result, description_error),
-        Action::KeyDeleted {
-            user,
-            key_id,
-            result,
-        } => return mutations::key_deleted(state, user, key_id, result),
-        Action::UserKeysRead { user, result } => mutations::user_keys_read(state, user, result),
+        } => mutations::user_keys_read(state, ticket, user, result),
         Action::SecretSaved { path, result } => mutations::secret_saved(state, path, result),
         Action::Resize { height, .. } => {
             state.page_rows = crate::ui::users_table_rows(height).max(1);
         }
-        Action::Tick(now) => state.now = now,
+        Action::Tick(now) => {
+            state.now = now;
+            quit_wait_expired(state);
+        }
         Action::Inventory { generation, event } => {
             if generation == state.load.generation {
                 apply_load_event(state, event);
@@ -149,8 +181,55 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
     Vec::new()
 }
 
+/// `q`, Ctrl-C or a signal. A quit while a key is being created waits for
+/// IAM's answer (the secret is shown then); asked again, it quits at once.
+fn quit(state: &mut State, signal: Option<i32>) {
+    if state.creating_for.is_empty() || state.quit_requested.is_some() {
+        state.exit_signal = signal.or(state.quit_requested.and_then(|q| q.signal));
+        state.should_quit = true;
+        return;
+    }
+    state.quit_requested = Some(QuitRequest {
+        since: state.now,
+        signal,
+    });
+    let users: Vec<&str> = state.creating_for.iter().map(String::as_str).collect();
+    state.status = Some(StatusLine {
+        text: format!(
+            "waiting for IAM to answer the creation of a key for {} before quitting (its secret is shown once); quit again to quit now",
+            users.join(", ")
+        ),
+        is_error: true,
+    });
+}
+
+/// A quit that waited too long for a creation's answer: ask (or, for a
+/// hang-up, where nobody is left to ask, quit).
+fn quit_wait_expired(state: &mut State) {
+    let Some(request) = state.quit_requested else {
+        return;
+    };
+    if state.now.duration_since(request.since).as_secs() < QUIT_WAIT_SECS {
+        return;
+    }
+    const SIGHUP: i32 = 1;
+    if request.signal == Some(SIGHUP) {
+        tracing::warn!(users = ?state.creating_for, "quitting on SIGHUP before IAM answered a key creation");
+        state.exit_signal = request.signal;
+        state.should_quit = true;
+        return;
+    }
+    if state.dialog.is_none() {
+        state.dialog = Some(Dialog::QuitWhileCreating {
+            users: state.creating_for.iter().cloned().collect(),
+            focus: crate::dialog::Button::Cancel,
+        });
+    }
+}
+
 /// Pasted text goes into whichever text field is open, one character at a
-/// time, as if typed; line breaks end nothing (they are dropped).
+/// time, as if typed; line breaks end nothing (they are dropped). Anywhere
+/// else it is ignored, and the status line says so: a paste is never a command.
 fn paste(state: &mut State, text: &str) {
     let chars = text.chars().filter(|c| !c.is_control());
     match state.input_mode() {
@@ -168,7 +247,15 @@ fn paste(state: &mut State, text: &str) {
                 }
             }
         }
-        _ => {}
+        _ => {
+            state.status = Some(StatusLine {
+                text: format!(
+                    "ignored pasted text ({} characters): paste goes only into a text field",
+                    text.chars().count()
+                ),
+                is_error: false,
+            });
+        }
     }
 }
 
@@ -213,8 +300,10 @@ fn move_selection(state: &mut State, motion: Motion) {
 /// Starts a new load generation; replies of older loads are ignored from now on.
 fn start_load(state: &mut State) -> Vec<Effect> {
     let generation = state.load.generation + 1;
+    let ticket = state.tickets.issue(generation);
     state.load = crate::state::LoadProgress {
         generation,
+        seq: ticket.seq,
         in_flight: true,
         started: Some(state.now),
         ..Default::default()
@@ -270,6 +359,10 @@ fn apply_load_event(state: &mut State, event: LoadEvent) {
             if let Ok(keys) = &result {
                 state.load.keys_known += keys.len();
             }
+            if !state.tickets.is_current(&user, state.load.seq) {
+                // Read before a change or re-read of this user: older than what is shown.
+                return;
+            }
             if let Some(entry) = state.user_mut(&user) {
                 entry.keys = match result {
                     Ok(keys) => {
@@ -299,6 +392,9 @@ fn apply_load_event(state: &mut State, event: LoadEvent) {
         } => {
             // A key can be answered twice (report date, then live details): count it once.
             state.load.answered_keys.insert(key_id.clone());
+            if !state.tickets.is_current(&user, state.load.seq) {
+                return;
+            }
             if let Some(entry) = state.key_mut(&user, &key_id) {
                 entry.last_used = match result {
                     Ok(used) => Fetch::Ready(used),

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Key actions and their dialogs through `update`: open, edit, confirm, cancel,
 //! pending, error, read-only. No I/O: the effects are what we check.
 
@@ -6,6 +7,7 @@ mod common;
 use common::fixtures::{now, sample_state};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use iamkeys::action::{Action, Effect, SaveError};
+use iamkeys::change::{ChangeOutcome, KeyChange, Ticket};
 use iamkeys::dialog::{Button, Dialog, KeyOp, SecretStage};
 use iamkeys::iam::IamError;
 use iamkeys::iam::model::{AccessKey, KeyStatus, NewKey, Secret};
@@ -28,18 +30,55 @@ fn on_user(name: &str) -> State {
 
 fn on_key(user: &str, index: usize) -> State {
     let mut state = on_user(user);
-    update(&mut state, Action::OpenKeys);
+    act(&mut state, Action::OpenKeys);
     state.selected_key = index;
     state
 }
 
 fn type_text(state: &mut State, text: &str) {
     for c in text.chars() {
-        update(
+        act(
             state,
             Action::DialogEdit(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
         );
     }
+}
+
+/// Every action comes a little later than the one before, as keys do: a
+/// dialog that changes IAM ignores confirming keys for 250 ms after it opens.
+fn act(state: &mut State, action: Action) -> Vec<Effect> {
+    let later = state.now + jiff::SignedDuration::from_millis(300);
+    update(state, Action::Tick(later));
+    update(state, action)
+}
+
+/// The one change among `fx`, with its ticket.
+fn the_change(fx: &[Effect]) -> (Ticket, KeyChange) {
+    match fx {
+        [Effect::Change { ticket, change }] => (*ticket, change.clone()),
+        other => panic!("expected one change, got {other:?}"),
+    }
+}
+
+/// Answers the change in `fx` with `result`; returns the effects of the answer.
+fn answer(
+    state: &mut State,
+    fx: &[Effect],
+    result: Result<ChangeOutcome, IamError>,
+) -> Vec<Effect> {
+    let (ticket, change) = the_change(fx);
+    act(
+        state,
+        Action::Changed {
+            ticket,
+            change,
+            result,
+        },
+    )
+}
+
+fn is_reread_of(fx: &[Effect], user: &str) -> bool {
+    matches!(fx, [Effect::ReadUserKeys { user: u, .. }] if u == user)
 }
 
 fn error(code: &str) -> IamError {
@@ -56,54 +95,55 @@ fn status_text(state: &State) -> String {
 
 #[test]
 fn space_toggles_with_a_pending_mark_and_rereads_the_user_after() {
-    let mut state = on_key("carol.ops", 0);
-    let fx = update(&mut state, Action::ToggleKey);
+    let mut state = on_key("carol.ops", 1);
+    let fx = act(&mut state, Action::ToggleKey);
     assert_eq!(
-        fx,
-        vec![Effect::SetKeyStatus {
+        the_change(&fx).1,
+        KeyChange::SetStatus {
             user: "carol.ops".into(),
-            key_id: CAROL_ACTIVE.into(),
-            status: KeyStatus::Inactive
-        }]
+            key_id: CAROL_INACTIVE.into(),
+            to: KeyStatus::Active,
+            signing_confirmed: false,
+        }
     );
     assert_eq!(
-        state.pending_keys.get(CAROL_ACTIVE),
-        Some(&PendingOp::Deactivating)
+        state.pending_keys.get(CAROL_INACTIVE),
+        Some(&PendingOp::Activating)
     );
 
     // A second action on the same key while the first is pending is refused.
-    assert!(update(&mut state, Action::ToggleKey).is_empty());
-    assert!(update(&mut state, Action::DeleteKey).is_empty());
+    assert!(act(&mut state, Action::ToggleKey).is_empty());
+    assert!(act(&mut state, Action::DeleteKey).is_empty());
     assert!(state.dialog.is_none());
     assert!(
-        status_text(&state).contains("still deactivating"),
+        status_text(&state).contains("still activating"),
         "{}",
         status_text(&state)
     );
 
-    let fx = update(
-        &mut state,
-        Action::KeyStatusSet {
-            user: "carol.ops".into(),
-            key_id: CAROL_ACTIVE.into(),
-            status: KeyStatus::Inactive,
-            result: Ok(()),
-        },
-    );
-    assert_eq!(
-        fx,
-        vec![Effect::ReadUserKeys {
-            user: "carol.ops".into()
-        }]
-    );
+    let reread = answer(&mut state, &fx, Ok(ChangeOutcome::StatusSet));
+    assert!(is_reread_of(&reread, "carol.ops"));
     assert!(state.pending_keys.is_empty());
-    assert!(status_text(&state).contains("deactivated"));
-
-    // The inactive key toggles back on.
-    state.selected_key = 1;
-    let fx = update(&mut state, Action::ToggleKey);
+    assert!(status_text(&state).contains("activated"));
+    // The answer shows at once: a second space asks for the opposite status.
+    assert_eq!(
+        state.selected_key_entry().unwrap().key.status,
+        KeyStatus::Active
+    );
+    let fx = act(&mut state, Action::ToggleKey);
     assert!(
-        matches!(&fx[..], [Effect::SetKeyStatus { status: KeyStatus::Active, key_id, .. }] if key_id == CAROL_INACTIVE)
+        matches!(state.dialog, Some(Dialog::DeactivateInUse { .. }))
+            || matches!(
+                &fx[..],
+                [Effect::Change {
+                    change: KeyChange::SetStatus {
+                        to: KeyStatus::Inactive,
+                        ..
+                    },
+                    ..
+                }]
+            ),
+        "{fx:?}"
     );
 }
 
@@ -116,22 +156,10 @@ fn a_failed_toggle_names_user_key_and_code_and_rereads_the_server_state() {
         ("ServiceFailure", "ServiceFailure"),
     ] {
         let mut state = on_key("carol.ops", 0);
-        update(&mut state, Action::ToggleKey);
-        let fx = update(
-            &mut state,
-            Action::KeyStatusSet {
-                user: "carol.ops".into(),
-                key_id: CAROL_ACTIVE.into(),
-                status: KeyStatus::Inactive,
-                result: Err(error(code)),
-            },
-        );
-        assert_eq!(
-            fx,
-            vec![Effect::ReadUserKeys {
-                user: "carol.ops".into()
-            }]
-        );
+        act(&mut state, Action::ToggleKey);
+        let fx = act(&mut state, Action::DialogConfirm);
+        let reread = answer(&mut state, &fx, Err(error(code)));
+        assert!(is_reread_of(&reread, "carol.ops"));
         let status = state.status.clone().unwrap();
         assert!(status.is_error, "{code}");
         assert!(
@@ -151,7 +179,7 @@ fn a_failed_toggle_names_user_key_and_code_and_rereads_the_server_state() {
 #[test]
 fn key_bindings_act_on_the_keys_pane_only() {
     let mut state = on_user("carol.ops");
-    assert!(update(&mut state, Action::ToggleKey).is_empty());
+    assert!(act(&mut state, Action::ToggleKey).is_empty());
     assert!(status_text(&state).contains("Tab or Enter"));
     assert!(state.pending_keys.is_empty());
 }
@@ -159,7 +187,7 @@ fn key_bindings_act_on_the_keys_pane_only() {
 #[test]
 fn create_opens_a_dialog_takes_a_description_and_shows_the_secret_once() {
     let mut state = on_user("iamkeys-admin");
-    update(&mut state, Action::CreateKey);
+    act(&mut state, Action::CreateKey);
     assert_eq!(state.input_mode(), Mode::TextEntry);
     let Some(Dialog::Create { existing, .. }) = &state.dialog else {
         panic!("create dialog")
@@ -167,7 +195,7 @@ fn create_opens_a_dialog_takes_a_description_and_shows_the_secret_once() {
     assert_eq!(existing, &[(ADMIN_KEY.to_string(), KeyStatus::Active)]);
 
     type_text(&mut state, "bad;char");
-    assert!(update(&mut state, Action::DialogSubmit).is_empty());
+    assert!(act(&mut state, Action::DialogSubmit).is_empty());
     let Some(Dialog::Create {
         error: Some(why),
         description,
@@ -179,23 +207,23 @@ fn create_opens_a_dialog_takes_a_description_and_shows_the_secret_once() {
     assert!(why.contains("';'"), "{why}");
     assert_eq!(description.value(), "bad;char");
     for _ in 0.."bad;char".len() {
-        update(
+        act(
             &mut state,
             Action::DialogEdit(KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE)),
         );
     }
     type_text(&mut state, "CI deploy");
-    let fx = update(&mut state, Action::DialogSubmit);
+    let fx = act(&mut state, Action::DialogSubmit);
     assert_eq!(
-        fx,
-        vec![Effect::CreateKey {
+        the_change(&fx).1,
+        KeyChange::Create {
             user: "iamkeys-admin".into(),
             description: Some("CI deploy".into())
-        }]
+        }
     );
     assert!(state.dialog.is_none() && state.creating_for.contains("iamkeys-admin"));
     // No second create for the same user while the first is in flight.
-    update(&mut state, Action::CreateKey);
+    act(&mut state, Action::CreateKey);
     assert!(state.dialog.is_none());
 
     let new_key = NewKey {
@@ -208,30 +236,32 @@ fn create_opens_a_dialog_takes_a_description_and_shows_the_secret_once() {
         },
         secret: Secret::new("sekrit".into()),
     };
-    let fx = update(
+    let reread = answer(
         &mut state,
-        Action::KeyCreated {
-            user: "iamkeys-admin".into(),
-            result: Ok(new_key),
+        &fx,
+        Ok(ChangeOutcome::Created {
+            key: new_key,
             description_error: None,
-        },
+        }),
     );
-    assert_eq!(
-        fx,
-        vec![Effect::ReadUserKeys {
-            user: "iamkeys-admin".into()
-        }]
+    assert!(is_reread_of(&reread, "iamkeys-admin"));
+    // The new key is in the pane at once, before the re-read.
+    assert!(
+        state.users[state.by_name["iamkeys-admin"]]
+            .key_entries()
+            .iter()
+            .any(|k| k.key.id == "AKIANEW")
     );
     assert_eq!(state.input_mode(), Mode::Secret);
 
     // Copy, then save: default path, an existing file asks before overwriting.
-    let fx = update(&mut state, Action::SecretCopy);
+    let fx = act(&mut state, Action::SecretCopy);
     assert_eq!(
         fx,
         vec![Effect::CopyToClipboard(Secret::new("sekrit".into()))]
     );
-    update(&mut state, Action::SecretSave);
-    let fx = update(&mut state, Action::DialogSubmit);
+    act(&mut state, Action::SecretSave);
+    let fx = act(&mut state, Action::DialogSubmit);
     assert_eq!(
         fx,
         vec![Effect::SaveSecret {
@@ -241,7 +271,7 @@ fn create_opens_a_dialog_takes_a_description_and_shows_the_secret_once() {
             overwrite: false
         }]
     );
-    update(
+    act(
         &mut state,
         Action::SecretSaved {
             path: "iamkeys-admin_accessKeys.csv".into(),
@@ -250,19 +280,19 @@ fn create_opens_a_dialog_takes_a_description_and_shows_the_secret_once() {
     );
     assert_eq!(state.input_mode(), Mode::Confirm);
     assert!(
-        update(&mut state, Action::DialogPress).is_empty(),
+        act(&mut state, Action::DialogPress).is_empty(),
         "Cancel is focused"
     );
-    update(&mut state, Action::SecretSave);
-    update(&mut state, Action::DialogSubmit);
-    update(
+    act(&mut state, Action::SecretSave);
+    act(&mut state, Action::DialogSubmit);
+    act(
         &mut state,
         Action::SecretSaved {
             path: "iamkeys-admin_accessKeys.csv".into(),
             result: Err(SaveError::Exists),
         },
     );
-    let fx = update(&mut state, Action::DialogConfirm);
+    let fx = act(&mut state, Action::DialogConfirm);
     assert!(matches!(
         &fx[..],
         [Effect::SaveSecret {
@@ -270,16 +300,16 @@ fn create_opens_a_dialog_takes_a_description_and_shows_the_secret_once() {
             ..
         }]
     ));
-    update(
+    act(
         &mut state,
         Action::SecretSaved {
             path: "iamkeys-admin_accessKeys.csv".into(),
-            result: Ok(()),
+            result: Ok("/home/admin/iamkeys-admin_accessKeys.csv".into()),
         },
     );
 
     // Esc asks once more; n keeps the secret on screen; y closes and drops it.
-    update(&mut state, Action::DialogCancel);
+    act(&mut state, Action::DialogCancel);
     let Some(Dialog::Secret(secret)) = &state.dialog else {
         panic!("secret stays")
     };
@@ -289,10 +319,10 @@ fn create_opens_a_dialog_takes_a_description_and_shows_the_secret_once() {
             focus: Button::Cancel
         }
     ));
-    update(&mut state, Action::DialogCancel);
+    act(&mut state, Action::DialogCancel);
     assert_eq!(state.input_mode(), Mode::Secret);
-    update(&mut state, Action::DialogCancel);
-    update(&mut state, Action::DialogConfirm);
+    act(&mut state, Action::DialogCancel);
+    act(&mut state, Action::DialogConfirm);
     assert!(state.dialog.is_none());
     assert_eq!(state.input_mode(), Mode::Normal);
 }
@@ -300,8 +330,8 @@ fn create_opens_a_dialog_takes_a_description_and_shows_the_secret_once() {
 #[test]
 fn a_key_kept_without_its_description_still_shows_the_secret() {
     let mut state = on_user("erin.nokeys");
-    update(&mut state, Action::CreateKey);
-    update(&mut state, Action::DialogSubmit);
+    act(&mut state, Action::CreateKey);
+    let fx = act(&mut state, Action::DialogSubmit);
     let new_key = NewKey {
         key: AccessKey {
             id: "AKIANEW".into(),
@@ -312,13 +342,13 @@ fn a_key_kept_without_its_description_still_shows_the_secret() {
         },
         secret: Secret::new("sekrit".into()),
     };
-    update(
+    answer(
         &mut state,
-        Action::KeyCreated {
-            user: "erin.nokeys".into(),
-            result: Ok(new_key),
+        &fx,
+        Ok(ChangeOutcome::Created {
+            key: new_key,
             description_error: Some(error("AccessDenied")),
-        },
+        }),
     );
     let Some(Dialog::Secret(secret)) = &state.dialog else {
         panic!("the secret is shown")
@@ -335,24 +365,17 @@ fn a_key_kept_without_its_description_still_shows_the_secret() {
 #[test]
 fn two_keys_get_an_explanation_and_limit_exceeded_too() {
     let mut state = on_user("carol.ops");
-    assert!(update(&mut state, Action::CreateKey).is_empty());
+    assert!(act(&mut state, Action::CreateKey).is_empty());
     assert!(matches!(state.dialog, Some(Dialog::KeyLimit { .. })));
     assert_eq!(state.input_mode(), Mode::Notice);
-    update(&mut state, Action::DialogCancel);
+    act(&mut state, Action::DialogCancel);
     assert!(state.dialog.is_none());
 
     // Another tool made the second key in the meantime: IAM's LimitExceeded is explained.
     let mut state = on_user("iamkeys-admin");
-    update(&mut state, Action::CreateKey);
-    update(&mut state, Action::DialogSubmit);
-    update(
-        &mut state,
-        Action::KeyCreated {
-            user: "iamkeys-admin".into(),
-            result: Err(error("LimitExceeded")),
-            description_error: None,
-        },
-    );
+    act(&mut state, Action::CreateKey);
+    let fx = act(&mut state, Action::DialogSubmit);
+    answer(&mut state, &fx, Err(error("LimitExceeded")));
     assert!(
         status_text(&state).contains("already has 2 access keys"),
         "{}",
@@ -364,33 +387,33 @@ fn two_keys_get_an_explanation_and_limit_exceeded_too() {
 #[test]
 fn delete_of_an_active_key_offers_to_deactivate_it_first() {
     let mut state = on_key("carol.ops", 0);
-    update(&mut state, Action::DeleteKey);
+    act(&mut state, Action::DeleteKey);
     let Some(Dialog::DeactivateFirst { focus, .. }) = &state.dialog else {
         panic!("deactivate first")
     };
     assert_eq!(*focus, Button::Cancel);
     assert!(
-        update(&mut state, Action::DialogPress).is_empty(),
+        act(&mut state, Action::DialogPress).is_empty(),
         "Enter on Cancel does nothing"
     );
     assert!(state.dialog.is_none());
 
-    update(&mut state, Action::DeleteKey);
-    update(&mut state, Action::DialogFocusNext);
-    let fx = update(&mut state, Action::DialogPress);
+    act(&mut state, Action::DeleteKey);
+    act(&mut state, Action::DialogFocusNext);
+    let fx = act(&mut state, Action::DialogPress);
     assert!(matches!(
-        &fx[..],
-        [Effect::SetKeyStatus {
-            status: KeyStatus::Inactive,
+        the_change(&fx).1,
+        KeyChange::SetStatus {
+            to: KeyStatus::Inactive,
             ..
-        }]
+        }
     ));
 }
 
 #[test]
 fn delete_of_an_inactive_key_confirms_then_deletes() {
     let mut state = on_key("carol.ops", 1);
-    update(&mut state, Action::DeleteKey);
+    act(&mut state, Action::DeleteKey);
     assert!(matches!(
         state.dialog,
         Some(Dialog::Delete {
@@ -398,35 +421,36 @@ fn delete_of_an_inactive_key_confirms_then_deletes() {
             ..
         })
     ));
-    update(&mut state, Action::DialogCancel);
+    act(&mut state, Action::DialogCancel);
     assert!(state.dialog.is_none());
-    update(&mut state, Action::DeleteKey);
-    let fx = update(&mut state, Action::DialogConfirm);
+    act(&mut state, Action::DeleteKey);
+    let fx = act(&mut state, Action::DialogConfirm);
     assert_eq!(
-        fx,
-        vec![Effect::DeleteKey {
+        the_change(&fx).1,
+        KeyChange::Delete {
             user: "carol.ops".into(),
             key_id: CAROL_INACTIVE.into(),
-            had_description: false
-        }]
+            had_description: false,
+            allow_active: false,
+            signing_confirmed: false,
+        }
     );
     assert_eq!(
         state.pending_keys.get(CAROL_INACTIVE),
         Some(&PendingOp::Deleting)
     );
-    let fx = update(
+    let reread = answer(
         &mut state,
-        Action::KeyDeleted {
-            user: "carol.ops".into(),
-            key_id: CAROL_INACTIVE.into(),
-            result: Ok(()),
-        },
+        &fx,
+        Ok(ChangeOutcome::Deleted { untag_error: None }),
     );
-    assert_eq!(
-        fx,
-        vec![Effect::ReadUserKeys {
-            user: "carol.ops".into()
-        }]
+    assert!(is_reread_of(&reread, "carol.ops"));
+    // Gone from the pane at once.
+    assert!(
+        !state.users[state.by_name["carol.ops"]]
+            .key_entries()
+            .iter()
+            .any(|k| k.key.id == CAROL_INACTIVE)
     );
     assert!(state.pending_keys.is_empty());
 }
@@ -434,7 +458,7 @@ fn delete_of_an_inactive_key_confirms_then_deletes() {
 #[test]
 fn the_signing_key_needs_its_id_typed_to_deactivate_or_delete() {
     let mut state = on_key("iamkeys-admin", 0);
-    assert!(update(&mut state, Action::ToggleKey).is_empty());
+    assert!(act(&mut state, Action::ToggleKey).is_empty());
     assert!(matches!(
         state.dialog,
         Some(Dialog::TypedConfirm {
@@ -443,14 +467,14 @@ fn the_signing_key_needs_its_id_typed_to_deactivate_or_delete() {
         })
     ));
     type_text(&mut state, "AKIAADMIN");
-    assert!(update(&mut state, Action::DialogSubmit).is_empty());
+    assert!(act(&mut state, Action::DialogSubmit).is_empty());
     let Some(Dialog::TypedConfirm { error: Some(_), .. }) = &state.dialog else {
         panic!("refused")
     };
     type_text(&mut state, "00000000001");
-    let fx = update(&mut state, Action::DialogSubmit);
+    let fx = act(&mut state, Action::DialogSubmit);
     assert!(
-        matches!(&fx[..], [Effect::SetKeyStatus { status: KeyStatus::Inactive, key_id, .. }] if key_id == ADMIN_KEY)
+        matches!(the_change(&fx).1, KeyChange::SetStatus { to: KeyStatus::Inactive, ref key_id, signing_confirmed: true, .. } if key_id == ADMIN_KEY)
     );
 
     // Deleting it once inactive asks again.
@@ -463,7 +487,7 @@ fn the_signing_key_needs_its_id_typed_to_deactivate_or_delete() {
             30,
             None,
         )]);
-    update(&mut state, Action::DeleteKey);
+    act(&mut state, Action::DeleteKey);
     assert!(matches!(
         state.dialog,
         Some(Dialog::TypedConfirm {
@@ -471,7 +495,7 @@ fn the_signing_key_needs_its_id_typed_to_deactivate_or_delete() {
             ..
         })
     ));
-    update(&mut state, Action::DialogCancel);
+    act(&mut state, Action::DialogCancel);
     assert!(state.dialog.is_none());
 }
 
@@ -480,16 +504,16 @@ fn read_only_blocks_every_mutation_and_says_why() {
     let mut state = on_key("carol.ops", 1);
     state.context.read_only = true;
     for action in [Action::ToggleKey, Action::DeleteKey, Action::CreateKey] {
-        assert!(update(&mut state, action.clone()).is_empty(), "{action:?}");
+        assert!(act(&mut state, action.clone()).is_empty(), "{action:?}");
         assert!(state.dialog.is_none(), "{action:?}");
         assert!(status_text(&state).contains("read-only"), "{action:?}");
     }
     assert!(state.pending_keys.is_empty());
     // Even a dialog opened before (not possible from the keys, but by any path) cannot fire.
     state.context.read_only = false;
-    update(&mut state, Action::DeleteKey);
+    act(&mut state, Action::DeleteKey);
     state.context.read_only = true;
-    assert!(update(&mut state, Action::DialogConfirm).is_empty());
+    assert!(act(&mut state, Action::DialogConfirm).is_empty());
     assert!(state.pending_keys.is_empty());
 }
 
@@ -503,9 +527,13 @@ fn the_keys_of_a_user_reread_after_a_change_replace_the_old_ones() {
         created: now(),
         description: Some("laptop".into()),
     };
-    update(
+    act(
         &mut state,
         Action::UserKeysRead {
+            ticket: Ticket {
+                generation: 0,
+                seq: 99,
+            },
             user: "carol.ops".into(),
             result: Ok(vec![(
                 key.clone(),

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! The real binary in a pseudo-terminal against the emulator: what a person sees.
 
 mod common;

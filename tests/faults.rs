@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Holding up under faults: a seeded fault-injecting proxy between iamkeys and
 //! the emulator (throttling, 503s, dropped connections, slow, cut and garbled
 //! replies). Replay a failure with the seed it prints: IAMKEYS_FAULT_SEED=N.

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! The inventory loader against a real local IAM emulator: what it loads equals
 //! what was seeded, field by field.
 

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! What the emulator cannot do: ListUsers over several pages, and a user whose
 //! keys cannot be read. Mocked at the SDK's HTTP layer with aws-smithy-mocks.
 

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! The credential-report fast path, with IAM's answers the emulator cannot give:
 //! a report still being generated, one not present yet, and one denied.
 

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Property tests: random keys, pastes and resizes (down to 1×1) through
 //! keymap → update → draw never panic and keep the state's invariants.
 

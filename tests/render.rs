@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! The view as text: insta snapshots of the whole screen at several sizes.
 
 mod common;
@@ -159,10 +160,16 @@ fn the_secret_dialog_shows_id_and_secret_once() {
     };
     update(
         &mut state,
-        Action::KeyCreated {
-            user: "iamkeys-admin".into(),
-            result: Ok(new_key),
-            description_error: None,
+        Action::Changed {
+            ticket: iamkeys::change::Ticket::default(),
+            change: iamkeys::change::KeyChange::Create {
+                user: "iamkeys-admin".into(),
+                description: None,
+            },
+            result: Ok(iamkeys::change::ChangeOutcome::Created {
+                key: new_key,
+                description_error: None,
+            }),
         },
     );
     insta::assert_snapshot!("secret_showing", render(&state, 100, 30).backend());

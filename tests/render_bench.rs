@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Benchmark, not a test: one frame's render time and the cost of moving,
 //! filtering and sorting with 10,000 users loaded. Prints figures; asserts no
 //! timings. Run it optimised:

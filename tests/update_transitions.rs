@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! `update` transitions as plain tests: action in, state and effects out.
 
 mod common;

@@ -2,7 +2,10 @@
 
 use aws_sdk_iam::types::StatusType;
 use aws_smithy_types::DateTime;
+use std::sync::Arc;
+
 use jiff::Timestamp;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 use super::error::IamError;
 use super::model::{AccessKey, Identity, KeyStatus, LastUsed, NewKey, Secret, User};
@@ -24,7 +27,13 @@ pub struct IamClient {
     iam: aws_sdk_iam::Client,
     sts: aws_sdk_sts::Client,
     retries: RetryCounter,
+    /// One bound on requests in flight, shared by every call of every clone:
+    /// the loader, re-reads and changes together never open more connections.
+    permits: Arc<Semaphore>,
 }
+
+/// Requests in flight at once unless [`IamClient::limit_requests`] says otherwise.
+const DEFAULT_IN_FLIGHT: usize = 16;
 
 impl IamClient {
     pub fn new(iam: aws_sdk_iam::Client, sts: aws_sdk_sts::Client) -> Self {
@@ -32,6 +41,7 @@ impl IamClient {
             iam,
             sts,
             retries: RetryCounter::default(),
+            permits: Arc::new(Semaphore::new(DEFAULT_IN_FLIGHT)),
         }
     }
 
@@ -44,7 +54,19 @@ impl IamClient {
             iam: aws_sdk_iam::Client::from_conf(iam),
             sts: aws_sdk_sts::Client::new(config),
             retries,
+            permits: Arc::new(Semaphore::new(DEFAULT_IN_FLIGHT)),
         }
+    }
+
+    /// Sets the bound on requests in flight (`--concurrency`) for this client and its clones.
+    pub fn limit_requests(&mut self, in_flight: usize) {
+        self.permits = Arc::new(Semaphore::new(in_flight.max(1)));
+    }
+
+    /// Waits for a place among the requests in flight; held until the request ends.
+    async fn permit(&self) -> Option<SemaphorePermit<'_>> {
+        // The semaphore is never closed, so this only fails if it were; then go on unbounded.
+        self.permits.acquire().await.ok()
     }
 
     /// How many times the SDK has retried an IAM request so far.
@@ -54,6 +76,7 @@ impl IamClient {
 
     pub async fn caller_identity(&self) -> Result<Identity, IamError> {
         let op = "GetCallerIdentity";
+        let _permit = self.permit().await;
         let out = self
             .sts
             .get_caller_identity()
@@ -61,14 +84,15 @@ impl IamClient {
             .await
             .map_err(|e| IamError::from_sdk(op, e))?;
         Ok(Identity {
-            account: out.account().unwrap_or_default().to_string(),
-            arn: out.arn().unwrap_or_default().to_string(),
+            account: text(out.account().unwrap_or_default()),
+            arn: text(out.arn().unwrap_or_default()),
         })
     }
 
     /// One page of ListUsers, starting at `marker` (None for the first page).
     pub async fn list_users_page(&self, marker: Option<String>) -> Result<UsersPage, IamError> {
         let op = "ListUsers";
+        let _permit = self.permit().await;
         let out = self
             .iam
             .list_users()
@@ -82,9 +106,9 @@ impl IamClient {
             .iter()
             .map(|u| {
                 Ok(User {
-                    name: u.user_name().to_string(),
-                    path: u.path().to_string(),
-                    arn: u.arn().to_string(),
+                    name: text(u.user_name()),
+                    path: text(u.path()),
+                    arn: text(u.arn()),
                     created: timestamp(op, u.create_date())?,
                 })
             })
@@ -101,6 +125,7 @@ impl IamClient {
     /// users only): saves a ListUserTags call per user.
     pub async fn user_details_page(&self, marker: Option<String>) -> Result<UsersPage, IamError> {
         let op = "GetAccountAuthorizationDetails";
+        let _permit = self.permit().await;
         let out = self
             .iam
             .get_account_authorization_details()
@@ -116,12 +141,9 @@ impl IamClient {
             let missing =
                 |what: &str| IamError::new(op, "BadResponse", format!("a user without {what}"));
             users.push(User {
-                name: detail
-                    .user_name()
-                    .ok_or_else(|| missing("a name"))?
-                    .to_string(),
-                path: detail.path().unwrap_or("/").to_string(),
-                arn: detail.arn().ok_or_else(|| missing("an ARN"))?.to_string(),
+                name: text(detail.user_name().ok_or_else(|| missing("a name"))?),
+                path: text(detail.path().unwrap_or("/")),
+                arn: text(detail.arn().ok_or_else(|| missing("an ARN"))?),
                 created: timestamp(
                     op,
                     detail
@@ -133,7 +155,7 @@ impl IamClient {
                 detail
                     .tags()
                     .iter()
-                    .map(|t| (t.key().to_string(), t.value().to_string()))
+                    .map(|t| (text(t.key()), text(t.value())))
                     .collect(),
             );
         }
@@ -148,9 +170,11 @@ impl IamClient {
     /// Every access key of `user` (all pages of ListAccessKeys).
     pub async fn list_access_keys(&self, user: &str) -> Result<Vec<AccessKey>, IamError> {
         let op = "ListAccessKeys";
+        let mut pages = Pages::new(op, Pages::KEYS);
         let mut keys = Vec::new();
         let mut marker = None;
         loop {
+            let _permit = self.permit().await;
             let out = self
                 .iam
                 .list_access_keys()
@@ -167,18 +191,20 @@ impl IamClient {
                     IamError::new(op, "BadResponse", "a key without a create date")
                 })?;
                 keys.push(AccessKey {
-                    id: id.to_string(),
-                    user: meta.user_name().unwrap_or(user).to_string(),
+                    id: text(id),
+                    user: text(meta.user_name().unwrap_or(user)),
                     status: match meta.status() {
                         Some(StatusType::Active) => KeyStatus::Active,
-                        _ => KeyStatus::Inactive,
+                        Some(StatusType::Inactive) => KeyStatus::Inactive,
+                        // Missing, or a value this SDK does not know: never guess.
+                        _ => KeyStatus::Unknown,
                     },
                     created: timestamp(op, created)?,
                     description: None,
                 });
             }
             match (out.is_truncated(), out.marker()) {
-                (true, Some(next)) => marker = Some(next.to_string()),
+                (true, Some(next)) => marker = Some(pages.next(next)?),
                 _ => break,
             }
         }
@@ -188,6 +214,7 @@ impl IamClient {
     /// When, where and by which service `key_id` was last used.
     pub async fn key_last_used(&self, key_id: &str) -> Result<LastUsed, IamError> {
         let op = "GetAccessKeyLastUsed";
+        let _permit = self.permit().await;
         let out = self
             .iam
             .get_access_key_last_used()
@@ -213,9 +240,11 @@ impl IamClient {
     /// The console's key descriptions of `user`: tag key = access key id, value = description.
     pub async fn key_descriptions(&self, user: &str) -> Result<Vec<(String, String)>, IamError> {
         let op = "ListUserTags";
+        let mut pages = Pages::new(op, Pages::TAGS);
         let mut tags = Vec::new();
         let mut marker = None;
         loop {
+            let _permit = self.permit().await;
             let out = self
                 .iam
                 .list_user_tags()
@@ -224,13 +253,9 @@ impl IamClient {
                 .send()
                 .await
                 .map_err(|e| IamError::from_sdk(op, e))?;
-            tags.extend(
-                out.tags()
-                    .iter()
-                    .map(|t| (t.key().to_string(), t.value().to_string())),
-            );
+            tags.extend(out.tags().iter().map(|t| (text(t.key()), text(t.value()))));
             match (out.is_truncated(), out.marker()) {
-                (true, Some(next)) => marker = Some(next.to_string()),
+                (true, Some(next)) => marker = Some(pages.next(next)?),
                 _ => break,
             }
         }
@@ -264,6 +289,7 @@ impl IamClient {
         status: KeyStatus,
     ) -> Result<(), IamError> {
         let op = "UpdateAccessKey";
+        let _permit = self.permit().await;
         self.iam
             .update_access_key()
             .user_name(user)
@@ -271,6 +297,12 @@ impl IamClient {
             .status(match status {
                 KeyStatus::Active => StatusType::Active,
                 KeyStatus::Inactive => StatusType::Inactive,
+                KeyStatus::Unknown => {
+                    return Err(IamError::precondition(
+                        op,
+                        "a key cannot be set to an unknown status",
+                    ));
+                }
             })
             .send()
             .await
@@ -284,6 +316,7 @@ impl IamClient {
         let op = "CreateAccessKey";
         // Never retried: a retry after a reply was lost could make a second key.
         // A failure is reported instead, and the user's keys are re-read.
+        let _permit = self.permit().await;
         let out = self
             .iam
             .create_access_key()
@@ -305,11 +338,12 @@ impl IamClient {
         };
         let new_key = NewKey {
             key: AccessKey {
-                id: made.access_key_id().to_string(),
-                user: made.user_name().to_string(),
+                id: text(made.access_key_id()),
+                user: text(made.user_name()),
                 status: match made.status() {
+                    StatusType::Active => KeyStatus::Active,
                     StatusType::Inactive => KeyStatus::Inactive,
-                    _ => KeyStatus::Active,
+                    _ => KeyStatus::Unknown,
                 },
                 created,
                 description: None,
@@ -326,13 +360,16 @@ impl IamClient {
         let started = tokio::time::Instant::now();
         let mut delay = std::time::Duration::from_millis(200);
         loop {
+            let permit = self.permit().await;
             let state = self
                 .iam
                 .generate_credential_report()
                 .send()
                 .await
                 .map_err(|e| IamError::from_sdk("GenerateCredentialReport", e))?;
+            drop(permit);
             if state.state() == Some(&aws_sdk_iam::types::ReportStateType::Complete) {
+                let _permit = self.permit().await;
                 match self.iam.get_credential_report().send().await {
                     Ok(out) => {
                         let op = "GetCredentialReport";
@@ -386,6 +423,7 @@ impl IamClient {
             .value(description)
             .build()
             .map_err(|e| IamError::new(op, "InvalidInput", e.to_string()))?;
+        let _permit = self.permit().await;
         self.iam
             .tag_user()
             .user_name(user)
@@ -396,14 +434,10 @@ impl IamClient {
         Ok(())
     }
 
-    /// Deletes a key and, if it had one, its description tag.
-    pub async fn delete_key(
-        &self,
-        user: &str,
-        key_id: &str,
-        had_description: bool,
-    ) -> Result<(), IamError> {
+    /// Deletes a key (its description tag is [`Self::untag_key`]'s business).
+    pub async fn delete_key(&self, user: &str, key_id: &str) -> Result<(), IamError> {
         let op = "DeleteAccessKey";
+        let _permit = self.permit().await;
         self.iam
             .delete_access_key()
             .user_name(user)
@@ -411,15 +445,19 @@ impl IamClient {
             .send()
             .await
             .map_err(|e| IamError::from_sdk(op, e))?;
-        if had_description {
-            self.iam
-                .untag_user()
-                .user_name(user)
-                .tag_keys(key_id)
-                .send()
-                .await
-                .map_err(|e| IamError::from_sdk("UntagUser", e))?;
-        }
+        Ok(())
+    }
+
+    /// Removes the console's description tag of `key_id` from `user`.
+    pub async fn untag_key(&self, user: &str, key_id: &str) -> Result<(), IamError> {
+        let _permit = self.permit().await;
+        self.iam
+            .untag_user()
+            .user_name(user)
+            .tag_keys(key_id)
+            .send()
+            .await
+            .map_err(|e| IamError::from_sdk("UntagUser", e))?;
         Ok(())
     }
 }
@@ -431,6 +469,54 @@ pub fn describe(keys: &mut [AccessKey], tags: &[(String, String)]) {
             .iter()
             .find(|(k, _)| *k == key.id)
             .map(|(_, v)| v.clone());
+    }
+}
+
+/// Guards a paged read against a server that never stops paging: a marker seen
+/// before, or more pages than the quota behind the listing allows, is an error.
+#[derive(Debug)]
+pub struct Pages {
+    op: &'static str,
+    seen: std::collections::HashSet<String>,
+    max_pages: usize,
+}
+
+impl Pages {
+    /// Users: IAM allows 5,000 per account (a quota that can be raised, within
+    /// reason); even one user a page stays far below this.
+    pub const USERS: usize = 20_000;
+    /// Access keys: two per user. Tags: 50 per user. One item a page at worst.
+    pub const KEYS: usize = 10;
+    pub const TAGS: usize = 60;
+
+    pub fn new(op: &'static str, max_pages: usize) -> Self {
+        Self {
+            op,
+            seen: std::collections::HashSet::new(),
+            max_pages,
+        }
+    }
+
+    /// Accepts the marker of the next page, or says why the listing must stop.
+    pub fn next(&mut self, marker: &str) -> Result<String, IamError> {
+        if self.seen.len() + 1 >= self.max_pages {
+            return Err(IamError::new(
+                self.op,
+                "BadResponse",
+                format!(
+                    "the server kept paging past {} pages, more than IAM's quotas allow",
+                    self.max_pages
+                ),
+            ));
+        }
+        if !self.seen.insert(marker.to_string()) {
+            return Err(IamError::new(
+                self.op,
+                "BadResponse",
+                "the server sent the same page marker twice (it would page forever)",
+            ));
+        }
+        Ok(marker.to_string())
     }
 }
 
@@ -454,8 +540,13 @@ fn next_marker(
 fn known(value: &str) -> Option<String> {
     match value.trim() {
         "" | "N/A" => None,
-        v => Some(v.to_string()),
+        v => Some(text(v)),
     }
+}
+
+/// Every string from the server passes here before it leaves this module.
+fn text(value: &str) -> String {
+    crate::sanitize::owned(value)
 }
 
 fn timestamp(op: &'static str, date: &DateTime) -> Result<Timestamp, IamError> {

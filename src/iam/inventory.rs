@@ -13,8 +13,8 @@ use jiff::Timestamp;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
-use super::client::{IamClient, describe};
-use super::error::IamError;
+use super::client::{IamClient, Pages, describe};
+use super::error::{ErrorKind, IamError};
 use super::model::{AccessKey, LastUsed, User};
 use super::report::{CredentialReport, ReportAnswer};
 
@@ -277,26 +277,14 @@ impl<F: Fn(LoadEvent)> Shared<F> {
 }
 
 fn is_throttling(err: &IamError) -> bool {
-    matches!(
-        err.code.as_str(),
-        "Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "TooManyRequestsException"
-    )
+    err.kind() == ErrorKind::Throttled
 }
 
 /// Failures worth another try after the SDK's own retries gave up: throttling,
 /// a dropped connection, a timeout, a garbled reply, IAM's 5xx. (Reads only:
 /// the loader never changes anything, so trying again is always safe.)
 fn is_transient(err: &IamError) -> bool {
-    is_throttling(err)
-        || matches!(
-            err.code.as_str(),
-            "NetworkError"
-                | "Timeout"
-                | "BadResponse"
-                | "ServiceFailure"
-                | "ServiceUnavailable"
-                | "InternalFailure"
-        )
+    err.kind().is_transient()
 }
 
 /// Reads the whole inventory, sending each step to `sink`. Returns once every
@@ -370,6 +358,7 @@ async fn list_users<F: Fn(LoadEvent) + Send + Sync>(shared: Arc<Shared<F>>, with
     let mut marker = None;
     let mut throttles = 0;
     let mut with_details = with_details;
+    let mut pages = Pages::new("ListUsers", Pages::USERS);
     loop {
         let page = if with_details {
             shared.client.user_details_page(marker.clone()).await
@@ -402,8 +391,14 @@ async fn list_users<F: Fn(LoadEvent) + Send + Sync>(shared: Arc<Shared<F>>, with
                     queue.listing = !last_page;
                 }
                 shared.notify.notify_waiters();
-                match page.next_marker {
-                    Some(next) => marker = Some(next),
+                match page.next_marker.map(|next| pages.next(&next)) {
+                    Some(Ok(next)) => marker = Some(next),
+                    Some(Err(err)) => {
+                        shared.lock().listing = false;
+                        shared.emit(vec![LoadEvent::UsersFailed(err)]);
+                        shared.notify.notify_waiters();
+                        return;
+                    }
                     None => return,
                 }
             }

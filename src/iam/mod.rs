@@ -1,6 +1,7 @@
 //! Everything that talks to AWS. Only this module sees SDK types; it hands the
 //! rest of the crate plain domain values ([`model`]) and a typed [`IamError`].
 
+pub mod changes;
 pub mod client;
 pub mod error;
 pub mod inventory;
@@ -10,4 +11,4 @@ pub mod retries;
 pub mod session;
 
 pub use client::IamClient;
-pub use error::IamError;
+pub use error::{ErrorKind, IamError};

@@ -16,6 +16,8 @@ pub struct User {
 pub enum KeyStatus {
     Active,
     Inactive,
+    /// The server sent no status, or one IAM does not have: shown as such, never acted on.
+    Unknown,
 }
 
 impl KeyStatus {
@@ -23,6 +25,7 @@ impl KeyStatus {
         match self {
             KeyStatus::Active => "Active",
             KeyStatus::Inactive => "Inactive",
+            KeyStatus::Unknown => "unknown",
         }
     }
 }
@@ -39,10 +42,12 @@ pub struct AccessKey {
 }
 
 impl KeyStatus {
-    pub fn toggled(self) -> KeyStatus {
+    /// The status a toggle asks for; none for a key whose status is unknown.
+    pub fn toggled(self) -> Option<KeyStatus> {
         match self {
-            KeyStatus::Active => KeyStatus::Inactive,
-            KeyStatus::Inactive => KeyStatus::Active,
+            KeyStatus::Active => Some(KeyStatus::Inactive),
+            KeyStatus::Inactive => Some(KeyStatus::Active),
+            KeyStatus::Unknown => None,
         }
     }
 }

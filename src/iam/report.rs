@@ -81,7 +81,7 @@ impl CredentialReport {
                     service: known(field(service)),
                 });
             }
-            users.insert(name.to_string(), keys);
+            users.insert(crate::sanitize::owned(name), keys);
         }
         Ok(Self { generated, users })
     }
@@ -121,7 +121,7 @@ fn date(text: &str) -> Option<Timestamp> {
 fn known(text: &str) -> Option<String> {
     match text.trim() {
         "" | "N/A" | "not_supported" | "no_information" => None,
-        value => Some(value.to_string()),
+        value => Some(crate::sanitize::owned(value)),
     }
 }
 

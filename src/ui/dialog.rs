@@ -85,6 +85,60 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, dialog: &Dialog) {
                 lines,
             )
         }
+        Dialog::DeactivateInUse { target, focus } => {
+            let mut lines = key_details(target, state);
+            lines.push(Line::raw(""));
+            let why = match &target.last_used {
+                Some(LastUsed::Used { .. }) => format!(
+                    "This key was used in the last {} days.",
+                    crate::update::RECENT_USE_DAYS
+                ),
+                _ => "When this key was last used is not known.".to_string(),
+            };
+            lines.push(Line::styled(
+                format!(
+                    "{why} Whatever signs with it (scripts, CI, applications) gets                      InvalidClientTokenId until it is activated again (u undoes)."
+                ),
+                theme::WARNING,
+            ));
+            lines.push(Line::raw(""));
+            lines.push(buttons(*focus, "Deactivate"));
+            (
+                format!(" Deactivate {} of {}? ", target.key_id, target.user),
+                lines,
+            )
+        }
+        Dialog::LostSecret {
+            user,
+            key_id,
+            focus,
+        } => (
+            " A key was made whose secret was lost ".to_string(),
+            vec![
+                Line::styled(
+                    format!(
+                        "The connection broke after IAM created {key_id} for {user}, so its                          secret never arrived and cannot be shown again. Nothing can be using                          it. Delete it now (it is deleted although Active)?"
+                    ),
+                    theme::WARNING,
+                ),
+                Line::raw(""),
+                buttons(*focus, "Delete it"),
+            ],
+        ),
+        Dialog::QuitWhileCreating { users, focus } => (
+            " IAM has not answered a key creation ".to_string(),
+            vec![
+                Line::styled(
+                    format!(
+                        "A key for {} may have been made; its secret is shown only in IAM's                          answer, which has not come. Quit anyway? (A later start lists the key;                          it can then be deleted.)",
+                        users.join(", ")
+                    ),
+                    theme::WARNING,
+                ),
+                Line::raw(""),
+                buttons(*focus, "Quit"),
+            ],
+        ),
         Dialog::TypedConfirm {
             op,
             target,

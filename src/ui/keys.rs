@@ -171,6 +171,7 @@ fn key_row<'a>(entry: &'a KeyEntry, active_keys: usize, state: &State, fit: Fit)
     let status = match key.status {
         KeyStatus::Active => Cell::from("Active").style(theme::ACTIVE),
         KeyStatus::Inactive => Cell::from("Inactive"),
+        KeyStatus::Unknown => Cell::from("unknown").style(theme::WARNING),
     };
     let created = if !fit.dates {
         format::age(key.created, now)

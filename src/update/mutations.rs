@@ -1,30 +1,19 @@
 //! Key changes: the dialogs that guard them, the single choke point every
-//! mutating request passes, and what their results do to the state.
+//! change passes ([`request`]), and what their answers do to the state.
 
 use tui_input::Input;
 
 use crate::action::{Effect, KeyWithUse, SaveError};
+use crate::change::{ChangeOutcome, KeyChange, Ticket};
 use crate::dialog::{
     Button, Dialog, KeyOp, KeyTarget, SecretDialog, SecretStage, check_description,
 };
-use crate::iam::IamError;
-use crate::iam::model::{KeyStatus, NewKey, Secret};
-use crate::state::{Fetch, Focus, KeyEntry, PendingOp, State, StatusLine};
+use crate::iam::model::{KeyStatus, LastUsed, Secret};
+use crate::iam::{ErrorKind, IamError};
+use crate::state::{Fetch, Focus, KeyEntry, PendingOp, State, StatusChange, StatusLine};
 
-/// A request that changes IAM. Only [`request`] turns one into an effect.
-enum Mutation {
-    SetStatus {
-        target: KeyTarget,
-        status: KeyStatus,
-    },
-    Create {
-        user: String,
-        description: Option<String>,
-    },
-    Delete {
-        target: KeyTarget,
-    },
-}
+/// Deactivating a key used this recently asks first (the IAM console always asks).
+pub const RECENT_USE_DAYS: i64 = 30;
 
 fn say(state: &mut State, text: impl Into<String>) {
     state.status = Some(StatusLine {
@@ -66,63 +55,99 @@ fn blocked_by_pending(state: &mut State, key_id: &str) -> bool {
     }
 }
 
-/// The one choke point for requests that change IAM: read-only mode and
-/// "one request per key" are enforced here, and the key is marked pending.
-fn request(state: &mut State, mutation: Mutation) -> Vec<Effect> {
-    let what = match &mutation {
-        Mutation::SetStatus { .. } => "changing a key's status",
-        Mutation::Create { .. } => "creating keys",
-        Mutation::Delete { .. } => "deleting keys",
-    };
-    if blocked_by_read_only(state, what) {
+/// Whether `change` may be sent now, judged on what the state knows. Changes nothing.
+pub fn check(state: &State, change: &KeyChange) -> Result<(), String> {
+    if state.context.read_only {
+        let what = match change {
+            KeyChange::SetStatus { .. } => "changing a key's status",
+            KeyChange::Create { .. } => "creating keys",
+            KeyChange::Delete { .. } => "deleting keys",
+        };
+        return Err(format!("read-only mode (--read-only): {what} is disabled"));
+    }
+    if let Some(key_id) = change.key_id()
+        && let Some(op) = state.pending_keys.get(key_id)
+    {
+        return Err(format!(
+            "{key_id} is still {}: wait for IAM's answer",
+            op.label().trim_end_matches('…')
+        ));
+    }
+    match change {
+        KeyChange::SetStatus {
+            key_id,
+            to,
+            signing_confirmed,
+            ..
+        } => {
+            if *to == KeyStatus::Unknown {
+                return Err("a key cannot be set to an unknown status".into());
+            }
+            if *to == KeyStatus::Inactive && is_signing_key(state, key_id) && !signing_confirmed {
+                return Err(format!(
+                    "{key_id} is the key this session signs with: type its id to confirm"
+                ));
+            }
+        }
+        KeyChange::Create { user, .. } => {
+            if state.creating_for.contains(user) {
+                return Err(format!("a key for {user} is already being created"));
+            }
+        }
+        KeyChange::Delete {
+            key_id,
+            signing_confirmed,
+            ..
+        } => {
+            if is_signing_key(state, key_id) && !signing_confirmed {
+                return Err(format!(
+                    "{key_id} is the key this session signs with: type its id to confirm"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The one choke point for changes to IAM: every toggle, create, delete and
+/// undo passes here. It refuses what [`check`] refuses, marks the key (or user)
+/// pending, and issues the ticket the answer will echo.
+pub fn request(state: &mut State, change: KeyChange) -> Vec<Effect> {
+    if let Err(why) = check(state, &change) {
+        complain(state, why);
         return Vec::new();
     }
-    match mutation {
-        Mutation::SetStatus { target, status } => {
-            if blocked_by_pending(state, &target.key_id) {
-                return Vec::new();
-            }
-            let op = match status {
+    match &change {
+        KeyChange::SetStatus { key_id, to, .. } => {
+            let op = match to {
                 KeyStatus::Active => PendingOp::Activating,
-                KeyStatus::Inactive => PendingOp::Deactivating,
+                _ => PendingOp::Deactivating,
             };
-            state.pending_keys.insert(target.key_id.clone(), op);
-            say(
-                state,
-                format!("{} {} of {}", op.label(), target.key_id, target.user),
-            );
-            vec![Effect::SetKeyStatus {
-                user: target.user,
-                key_id: target.key_id,
-                status,
-            }]
+            state.pending_keys.insert(key_id.clone(), op);
         }
-        Mutation::Create { user, description } => {
-            if !state.creating_for.insert(user.clone()) {
-                complain(state, format!("a key for {user} is already being created"));
-                return Vec::new();
-            }
-            say(state, format!("creating an access key for {user}…"));
-            vec![Effect::CreateKey { user, description }]
+        KeyChange::Create { user, .. } => {
+            state.creating_for.insert(user.clone());
         }
-        Mutation::Delete { target } => {
-            if blocked_by_pending(state, &target.key_id) {
-                return Vec::new();
-            }
+        KeyChange::Delete { key_id, .. } => {
             state
                 .pending_keys
-                .insert(target.key_id.clone(), PendingOp::Deleting);
-            say(
-                state,
-                format!("deleting {} of {}…", target.key_id, target.user),
-            );
-            vec![Effect::DeleteKey {
-                user: target.user,
-                key_id: target.key_id,
-                had_description: target.description.is_some(),
-            }]
+                .insert(key_id.clone(), PendingOp::Deleting);
         }
     }
+    let doing = match &change {
+        KeyChange::SetStatus {
+            to: KeyStatus::Active,
+            ..
+        } => "activating",
+        KeyChange::SetStatus { .. } => "deactivating",
+        KeyChange::Create { .. } => "creating an access key for",
+        KeyChange::Delete { .. } => "deleting",
+    };
+    say(state, format!("{doing} {}…", change.subject()));
+    let ticket = state
+        .tickets
+        .issue_for(change.user(), state.load.generation);
+    vec![Effect::Change { ticket, change }]
 }
 
 fn is_signing_key(state: &State, key_id: &str) -> bool {
@@ -153,15 +178,112 @@ pub fn toggle_key(state: &mut State) -> Vec<Effect> {
     let Some(target) = focused_key(state) else {
         return Vec::new();
     };
+    set_status(state, target)
+}
+
+/// Asks for the status opposite to `target`'s, with the confirmations that
+/// status needs: typed for this session's key, y/n for a key in use.
+fn set_status(state: &mut State, target: KeyTarget) -> Vec<Effect> {
     if blocked_by_pending(state, &target.key_id) {
         return Vec::new();
     }
-    if target.status == KeyStatus::Active && is_signing_key(state, &target.key_id) {
-        state.dialog = Some(typed_confirm(KeyOp::Deactivate, target));
+    let Some(to) = target.status.toggled() else {
+        complain(
+            state,
+            format!(
+                "IAM gave no status for {}: r re-reads it before anything is changed",
+                target.key_id
+            ),
+        );
+        return Vec::new();
+    };
+    if to == KeyStatus::Inactive {
+        if is_signing_key(state, &target.key_id) {
+            state.dialog = Some(typed_confirm(KeyOp::Deactivate, target));
+            return Vec::new();
+        }
+        if in_use(state, &target) {
+            state.dialog = Some(Dialog::DeactivateInUse {
+                target,
+                focus: Button::Cancel,
+            });
+            return Vec::new();
+        }
+    }
+    request(state, status_change(target, to, false))
+}
+
+fn status_change(target: KeyTarget, to: KeyStatus, signing_confirmed: bool) -> KeyChange {
+    KeyChange::SetStatus {
+        user: target.user,
+        key_id: target.key_id,
+        to,
+        signing_confirmed,
+    }
+}
+
+fn delete_change(target: KeyTarget, signing_confirmed: bool) -> KeyChange {
+    KeyChange::Delete {
+        user: target.user,
+        key_id: target.key_id,
+        had_description: target.description.is_some(),
+        allow_active: false,
+        signing_confirmed,
+    }
+}
+
+/// Used within [`RECENT_USE_DAYS`], or its last use is not known: deactivating it may break something.
+fn in_use(state: &State, target: &KeyTarget) -> bool {
+    match &target.last_used {
+        None => true,
+        Some(LastUsed::Never) => false,
+        Some(LastUsed::Used { at, .. }) => {
+            state.now.as_second() - at.as_second() < RECENT_USE_DAYS * 86_400
+        }
+    }
+}
+
+/// `u`: undoes the last status change of this session, through the same door.
+pub fn undo(state: &mut State) -> Vec<Effect> {
+    if blocked_by_read_only(state, "changing a key's status") {
         return Vec::new();
     }
-    let status = target.status.toggled();
-    request(state, Mutation::SetStatus { target, status })
+    let Some(last) = state.last_status_change.clone() else {
+        complain(
+            state,
+            "nothing to undo: no key's status was changed in this session",
+        );
+        return Vec::new();
+    };
+    let entry = state
+        .by_name
+        .get(&last.user)
+        .and_then(|&i| state.users.get(i))
+        .and_then(|u| u.key_entries().iter().find(|k| k.key.id == last.key_id));
+    let Some(entry) = entry else {
+        complain(
+            state,
+            format!(
+                "cannot undo: {} of {} is no longer listed",
+                last.key_id, last.user
+            ),
+        );
+        return Vec::new();
+    };
+    let target = KeyTarget::of(entry);
+    if target.status != last.to {
+        complain(
+            state,
+            format!(
+                "cannot undo: {} is {} now, not {} as this session left it",
+                last.key_id,
+                target.status.as_str(),
+                last.to.as_str()
+            ),
+        );
+        return Vec::new();
+    }
+    set_status(state, target)
 }
 
 fn typed_confirm(op: KeyOp, target: KeyTarget) -> Dialog {
@@ -241,6 +363,16 @@ pub fn open_delete(state: &mut State) -> Vec<Effect> {
             target,
             focus: Button::Cancel,
         },
+        KeyStatus::Unknown => {
+            complain(
+                state,
+                format!(
+                    "IAM gave no status for {}: r re-reads it before anything is deleted",
+                    target.key_id
+                ),
+            );
+            return Vec::new();
+        }
     });
     Vec::new()
 }
@@ -270,17 +402,37 @@ pub fn press(state: &mut State, button: Button) -> Vec<Effect> {
                 state.dialog = Some(typed_confirm(KeyOp::Deactivate, target));
                 Vec::new()
             } else {
-                request(
-                    state,
-                    Mutation::SetStatus {
-                        target,
-                        status: KeyStatus::Inactive,
-                    },
-                )
+                request(state, status_change(target, KeyStatus::Inactive, false))
             }
         }
+        (Dialog::DeactivateInUse { target, .. }, Button::Confirm) => {
+            request(state, status_change(target, KeyStatus::Inactive, false))
+        }
         (Dialog::Delete { target, .. }, Button::Confirm) => {
-            request(state, Mutation::Delete { target })
+            request(state, delete_change(target, false))
+        }
+        (Dialog::LostSecret { user, key_id, .. }, Button::Confirm) => request(
+            state,
+            // Nobody ever saw its secret, so nothing can be using it: no deactivation first.
+            KeyChange::Delete {
+                user,
+                key_id,
+                had_description: true,
+                allow_active: true,
+                signing_confirmed: false,
+            },
+        ),
+        (Dialog::QuitWhileCreating { .. }, Button::Confirm) => {
+            state.should_quit = true;
+            Vec::new()
+        }
+        (Dialog::QuitWhileCreating { .. }, Button::Cancel) => {
+            state.quit_requested = None;
+            say(
+                state,
+                "not quitting; waiting for IAM's answer to the key creation",
+            );
+            Vec::new()
         }
         (Dialog::Secret(mut secret), button) => {
             match (&secret.stage, button) {
@@ -351,7 +503,7 @@ pub fn submit(state: &mut State) -> Vec<Effect> {
                 return Vec::new();
             }
             let description = (!text.is_empty()).then_some(text);
-            request(state, Mutation::Create { user, description })
+            request(state, KeyChange::Create { user, description })
         }
         Dialog::TypedConfirm {
             op, target, typed, ..
@@ -366,14 +518,10 @@ pub fn submit(state: &mut State) -> Vec<Effect> {
                 return Vec::new();
             }
             match op {
-                KeyOp::Deactivate => request(
-                    state,
-                    Mutation::SetStatus {
-                        target,
-                        status: KeyStatus::Inactive,
-                    },
-                ),
-                KeyOp::Delete => request(state, Mutation::Delete { target }),
+                KeyOp::Deactivate => {
+                    request(state, status_change(target, KeyStatus::Inactive, true))
+                }
+                KeyOp::Delete => request(state, delete_change(target, true)),
             }
         }
         Dialog::Secret(mut secret) => {
@@ -423,13 +571,15 @@ pub fn secret_save(state: &mut State) {
     }
 }
 
-pub fn secret_saved(state: &mut State, path: String, result: Result<(), SaveError>) {
+pub fn secret_saved(state: &mut State, path: String, result: Result<String, SaveError>) {
     let Some(Dialog::Secret(secret)) = &mut state.dialog else {
         return;
     };
     match result {
-        Ok(()) => {
-            secret.note = Some(format!("saved to {path} (readable only by you)"));
+        Ok(written) => {
+            secret.note = Some(format!(
+                "saved to {written} (mode 0600: readable only by you)"
+            ));
             secret.saved_to = Some(path);
         }
         Err(SaveError::Exists) => {
@@ -446,61 +596,85 @@ pub fn secret_saved(state: &mut State, path: String, result: Result<(), SaveErro
 
 /// A readable line for a failed request: what, on what (`AKIA… of alice`), and IAM's code.
 fn failure(what: &str, subject: &str, err: &IamError) -> String {
-    match err.code.as_str() {
-        "AccessDenied" | "AccessDeniedException" => {
-            format!(
-                "not allowed to {what} {subject}: AccessDenied: {}",
-                err.message
-            )
-        }
-        "NoSuchEntity" => format!(
+    match err.kind() {
+        ErrorKind::AccessDenied => format!(
+            "not allowed to {what} {subject}: {}: {}",
+            err.code, err.message
+        ),
+        ErrorKind::NoSuchEntity => format!(
             "cannot {what} {subject}: it no longer exists, deleted elsewhere? (NoSuchEntity); re-reading from IAM"
         ),
-        "Throttling" | "ThrottlingException" | "RequestLimitExceeded" => format!(
+        ErrorKind::Throttled => format!(
             "IAM is throttling requests ({}): could not {what} {subject}; try again in a moment",
             err.code
+        ),
+        ErrorKind::Precondition => format!("did not {what} {subject}: {}", err.message),
+        ErrorKind::LimitExceeded => format!(
+            "{subject} already has 2 access keys, IAM's limit: deactivate and delete one (d on a key) before creating another"
         ),
         _ => format!("could not {what} {subject}: {}: {}", err.code, err.message),
     }
 }
 
-pub fn key_status_set(
+/// The answer to a change. Its effect on the rows is applied only if no newer
+/// information about the user has arrived since it was issued; the message,
+/// the secret and the re-read happen in any case.
+pub fn changed(
     state: &mut State,
-    user: String,
-    key_id: String,
-    status: KeyStatus,
-    result: Result<(), IamError>,
+    ticket: Ticket,
+    change: KeyChange,
+    result: Result<crate::change::ChangeOutcome, IamError>,
 ) -> Vec<Effect> {
-    state.pending_keys.remove(&key_id);
-    match result {
-        Ok(()) => {
-            let done = match status {
-                KeyStatus::Active => "activated",
-                KeyStatus::Inactive => "deactivated",
-            };
-            say(state, format!("{done} {key_id} of {user}"));
+    let user = change.user().to_string();
+    match &change {
+        KeyChange::Create { .. } => {
+            state.creating_for.remove(&user);
         }
-        Err(err) => {
-            let what = match status {
-                KeyStatus::Active => "activate",
-                KeyStatus::Inactive => "deactivate",
-            };
-            complain(state, failure(what, &format!("{key_id} of {user}"), &err));
+        KeyChange::SetStatus { key_id, .. } | KeyChange::Delete { key_id, .. } => {
+            state.pending_keys.remove(key_id);
         }
     }
-    // Whatever happened, show what the server holds now.
-    vec![Effect::ReadUserKeys { user }]
-}
-
-pub fn key_created(
-    state: &mut State,
-    user: String,
-    result: Result<NewKey, IamError>,
-    description_error: Option<IamError>,
-) -> Vec<Effect> {
-    state.creating_for.remove(&user);
+    let current = state.tickets.is_current(&user, ticket.seq);
+    let subject = change.subject();
     match result {
-        Ok(new_key) => {
+        Ok(ChangeOutcome::StatusSet) | Ok(ChangeOutcome::AlreadyInStatus)
+            if matches!(change, KeyChange::SetStatus { .. }) =>
+        {
+            let KeyChange::SetStatus { key_id, to, .. } = &change else {
+                return Vec::new();
+            };
+            if current && let Some(entry) = state.key_mut(&user, key_id) {
+                entry.key.status = *to;
+            }
+            let done = if *to == KeyStatus::Active {
+                "activated"
+            } else {
+                "deactivated"
+            };
+            if matches!(result, Ok(ChangeOutcome::StatusSet)) {
+                if let Some(from) = to.toggled() {
+                    state.last_status_change = Some(StatusChange {
+                        user: user.clone(),
+                        key_id: key_id.clone(),
+                        from,
+                        to: *to,
+                    });
+                }
+                say(state, format!("{done} {subject} (u undoes)"));
+            } else {
+                say(
+                    state,
+                    format!(
+                        "{subject} was already {} on the server: nothing was sent",
+                        to.as_str()
+                    ),
+                );
+            }
+        }
+        Ok(ChangeOutcome::Created {
+            key,
+            description_error,
+        }) => {
             let note = description_error.map(|e| {
                 format!(
                     "the key exists, but its description was not stored: {}: {}",
@@ -510,52 +684,116 @@ pub fn key_created(
             if note.is_some() {
                 complain(
                     state,
-                    format!(
-                        "created {} for {user} without its description",
-                        new_key.key.id
-                    ),
+                    format!("created {} for {user} without its description", key.key.id),
                 );
             } else {
-                say(state, format!("created {} for {user}", new_key.key.id));
+                say(state, format!("created {} for {user}", key.key.id));
+            }
+            if current {
+                add_key(state, &user, key.key.clone());
+            }
+            if state.quit_requested.take().is_some() {
+                complain(
+                    state,
+                    format!(
+                        "quit postponed: the secret of {} is shown only now",
+                        key.key.id
+                    ),
+                );
             }
             state.dialog = Some(Dialog::Secret(SecretDialog {
                 user: user.clone(),
-                key_id: new_key.key.id,
-                secret: new_key.secret,
+                key_id: key.key.id,
+                secret: key.secret,
                 stage: SecretStage::Showing,
                 saved_to: None,
                 note,
             }));
         }
-        Err(err) if err.code == "LimitExceeded" => complain(
-            state,
-            format!(
-                "{user} already has 2 access keys, IAM's limit: deactivate and delete one (d on a key) before creating another"
-            ),
-        ),
-        Err(err) => complain(state, failure("create a key for", &user, &err)),
+        Ok(ChangeOutcome::CreatedSecretLost { key }) => {
+            complain(
+                state,
+                format!(
+                    "the connection broke after IAM made {} for {user}: its secret was lost",
+                    key.id
+                ),
+            );
+            if current {
+                add_key(state, &user, key.clone());
+            }
+            state.quit_requested = None;
+            state.dialog = Some(Dialog::LostSecret {
+                user: user.clone(),
+                key_id: key.id,
+                focus: Button::Cancel,
+            });
+        }
+        Ok(ChangeOutcome::Deleted { untag_error }) => {
+            if let Some(key_id) = change.key_id()
+                && current
+                && let Some(Fetch::Ready(keys)) = state.user_mut(&user).map(|u| &mut u.keys)
+            {
+                keys.retain(|k| k.key.id != key_id);
+            }
+            match untag_error {
+                None => say(state, format!("deleted {subject}")),
+                Some(err) => complain(
+                    state,
+                    format!(
+                        "deleted {subject}, but its description tag remains ({}: {})",
+                        err.code, err.message
+                    ),
+                ),
+            }
+        }
+        Ok(other) => {
+            tracing::warn!(?other, "an answer that does not fit its change");
+        }
+        Err(err) => {
+            let text = failure(change.verb(), &subject, &err);
+            complain(state, text);
+        }
     }
-    vec![Effect::ReadUserKeys { user }]
+    if let Some(request) = state.quit_requested
+        && matches!(change, KeyChange::Create { .. })
+        && state.creating_for.is_empty()
+    {
+        // The creation failed: nothing to show, so the quit goes ahead.
+        state.exit_signal = request.signal;
+        state.should_quit = true;
+    }
+    state.view_stale = true;
+    state.clamp_key_selection();
+    // Whatever happened, show what the server holds now.
+    vec![reread(state, user)]
 }
 
-pub fn key_deleted(
+fn add_key(state: &mut State, user: &str, key: crate::iam::model::AccessKey) {
+    if let Some(Fetch::Ready(keys)) = state.user_mut(user).map(|u| &mut u.keys)
+        && !keys.iter().any(|k| k.key.id == key.id)
+    {
+        keys.push(KeyEntry {
+            key,
+            last_used: Fetch::Ready(LastUsed::Never),
+        });
+    }
+}
+
+/// A re-read of `user`'s keys, with a ticket newer than anything in flight for them.
+pub fn reread(state: &mut State, user: String) -> Effect {
+    let ticket = state.tickets.issue_for(&user, state.load.generation);
+    Effect::ReadUserKeys { ticket, user }
+}
+
+pub fn user_keys_read(
     state: &mut State,
+    ticket: Ticket,
     user: String,
-    key_id: String,
-    result: Result<(), IamError>,
-) -> Vec<Effect> {
-    state.pending_keys.remove(&key_id);
-    match result {
-        Ok(()) => say(state, format!("deleted {key_id} of {user}")),
-        Err(err) => complain(
-            state,
-            failure("delete", &format!("{key_id} of {user}"), &err),
-        ),
+    result: Result<Vec<KeyWithUse>, IamError>,
+) {
+    if !state.tickets.is_current(&user, ticket.seq) {
+        return;
     }
-    vec![Effect::ReadUserKeys { user }]
-}
-
-pub fn user_keys_read(state: &mut State, user: String, result: Result<Vec<KeyWithUse>, IamError>) {
     let Some(entry) = state.user_mut(&user) else {
         return;
     };

@@ -273,6 +273,18 @@ impl PtySession {
         std::thread::sleep(Duration::from_millis(60));
     }
 
+    /// Answers a dialog that just opened: waits out the quarter second in which
+    /// a dialog that changes IAM ignores confirming keys, as a person would.
+    pub fn answer(&mut self, text: &str) {
+        std::thread::sleep(Duration::from_millis(300));
+        self.send(text);
+    }
+
+    /// Pastes `text` the way a terminal with bracketed paste does.
+    pub fn paste(&mut self, text: &str) {
+        self.send(&format!("\x1b[200~{text}\x1b[201~"));
+    }
+
     /// Waits for the process to exit and returns its success.
     pub fn wait_exit(&mut self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;

@@ -1,0 +1,105 @@
+//! The one vocabulary of changes to IAM: every toggle, create, delete, undo
+//! (and later rotation and bulk steps) is a [`KeyChange`] that passes the one
+//! choke point in `update`, runs as one effect and comes back as one result.
+
+use crate::iam::IamError;
+use crate::iam::model::{AccessKey, KeyStatus, NewKey};
+
+/// Identifies a request: the load generation current when it was issued and a
+/// sequence number that grows with every request. Its reply echoes it, and
+/// `update` applies a reply only if nothing newer is known about that user.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Ticket {
+    pub generation: u64,
+    pub seq: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyChange {
+    SetStatus {
+        user: String,
+        key_id: String,
+        to: KeyStatus,
+        /// The administrator typed this key's id: it is the key this session signs with.
+        signing_confirmed: bool,
+    },
+    Create {
+        user: String,
+        description: Option<String>,
+    },
+    Delete {
+        user: String,
+        key_id: String,
+        had_description: bool,
+        /// Delete even if Active: only for a key whose secret nobody ever saw.
+        allow_active: bool,
+        signing_confirmed: bool,
+    },
+}
+
+impl KeyChange {
+    pub fn user(&self) -> &str {
+        match self {
+            KeyChange::SetStatus { user, .. }
+            | KeyChange::Create { user, .. }
+            | KeyChange::Delete { user, .. } => user,
+        }
+    }
+
+    pub fn key_id(&self) -> Option<&str> {
+        match self {
+            KeyChange::SetStatus { key_id, .. } | KeyChange::Delete { key_id, .. } => Some(key_id),
+            KeyChange::Create { .. } => None,
+        }
+    }
+
+    /// The IAM operation that makes this change.
+    pub fn operation(&self) -> &'static str {
+        match self {
+            KeyChange::SetStatus { .. } => "UpdateAccessKey",
+            KeyChange::Create { .. } => "CreateAccessKey",
+            KeyChange::Delete { .. } => "DeleteAccessKey",
+        }
+    }
+
+    /// What it does, for messages ("deactivate", "create a key for", "delete").
+    pub fn verb(&self) -> &'static str {
+        match self {
+            KeyChange::SetStatus {
+                to: KeyStatus::Active,
+                ..
+            } => "activate",
+            KeyChange::SetStatus { .. } => "deactivate",
+            KeyChange::Create { .. } => "create a key for",
+            KeyChange::Delete { .. } => "delete",
+        }
+    }
+
+    /// `AKIA… of alice`, or `alice` for a create.
+    pub fn subject(&self) -> String {
+        match self.key_id() {
+            Some(key_id) => format!("{key_id} of {}", self.user()),
+            None => self.user().to_string(),
+        }
+    }
+}
+
+/// What a change did, as the server's answers tell it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ChangeOutcome {
+    /// UpdateAccessKey ran: the key now has the status asked for.
+    StatusSet,
+    /// The server already had the key in that status: nothing was sent.
+    AlreadyInStatus,
+    Created {
+        key: NewKey,
+        /// The key exists but its description could not be stored.
+        description_error: Option<IamError>,
+    },
+    /// CreateAccessKey's reply was lost, but the key was made: nobody saw its secret.
+    CreatedSecretLost { key: AccessKey },
+    Deleted {
+        /// The key is gone but its description tag could not be removed.
+        untag_error: Option<IamError>,
+    },
+}

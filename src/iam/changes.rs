@@ -1,0 +1,169 @@
+//! Runs a [`KeyChange`] against IAM: re-reads the user's keys first and
+//! refuses when the server's state no longer allows the change (the screen may
+//! be old; somebody may have acted elsewhere), then makes the call, and works
+//! out what happened when its reply was lost.
+
+use super::client::IamClient;
+use super::error::{ErrorKind, IamError};
+use super::model::{AccessKey, KeyStatus};
+use crate::change::{ChangeOutcome, KeyChange};
+
+/// Makes `change`. `signing_key` is the key this session signs with.
+pub async fn apply(
+    client: &IamClient,
+    change: &KeyChange,
+    signing_key: Option<&str>,
+) -> Result<ChangeOutcome, IamError> {
+    let op = change.operation();
+    let user = change.user();
+    let before = client.list_access_keys(user).await?;
+    match change {
+        KeyChange::SetStatus {
+            key_id,
+            to,
+            signing_confirmed,
+            ..
+        } => {
+            let key = find(op, &before, key_id)?;
+            if key.status == *to {
+                return Ok(ChangeOutcome::AlreadyInStatus);
+            }
+            if *to == KeyStatus::Inactive && signing_key == Some(key_id) && !signing_confirmed {
+                return Err(signing_refused(op, key_id));
+            }
+            match client.set_key_status(user, key_id, *to).await {
+                Ok(()) => Ok(ChangeOutcome::StatusSet),
+                Err(err) if reply_may_be_lost(&err) => {
+                    // Did it happen? The server knows.
+                    let after = client
+                        .list_access_keys(user)
+                        .await
+                        .map_err(|_| err.clone())?;
+                    match after.iter().find(|k| k.id == *key_id) {
+                        Some(k) if k.status == *to => Ok(ChangeOutcome::StatusSet),
+                        _ => Err(err),
+                    }
+                }
+                Err(err) => Err(err),
+            }
+        }
+        KeyChange::Create { description, .. } => {
+            if before.len() >= 2 {
+                return Err(IamError::new(
+                    op,
+                    "LimitExceeded",
+                    format!(
+                        "{user} already has {} access keys on the server, IAM's limit is 2",
+                        before.len()
+                    ),
+                ));
+            }
+            match client.create_key(user).await {
+                Ok(key) => {
+                    let description_error = match description {
+                        Some(text) => client.describe_key(user, &key.key.id, text).await.err(),
+                        None => None,
+                    };
+                    Ok(ChangeOutcome::Created {
+                        key,
+                        description_error,
+                    })
+                }
+                Err(err) if reply_may_be_lost(&err) => {
+                    // CreateAccessKey is never retried; whether a key was made is
+                    // told by a key that was not there before.
+                    let after = client
+                        .list_access_keys(user)
+                        .await
+                        .map_err(|_| err.clone())?;
+                    match after
+                        .into_iter()
+                        .find(|k| !before.iter().any(|b| b.id == k.id))
+                    {
+                        Some(key) => Ok(ChangeOutcome::CreatedSecretLost { key }),
+                        None => Err(err),
+                    }
+                }
+                Err(err) => Err(err),
+            }
+        }
+        KeyChange::Delete {
+            key_id,
+            had_description,
+            allow_active,
+            signing_confirmed,
+            ..
+        } => {
+            let key = find(op, &before, key_id)?;
+            match key.status {
+                KeyStatus::Inactive => {}
+                KeyStatus::Active if *allow_active => {}
+                KeyStatus::Active => {
+                    return Err(IamError::precondition(
+                        op,
+                        format!(
+                            "{key_id} is Active on the server (reactivated elsewhere?): nothing was deleted; deactivate it first"
+                        ),
+                    ));
+                }
+                KeyStatus::Unknown => {
+                    return Err(IamError::precondition(
+                        op,
+                        format!("the server gives no status for {key_id}: nothing was deleted"),
+                    ));
+                }
+            }
+            if signing_key == Some(key_id) && !signing_confirmed {
+                return Err(signing_refused(op, key_id));
+            }
+            match client.delete_key(user, key_id).await {
+                Ok(()) => {}
+                // A retry after a lost reply finds the key gone: it was this request.
+                Err(err) if err.kind() == ErrorKind::NoSuchEntity || reply_may_be_lost(&err) => {
+                    let after = client
+                        .list_access_keys(user)
+                        .await
+                        .map_err(|_| err.clone())?;
+                    if after.iter().any(|k| k.id == *key_id) {
+                        return Err(err);
+                    }
+                }
+                Err(err) => return Err(err),
+            }
+            let untag_error = if *had_description {
+                client.untag_key(user, key_id).await.err()
+            } else {
+                None
+            };
+            Ok(ChangeOutcome::Deleted { untag_error })
+        }
+    }
+}
+
+fn find<'a>(
+    op: &'static str,
+    keys: &'a [AccessKey],
+    key_id: &str,
+) -> Result<&'a AccessKey, IamError> {
+    keys.iter().find(|k| k.id == key_id).ok_or_else(|| {
+        IamError::new(
+            op,
+            "NoSuchEntity",
+            format!(
+                "{key_id} is no longer on the server (deleted elsewhere?): nothing was changed"
+            ),
+        )
+    })
+}
+
+fn signing_refused(op: &'static str, key_id: &str) -> IamError {
+    IamError::precondition(
+        op,
+        format!("{key_id} is the key this session signs with: it needs its id typed to confirm"),
+    )
+}
+
+/// The request may have run although no answer came (a reset, a timeout, a 5xx).
+fn reply_may_be_lost(err: &IamError) -> bool {
+    matches!(err.kind(), ErrorKind::Unreachable | ErrorKind::Transient)
+}
