@@ -68,7 +68,11 @@ pub fn enter_terminal() -> std::io::Result<DefaultTerminal> {
 
 /// Gives the terminal back as it was found. Safe to call more than once.
 pub fn leave_terminal() {
-    let _ = crossterm::execute!(std::io::stdout(), DisableBracketedPaste);
+    let _ = crossterm::execute!(
+        std::io::stdout(),
+        DisableBracketedPaste,
+        crossterm::cursor::Show
+    );
     ratatui::restore();
 }
 
@@ -86,10 +90,15 @@ fn suspend(terminal: &mut DefaultTerminal) -> std::io::Result<()> {
     crossterm::execute!(
         std::io::stdout(),
         crossterm::terminal::EnterAlternateScreen,
-        EnableBracketedPaste
+        EnableBracketedPaste,
+        crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
     )?;
     terminal.hide_cursor()?;
-    terminal.clear()
+    // The screen is blank now: an empty frame makes ratatui's idea of it blank
+    // too, so the next frame is drawn whole. (`Terminal::clear` would ask the
+    // terminal for the cursor position, which not every terminal answers.)
+    terminal.draw(|_| {})?;
+    Ok(())
 }
 
 /// Runs the dashboard until the user quits. Returns the signal that ended it, if one did.

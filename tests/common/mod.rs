@@ -4,6 +4,7 @@
 
 pub mod fault_proxy;
 pub mod fixtures;
+pub mod hostile;
 
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
@@ -323,6 +324,26 @@ impl PtySession {
             std::thread::sleep(Duration::from_millis(50));
         }
         std::thread::sleep(Duration::from_millis(200));
+    }
+
+    /// Waits for the process to exit and returns its exit code (128 + N for a signal).
+    pub fn wait_exit_code(&mut self, timeout: Duration) -> u32 {
+        self.wait_exit_any(timeout);
+        self.child
+            .try_wait()
+            .expect("try_wait")
+            .expect("exited")
+            .exit_code()
+    }
+
+    /// The process state letter from /proc (R, S, T for stopped, …).
+    pub fn process_state(&self) -> char {
+        let pid = self.child.process_id().expect("a pid");
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        stat.rsplit(')')
+            .next()
+            .and_then(|rest| rest.trim_start().chars().next())
+            .unwrap_or('?')
     }
 
     pub fn in_alternate_screen(&self) -> bool {
