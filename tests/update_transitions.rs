@@ -331,3 +331,321 @@ fn a_failed_user_listing_is_reported() {
         "{status:?}"
     );
 }
+
+mod tickets {
+    use super::*;
+    use iamkeys::change::{ChangeOutcome, KeyChange};
+
+    const CAROL_ACTIVE: &str = "AKIACAROL00000000001";
+    const CAROL_INACTIVE: &str = "AKIACAROL00000000002";
+
+    fn carol_keys(state: &State) -> Vec<(String, KeyStatus)> {
+        state.users[state.by_name["carol.ops"]]
+            .key_entries()
+            .iter()
+            .map(|k| (k.key.id.clone(), k.key.status))
+            .collect()
+    }
+
+    fn on_carol_inactive() -> State {
+        let mut state = sample_state();
+        state.selected = state
+            .view
+            .iter()
+            .position(|&i| state.users[i].user.name == "carol.ops")
+            .unwrap();
+        update(&mut state, Action::OpenKeys);
+        state.selected_key = 1;
+        state
+    }
+
+    fn listed(status_of_inactive: KeyStatus) -> Vec<AccessKey> {
+        [
+            (CAROL_ACTIVE, KeyStatus::Active),
+            (CAROL_INACTIVE, status_of_inactive),
+        ]
+        .into_iter()
+        .map(|(id, status)| AccessKey {
+            id: id.into(),
+            user: "carol.ops".into(),
+            status,
+            created: fixtures::days_ago(30),
+            description: None,
+        })
+        .collect()
+    }
+
+    /// `r`, then a toggle while carol's ListAccessKeys of that load is slow:
+    /// the load's old answer arrives after the change and its re-read, and
+    /// changes nothing (before tickets it flipped the row back).
+    #[test]
+    fn a_load_reply_taken_before_a_change_does_not_undo_it_on_screen() {
+        let mut state = on_carol_inactive();
+        let load = update(&mut state, Action::Refresh);
+        let generation = match &load[..] {
+            [Effect::LoadInventory { generation }, ..] => *generation,
+            other => panic!("{other:?}"),
+        };
+        let fx = update(&mut state, Action::ToggleKey);
+        let [Effect::Change { ticket, change }] = &fx[..] else {
+            panic!("{fx:?}")
+        };
+        let reread = update(
+            &mut state,
+            Action::Changed {
+                ticket: *ticket,
+                change: change.clone(),
+                result: Ok(ChangeOutcome::StatusSet),
+            },
+        );
+        // The answer shows at once.
+        assert_eq!(carol_keys(&state)[1].1, KeyStatus::Active);
+        let [
+            Effect::ReadUserKeys {
+                ticket: reread_ticket,
+                ..
+            },
+        ] = &reread[..]
+        else {
+            panic!("{reread:?}")
+        };
+        update(
+            &mut state,
+            Action::UserKeysRead {
+                ticket: *reread_ticket,
+                user: "carol.ops".into(),
+                result: Ok(listed(KeyStatus::Active)
+                    .into_iter()
+                    .map(|k| (k, Ok(LastUsed::Never)))
+                    .collect()),
+            },
+        );
+        // Now the slow answer of the load, read before the change.
+        update(
+            &mut state,
+            Action::Inventory {
+                generation,
+                event: LoadEvent::Keys {
+                    user: "carol.ops".into(),
+                    result: Ok(listed(KeyStatus::Inactive)),
+                },
+            },
+        );
+        update(
+            &mut state,
+            Action::Inventory {
+                generation,
+                event: LoadEvent::LastUsed {
+                    user: "carol.ops".into(),
+                    key_id: CAROL_INACTIVE.into(),
+                    result: Ok(LastUsed::Never),
+                },
+            },
+        );
+        assert_eq!(carol_keys(&state)[1].1, KeyStatus::Active);
+        // Other users' rows from the same load still apply.
+        update(
+            &mut state,
+            Action::Inventory {
+                generation,
+                event: LoadEvent::Keys {
+                    user: "erin.nokeys".into(),
+                    result: Ok(vec![]),
+                },
+            },
+        );
+        assert!(state.load.users_with_keys >= 2);
+    }
+
+    #[test]
+    fn an_older_reread_arriving_after_a_newer_one_changes_nothing() {
+        let mut state = on_carol_inactive();
+        let first = iamkeys::update::request(
+            &mut state,
+            KeyChange::SetStatus {
+                user: "carol.ops".into(),
+                key_id: CAROL_INACTIVE.into(),
+                to: KeyStatus::Active,
+                signing_confirmed: false,
+            },
+        );
+        let [Effect::Change { ticket: old, .. }] = &first[..] else {
+            panic!()
+        };
+        let old = *old;
+        let answer = update(
+            &mut state,
+            Action::Changed {
+                ticket: old,
+                change: KeyChange::SetStatus {
+                    user: "carol.ops".into(),
+                    key_id: CAROL_INACTIVE.into(),
+                    to: KeyStatus::Active,
+                    signing_confirmed: false,
+                },
+                result: Ok(ChangeOutcome::StatusSet),
+            },
+        );
+        let [Effect::ReadUserKeys { ticket: newer, .. }] = &answer[..] else {
+            panic!()
+        };
+        assert!(newer.seq > old.seq);
+        // A reply issued with the change's (older) ticket, e.g. a re-read
+        // started before it, is stale now.
+        update(
+            &mut state,
+            Action::UserKeysRead {
+                ticket: old,
+                user: "carol.ops".into(),
+                result: Ok(vec![]),
+            },
+        );
+        assert_eq!(carol_keys(&state).len(), 2, "stale re-read ignored");
+    }
+
+    #[test]
+    fn a_second_toggle_after_the_answer_asks_for_the_opposite_status() {
+        let mut state = on_carol_inactive();
+        let fx = update(&mut state, Action::ToggleKey);
+        let [Effect::Change { ticket, change }] = &fx[..] else {
+            panic!()
+        };
+        assert!(matches!(
+            change,
+            KeyChange::SetStatus {
+                to: KeyStatus::Active,
+                ..
+            }
+        ));
+        update(
+            &mut state,
+            Action::Changed {
+                ticket: *ticket,
+                change: change.clone(),
+                result: Ok(ChangeOutcome::StatusSet),
+            },
+        );
+        // Before the re-read lands, a second space deactivates (never used: no dialog).
+        let fx = update(&mut state, Action::ToggleKey);
+        assert!(
+            matches!(
+                &fx[..],
+                [Effect::Change {
+                    change: KeyChange::SetStatus {
+                        to: KeyStatus::Inactive,
+                        ..
+                    },
+                    ..
+                }]
+            ),
+            "{fx:?}"
+        );
+    }
+
+    #[test]
+    fn deactivating_a_key_used_recently_asks_and_an_unused_one_does_not() {
+        let mut state = sample_state();
+        state.selected = state
+            .view
+            .iter()
+            .position(|&i| state.users[i].user.name == "carol.ops")
+            .unwrap();
+        update(&mut state, Action::OpenKeys);
+        state.selected_key = 0;
+        // carol's active key was used days ago: a dialog, nothing sent yet.
+        assert!(update(&mut state, Action::ToggleKey).is_empty());
+        assert!(matches!(
+            state.dialog,
+            Some(iamkeys::dialog::Dialog::DeactivateInUse { .. })
+        ));
+        // A `y` typed ahead, in the same instant the dialog opened, is not an answer.
+        assert!(update(&mut state, Action::DialogConfirm).is_empty());
+        assert!(state.dialog.is_some());
+        let later = state.now + jiff::SignedDuration::from_millis(300);
+        update(&mut state, Action::Tick(later));
+        let fx = update(&mut state, Action::DialogConfirm);
+        assert!(matches!(&fx[..], [Effect::Change { .. }]), "{fx:?}");
+    }
+
+    #[test]
+    fn a_quit_while_a_key_is_created_waits_for_the_answer_then_shows_the_secret() {
+        let mut state = sample_state();
+        let fx = iamkeys::update::request(
+            &mut state,
+            KeyChange::Create {
+                user: "erin.nokeys".into(),
+                description: None,
+            },
+        );
+        let [Effect::Change { ticket, change }] = &fx[..] else {
+            panic!()
+        };
+        update(&mut state, Action::Terminate(15));
+        assert!(!state.should_quit);
+        let new_key = iamkeys::iam::model::NewKey {
+            key: AccessKey {
+                id: "AKIANEW".into(),
+                user: "erin.nokeys".into(),
+                status: KeyStatus::Active,
+                created: now(),
+                description: None,
+            },
+            secret: iamkeys::iam::model::Secret::new("s".into()),
+        };
+        update(
+            &mut state,
+            Action::Changed {
+                ticket: *ticket,
+                change: change.clone(),
+                result: Ok(ChangeOutcome::Created {
+                    key: new_key,
+                    description_error: None,
+                }),
+            },
+        );
+        assert!(!state.should_quit);
+        assert!(matches!(
+            state.dialog,
+            Some(iamkeys::dialog::Dialog::Secret(_))
+        ));
+
+        // Without an answer for 10 s, it asks; a second quit quits at once.
+        let mut state = sample_state();
+        iamkeys::update::request(
+            &mut state,
+            KeyChange::Create {
+                user: "erin.nokeys".into(),
+                description: None,
+            },
+        );
+        update(&mut state, Action::Quit);
+        let later = state.now + jiff::SignedDuration::from_secs(11);
+        update(&mut state, Action::Tick(later));
+        assert!(matches!(
+            state.dialog,
+            Some(iamkeys::dialog::Dialog::QuitWhileCreating { .. })
+        ));
+        update(&mut state, Action::Terminate(2));
+        assert!(state.should_quit);
+        assert_eq!(state.exit_signal, Some(2));
+    }
+
+    #[test]
+    fn a_paste_outside_a_text_field_is_ignored_and_said_so() {
+        let mut state = on_carol_inactive();
+        let fx = update(&mut state, Action::Paste("Monday dy ".into()));
+        assert!(fx.is_empty());
+        assert!(state.dialog.is_none() && state.pending_keys.is_empty());
+        assert!(
+            state
+                .status
+                .as_ref()
+                .unwrap()
+                .text
+                .contains("ignored pasted text")
+        );
+        update(&mut state, Action::StartFilter);
+        update(&mut state, Action::Paste("carol\n".into()));
+        assert_eq!(state.filter.value(), "carol");
+    }
+}
