@@ -615,6 +615,18 @@ fn u_undoes_the_last_status_change() {
 fn sigquit_restores_the_terminal_and_exits_131() {
     let h = Harness::new();
     let mut tui = h.spawn(&[]);
+    // No core dump can carry a secret to disk: the core size limit is 0
+    // (and the process is non-dumpable, so ptrace cannot read it either).
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", tui.pid())).unwrap();
+    let core = limits
+        .lines()
+        .find(|l| l.starts_with("Max core file size"))
+        .unwrap();
+    assert_eq!(
+        core.split_whitespace().skip(4).take(2).collect::<Vec<_>>(),
+        ["0", "0"],
+        "{core}"
+    );
     tui.signal("QUIT");
     let code = tui.wait_exit_code(WAIT);
     assert_eq!(code, 131);

@@ -336,6 +336,10 @@ impl PtySession {
             .exit_code()
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.process_id().expect("a pid")
+    }
+
     /// The process state letter from /proc (R, S, T for stopped, …).
     pub fn process_state(&self) -> char {
         let pid = self.child.process_id().expect("a pid");
