@@ -97,7 +97,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, dialog: &Dialog) {
             };
             lines.push(Line::styled(
                 format!(
-                    "{why} Whatever signs with it (scripts, CI, applications) gets                      InvalidClientTokenId until it is activated again (u undoes)."
+                    "{why} Whatever signs with it (scripts, CI, applications) gets InvalidClientTokenId until it is activated again (u undoes)."
                 ),
                 theme::WARNING,
             ));
@@ -117,7 +117,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, dialog: &Dialog) {
             vec![
                 Line::styled(
                     format!(
-                        "The connection broke after IAM created {key_id} for {user}, so its                          secret never arrived and cannot be shown again. Nothing can be using                          it. Delete it now (it is deleted although Active)?"
+                        "The connection broke after IAM created {key_id} for {user}, so its secret never arrived and cannot be shown again. Nothing can be using it. Delete it now (it is deleted although Active)?"
                     ),
                     theme::WARNING,
                 ),
@@ -130,7 +130,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, dialog: &Dialog) {
             vec![
                 Line::styled(
                     format!(
-                        "A key for {} may have been made; its secret is shown only in IAM's                          answer, which has not come. Quit anyway? (A later start lists the key;                          it can then be deleted.)",
+                        "A key for {} may have been made; its secret is shown only in IAM's answer, which has not come. Quit anyway? (A later start lists the key; it can then be deleted.)",
                         users.join(", ")
                     ),
                     theme::WARNING,
