@@ -62,6 +62,15 @@ impl KeyChange {
         }
     }
 
+    /// What it is, for a refusal ("read-only mode: deleting keys is disabled").
+    pub fn what(&self) -> &'static str {
+        match self {
+            KeyChange::SetStatus { .. } => "changing a key's status",
+            KeyChange::Create { .. } => "creating keys",
+            KeyChange::Delete { .. } => "deleting keys",
+        }
+    }
+
     /// What it does, for messages ("deactivate", "create a key for", "delete").
     pub fn verb(&self) -> &'static str {
         match self {

@@ -79,7 +79,14 @@ pub fn write_secret_csv(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let temp = parent.join(format!(".{name}.iamkeys-{}", std::process::id()));
-    create_new(&temp, body.as_bytes())?;
+    // A leftover of an earlier run is not the file the user was asked about.
+    create_new(&temp, body.as_bytes()).map_err(|e| match e {
+        SaveError::Exists => SaveError::Failed(format!(
+            "{} is in the way: remove it and save again",
+            temp.display()
+        )),
+        other => other,
+    })?;
     std::fs::rename(&temp, &path).map_err(|e| {
         let _ = std::fs::remove_file(&temp);
         SaveError::Failed(e.to_string())

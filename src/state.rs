@@ -398,6 +398,16 @@ impl State {
         self.users.get_mut(at)
     }
 
+    /// The key `key_id` of `user`, if it is listed.
+    pub fn key(&self, user: &str, key_id: &str) -> Option<&KeyEntry> {
+        let at = *self.by_name.get(user)?;
+        self.users
+            .get(at)?
+            .key_entries()
+            .iter()
+            .find(|k| k.key.id == key_id)
+    }
+
     /// The key `key_id` of `user`, found through the user index (no scan of
     /// every user for each of the thousands of last uses a load brings).
     pub fn key_mut(&mut self, user: &str, key_id: &str) -> Option<&mut KeyEntry> {

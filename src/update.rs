@@ -25,10 +25,10 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
     let from_loader = matches!(action, Action::Inventory { .. });
     let before = state.dialog.as_ref().map(Dialog::identity);
     if is_confirming(&action) && dialog_still_arming(state) {
-        state.status = Some(StatusLine {
-            text: "ignored a key pressed as the dialog opened: read it, then answer".into(),
-            is_error: true,
-        });
+        complain(
+            state,
+            "ignored a key pressed as the dialog opened: read it, then answer",
+        );
         return Vec::new();
     }
     let mut effects = apply(state, action);
@@ -51,6 +51,22 @@ fn is_confirming(action: &Action) -> bool {
 fn dialog_still_arming(state: &State) -> bool {
     state.dialog.as_ref().is_some_and(Dialog::is_guarded)
         && state.now.duration_since(state.dialog_opened).as_millis() < i128::from(DIALOG_ARMING_MS)
+}
+
+/// Puts a line on the status bar.
+pub(crate) fn say(state: &mut State, text: impl Into<String>) {
+    state.status = Some(StatusLine {
+        text: text.into(),
+        is_error: false,
+    });
+}
+
+/// Puts an error line on the status bar.
+pub(crate) fn complain(state: &mut State, text: impl Into<String>) {
+    state.status = Some(StatusLine {
+        text: text.into(),
+        is_error: true,
+    });
 }
 
 /// While a load runs, the users around the selection (what is on screen) whose
@@ -194,13 +210,11 @@ fn quit(state: &mut State, signal: Option<i32>) {
         signal,
     });
     let users: Vec<&str> = state.creating_for.iter().map(String::as_str).collect();
-    state.status = Some(StatusLine {
-        text: format!(
-            "waiting for IAM to answer the creation of a key for {} before quitting (its secret is shown once); quit again to quit now",
-            users.join(", ")
-        ),
-        is_error: true,
-    });
+    let text = format!(
+        "waiting for IAM to answer the creation of a key for {} before quitting (its secret is shown once); quit again to quit now",
+        users.join(", ")
+    );
+    complain(state, text);
 }
 
 /// A quit that waited too long for a creation's answer: ask (or, for a
@@ -212,8 +226,7 @@ fn quit_wait_expired(state: &mut State) {
     if state.now.duration_since(request.since).as_secs() < QUIT_WAIT_SECS {
         return;
     }
-    const SIGHUP: i32 = 1;
-    if request.signal == Some(SIGHUP) {
+    if request.signal == Some(libc::SIGHUP) {
         tracing::warn!(users = ?state.creating_for, "quitting on SIGHUP before IAM answered a key creation");
         state.exit_signal = request.signal;
         state.should_quit = true;
@@ -248,13 +261,13 @@ fn paste(state: &mut State, text: &str) {
             }
         }
         _ => {
-            state.status = Some(StatusLine {
-                text: format!(
-                    "ignored pasted text ({} characters): paste goes only into a text field",
-                    text.chars().count()
+            let count = text.chars().count();
+            say(
+                state,
+                format!(
+                    "ignored pasted text ({count} characters): paste goes only into a text field"
                 ),
-                is_error: false,
-            });
+            );
         }
     }
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::fixtures::{now, sample_state};
+use common::fixtures::now;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use iamkeys::action::{Action, Effect, SaveError};
 use iamkeys::change::{ChangeOutcome, KeyChange, Ticket};
@@ -19,20 +19,11 @@ const CAROL_INACTIVE: &str = "AKIACAROL00000000002";
 const ADMIN_KEY: &str = "AKIAADMIN00000000001";
 
 fn on_user(name: &str) -> State {
-    let mut state = sample_state();
-    state.selected = state
-        .view
-        .iter()
-        .position(|&i| state.users[i].user.name == name)
-        .unwrap();
-    state
+    common::fixtures::sample_state_on_user(name)
 }
 
 fn on_key(user: &str, index: usize) -> State {
-    let mut state = on_user(user);
-    act(&mut state, Action::OpenKeys);
-    state.selected_key = index;
-    state
+    common::fixtures::sample_state_on_key(user, index)
 }
 
 fn type_text(state: &mut State, text: &str) {

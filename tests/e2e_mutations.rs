@@ -142,6 +142,15 @@ fn open_user(tui: &mut PtySession, name: &str) {
     tui.wait_for("Users 1/4", WAIT);
 }
 
+/// Filters to one user and selects its `index`th key in the keys pane.
+fn open_key(tui: &mut PtySession, name: &str, index: usize) {
+    open_user(tui, name);
+    tui.send("\t");
+    for _ in 0..index {
+        tui.send("j");
+    }
+}
+
 fn wait_iam(mut check: impl FnMut() -> bool, what: &str) {
     let deadline = std::time::Instant::now() + WAIT;
     while !check() {
@@ -344,8 +353,7 @@ fn an_active_key_is_deleted_only_after_deactivation() {
     let h = Harness::new();
     let id = h.seeded_id("hank.active", 0);
     let mut tui = h.spawn(&[]);
-    open_user(&mut tui, "hank.active");
-    tui.send("\t");
+    open_key(&mut tui, "hank.active", 0);
     tui.send("d");
     tui.wait_for("an active key must be", WAIT);
     tui.answer("\r"); // Cancel is focused
@@ -373,8 +381,7 @@ fn the_signing_key_is_marked_and_needs_its_id_typed() {
     let h = Harness::new();
     let id = h.seeded_id("ops-admin", 0);
     let mut tui = h.spawn(&[]);
-    open_user(&mut tui, "ops-admin");
-    tui.send("\t");
+    open_key(&mut tui, "ops-admin", 0);
     let screen = tui.wait_for("this session", WAIT);
     assert!(
         screen
@@ -407,8 +414,7 @@ fn read_only_refuses_every_mutating_binding_and_iam_is_unchanged() {
         .collect();
     let mut tui = h.spawn(&["--read-only"]);
     tui.wait_for("READ-ONLY", WAIT);
-    open_user(&mut tui, "gina.two");
-    tui.send("\t");
+    open_key(&mut tui, "gina.two", 0);
     for (key, says) in [
         (" ", "changing a key's status is disabled"),
         ("d", "deleting keys is disabled"),
@@ -442,9 +448,7 @@ fn a_paste_is_never_a_command_and_typed_ahead_keys_do_not_confirm() {
     let h = Harness::new();
     let before = (h.keys("gina.two"), h.keys("hank.active"));
     let mut tui = h.spawn(&[]);
-    open_user(&mut tui, "gina.two");
-    tui.send("\t");
-    tui.send("j");
+    open_key(&mut tui, "gina.two", 1);
     // Bracketed paste: the words would press d, y and space as keys.
     tui.paste("Monday hello world dy \r");
     tui.wait_for("ignored pasted text", WAIT);
@@ -535,9 +539,7 @@ fn a_lost_delete_reply_is_reported_as_deleted_and_its_tag_removed() {
     let h = Harness::behind_proxy();
     let id = h.seeded_id("gina.two", 1);
     let mut tui = h.spawn(&[]);
-    open_user(&mut tui, "gina.two");
-    tui.send("\t");
-    tui.send("j");
+    open_key(&mut tui, "gina.two", 1);
     h.faults(Faults {
         reset_after: 1.0,
         only_action: Some("DeleteAccessKey".into()),
@@ -567,9 +569,7 @@ fn delete_checks_the_server_and_refuses_a_key_reactivated_elsewhere() {
     let h = Harness::new();
     let id = h.seeded_id("gina.two", 1);
     let mut tui = h.spawn(&[]);
-    open_user(&mut tui, "gina.two");
-    tui.send("\t");
-    tui.send("j");
+    open_key(&mut tui, "gina.two", 1);
     tui.send("d");
     tui.wait_for(&format!("Delete {id} of gina.two?"), WAIT);
     // Somebody reactivates it in the console while the dialog is open.
@@ -591,9 +591,7 @@ fn u_undoes_the_last_status_change() {
     let h = Harness::new();
     let id = h.seeded_id("gina.two", 1);
     let mut tui = h.spawn(&[]);
-    open_user(&mut tui, "gina.two");
-    tui.send("\t");
-    tui.send("j");
+    open_key(&mut tui, "gina.two", 1);
     tui.send(" ");
     tui.wait_for(&format!("activated {id} of gina.two"), WAIT);
     assert_eq!(

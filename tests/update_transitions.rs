@@ -348,15 +348,7 @@ mod tickets {
     }
 
     fn on_carol_inactive() -> State {
-        let mut state = sample_state();
-        state.selected = state
-            .view
-            .iter()
-            .position(|&i| state.users[i].user.name == "carol.ops")
-            .unwrap();
-        update(&mut state, Action::OpenKeys);
-        state.selected_key = 1;
-        state
+        fixtures::sample_state_on_key("carol.ops", 1)
     }
 
     fn listed(status_of_inactive: KeyStatus) -> Vec<AccessKey> {
@@ -544,14 +536,7 @@ mod tickets {
 
     #[test]
     fn deactivating_a_key_used_recently_asks_and_an_unused_one_does_not() {
-        let mut state = sample_state();
-        state.selected = state
-            .view
-            .iter()
-            .position(|&i| state.users[i].user.name == "carol.ops")
-            .unwrap();
-        update(&mut state, Action::OpenKeys);
-        state.selected_key = 0;
+        let mut state = fixtures::sample_state_on_key("carol.ops", 0);
         // carol's active key was used days ago: a dialog, nothing sent yet.
         assert!(update(&mut state, Action::ToggleKey).is_empty());
         assert!(matches!(
@@ -628,6 +613,52 @@ mod tickets {
         update(&mut state, Action::Terminate(2));
         assert!(state.should_quit);
         assert_eq!(state.exit_signal, Some(2));
+    }
+
+    #[test]
+    fn after_a_hang_up_a_created_key_ends_the_wait_without_a_dialog_nobody_sees() {
+        let mut state = sample_state();
+        let fx = iamkeys::update::request(
+            &mut state,
+            KeyChange::Create {
+                user: "erin.nokeys".into(),
+                description: None,
+            },
+        );
+        let [Effect::Change { ticket, change }] = &fx[..] else {
+            panic!()
+        };
+        update(&mut state, Action::Terminate(libc_sighup()));
+        assert!(!state.should_quit);
+        let new_key = iamkeys::iam::model::NewKey {
+            key: AccessKey {
+                id: "AKIANEW".into(),
+                user: "erin.nokeys".into(),
+                status: KeyStatus::Active,
+                created: now(),
+                description: None,
+            },
+            secret: iamkeys::iam::model::Secret::new("s".into()),
+        };
+        update(
+            &mut state,
+            Action::Changed {
+                ticket: *ticket,
+                change: change.clone(),
+                result: Ok(ChangeOutcome::Created {
+                    key: new_key,
+                    description_error: None,
+                }),
+            },
+        );
+        assert!(state.should_quit);
+        assert_eq!(state.exit_signal, Some(libc_sighup()));
+        assert!(state.dialog.is_none());
+    }
+
+    /// SIGHUP's number on Linux.
+    fn libc_sighup() -> i32 {
+        1
     }
 
     #[test]

@@ -35,10 +35,7 @@ pub async fn apply(
                 Ok(()) => Ok(ChangeOutcome::StatusSet),
                 Err(err) if reply_may_be_lost(&err) => {
                     // Did it happen? The server knows.
-                    let after = client
-                        .list_access_keys(user)
-                        .await
-                        .map_err(|_| err.clone())?;
+                    let after = keys_after(client, user, &err).await?;
                     match after.iter().find(|k| k.id == *key_id) {
                         Some(k) if k.status == *to => Ok(ChangeOutcome::StatusSet),
                         _ => Err(err),
@@ -72,10 +69,7 @@ pub async fn apply(
                 Err(err) if reply_may_be_lost(&err) => {
                     // CreateAccessKey is never retried; whether a key was made is
                     // told by a key that was not there before.
-                    let after = client
-                        .list_access_keys(user)
-                        .await
-                        .map_err(|_| err.clone())?;
+                    let after = keys_after(client, user, &err).await?;
                     match after
                         .into_iter()
                         .find(|k| !before.iter().any(|b| b.id == k.id))
@@ -120,10 +114,7 @@ pub async fn apply(
                 Ok(()) => {}
                 // A retry after a lost reply finds the key gone: it was this request.
                 Err(err) if err.kind() == ErrorKind::NoSuchEntity || reply_may_be_lost(&err) => {
-                    let after = client
-                        .list_access_keys(user)
-                        .await
-                        .map_err(|_| err.clone())?;
+                    let after = keys_after(client, user, &err).await?;
                     if after.iter().any(|k| k.id == *key_id) {
                         return Err(err);
                     }
@@ -161,6 +152,17 @@ fn signing_refused(op: &'static str, key_id: &str) -> IamError {
         op,
         format!("{key_id} is the key this session signs with: it needs its id typed to confirm"),
     )
+}
+
+/// The user's keys after a request whose answer was lost or doubtful: what
+/// happened is told by the server. If even this read fails, the request's own
+/// error stands.
+async fn keys_after(
+    client: &IamClient,
+    user: &str,
+    err: &IamError,
+) -> Result<Vec<AccessKey>, IamError> {
+    client.list_access_keys(user).await.map_err(|_| err.clone())
 }
 
 /// The request may have run although no answer came (a reset, a timeout, a 5xx).

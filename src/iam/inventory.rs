@@ -393,12 +393,7 @@ async fn list_users<F: Fn(LoadEvent) + Send + Sync>(shared: Arc<Shared<F>>, with
                 shared.notify.notify_waiters();
                 match page.next_marker.map(|next| pages.next(&next)) {
                     Some(Ok(next)) => marker = Some(next),
-                    Some(Err(err)) => {
-                        shared.lock().listing = false;
-                        shared.emit(vec![LoadEvent::UsersFailed(err)]);
-                        shared.notify.notify_waiters();
-                        return;
-                    }
+                    Some(Err(err)) => return listing_failed(&shared, err),
                     None => return,
                 }
             }
@@ -410,14 +405,16 @@ async fn list_users<F: Fn(LoadEvent) + Send + Sync>(shared: Arc<Shared<F>>, with
                 }
                 tokio::time::sleep(backoff(throttles)).await;
             }
-            Err(err) => {
-                shared.lock().listing = false;
-                shared.emit(vec![LoadEvent::UsersFailed(err)]);
-                shared.notify.notify_waiters();
-                return;
-            }
+            Err(err) => return listing_failed(&shared, err),
         }
     }
+}
+
+/// Listing users ended in `err`: no more users come, the workers learn it.
+fn listing_failed<F: Fn(LoadEvent) + Send + Sync>(shared: &Shared<F>, err: IamError) {
+    shared.lock().listing = false;
+    shared.emit(vec![LoadEvent::UsersFailed(err)]);
+    shared.notify.notify_waiters();
 }
 
 async fn fetch_report<F: Fn(LoadEvent) + Send + Sync>(shared: Arc<Shared<F>>, source: Source) {

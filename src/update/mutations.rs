@@ -3,6 +3,7 @@
 
 use tui_input::Input;
 
+use super::{complain, say};
 use crate::action::{Effect, KeyWithUse, SaveError};
 use crate::change::{ChangeOutcome, KeyChange, Ticket};
 use crate::dialog::{
@@ -10,103 +11,88 @@ use crate::dialog::{
 };
 use crate::iam::model::{KeyStatus, LastUsed, Secret};
 use crate::iam::{ErrorKind, IamError};
-use crate::state::{Fetch, Focus, KeyEntry, PendingOp, State, StatusChange, StatusLine};
+use crate::state::{Fetch, Focus, KeyEntry, PendingOp, State, StatusChange};
 
 /// Deactivating a key used this recently asks first (the IAM console always asks).
 pub const RECENT_USE_DAYS: i64 = 30;
 
-fn say(state: &mut State, text: impl Into<String>) {
-    state.status = Some(StatusLine {
-        text: text.into(),
-        is_error: false,
-    });
-}
-
-fn complain(state: &mut State, text: impl Into<String>) {
-    state.status = Some(StatusLine {
-        text: text.into(),
-        is_error: true,
-    });
-}
-
 /// Refuses in read-only mode, saying why. Every mutating binding asks this first.
 fn blocked_by_read_only(state: &mut State, what: &str) -> bool {
-    if state.context.read_only {
-        complain(
-            state,
-            format!("read-only mode (--read-only): {what} is disabled"),
-        );
-    }
-    state.context.read_only
+    refused(state, read_only_refusal(state, what))
 }
 
 /// Refuses a second request on a key whose first is still in flight.
 fn blocked_by_pending(state: &mut State, key_id: &str) -> bool {
-    match state.pending_keys.get(key_id) {
-        Some(op) => {
-            let text = format!(
-                "{key_id} is still {}: wait for IAM's answer",
-                op.label().trim_end_matches('…')
-            );
-            complain(state, text);
+    refused(state, pending_refusal(state, key_id))
+}
+
+/// Says `why` on the status line, if there is a why.
+fn refused(state: &mut State, why: Option<String>) -> bool {
+    match why {
+        Some(why) => {
+            complain(state, why);
             true
         }
         None => false,
     }
 }
 
-/// Whether `change` may be sent now, judged on what the state knows. Changes nothing.
-pub fn check(state: &State, change: &KeyChange) -> Result<(), String> {
-    if state.context.read_only {
-        let what = match change {
-            KeyChange::SetStatus { .. } => "changing a key's status",
-            KeyChange::Create { .. } => "creating keys",
-            KeyChange::Delete { .. } => "deleting keys",
-        };
-        return Err(format!("read-only mode (--read-only): {what} is disabled"));
-    }
-    if let Some(key_id) = change.key_id()
-        && let Some(op) = state.pending_keys.get(key_id)
-    {
-        return Err(format!(
+fn read_only_refusal(state: &State, what: &str) -> Option<String> {
+    state
+        .context
+        .read_only
+        .then(|| format!("read-only mode (--read-only): {what} is disabled"))
+}
+
+fn pending_refusal(state: &State, key_id: &str) -> Option<String> {
+    state.pending_keys.get(key_id).map(|op| {
+        format!(
             "{key_id} is still {}: wait for IAM's answer",
             op.label().trim_end_matches('…')
-        ));
-    }
-    match change {
-        KeyChange::SetStatus {
-            key_id,
-            to,
-            signing_confirmed,
-            ..
-        } => {
-            if *to == KeyStatus::Unknown {
-                return Err("a key cannot be set to an unknown status".into());
+        )
+    })
+}
+
+fn creating_refusal(state: &State, user: &str) -> Option<String> {
+    state
+        .creating_for
+        .contains(user)
+        .then(|| format!("a key for {user} is already being created"))
+}
+
+fn signing_refusal(state: &State, key_id: &str, confirmed: bool) -> Option<String> {
+    (is_signing_key(state, key_id) && !confirmed)
+        .then(|| format!("{key_id} is the key this session signs with: type its id to confirm"))
+}
+
+/// Whether `change` may be sent now, judged on what the state knows. Changes nothing.
+pub fn check(state: &State, change: &KeyChange) -> Result<(), String> {
+    let why = read_only_refusal(state, change.what())
+        .or_else(|| {
+            change
+                .key_id()
+                .and_then(|key_id| pending_refusal(state, key_id))
+        })
+        .or_else(|| match change {
+            KeyChange::SetStatus {
+                to: KeyStatus::Unknown,
+                ..
+            } => Some("a key cannot be set to an unknown status".into()),
+            KeyChange::SetStatus {
+                key_id,
+                to: KeyStatus::Inactive,
+                signing_confirmed,
+                ..
             }
-            if *to == KeyStatus::Inactive && is_signing_key(state, key_id) && !signing_confirmed {
-                return Err(format!(
-                    "{key_id} is the key this session signs with: type its id to confirm"
-                ));
-            }
-        }
-        KeyChange::Create { user, .. } => {
-            if state.creating_for.contains(user) {
-                return Err(format!("a key for {user} is already being created"));
-            }
-        }
-        KeyChange::Delete {
-            key_id,
-            signing_confirmed,
-            ..
-        } => {
-            if is_signing_key(state, key_id) && !signing_confirmed {
-                return Err(format!(
-                    "{key_id} is the key this session signs with: type its id to confirm"
-                ));
-            }
-        }
-    }
-    Ok(())
+            | KeyChange::Delete {
+                key_id,
+                signing_confirmed,
+                ..
+            } => signing_refusal(state, key_id, *signing_confirmed),
+            KeyChange::SetStatus { .. } => None,
+            KeyChange::Create { user, .. } => creating_refusal(state, user),
+        });
+    why.map_or(Ok(()), Err)
 }
 
 /// The one choke point for changes to IAM: every toggle, create, delete and
@@ -117,31 +103,25 @@ pub fn request(state: &mut State, change: KeyChange) -> Vec<Effect> {
         complain(state, why);
         return Vec::new();
     }
-    match &change {
+    let doing = match &change {
         KeyChange::SetStatus { key_id, to, .. } => {
             let op = match to {
                 KeyStatus::Active => PendingOp::Activating,
                 _ => PendingOp::Deactivating,
             };
             state.pending_keys.insert(key_id.clone(), op);
+            op.label().trim_end_matches('…')
         }
         KeyChange::Create { user, .. } => {
             state.creating_for.insert(user.clone());
+            "creating an access key for"
         }
         KeyChange::Delete { key_id, .. } => {
             state
                 .pending_keys
                 .insert(key_id.clone(), PendingOp::Deleting);
+            PendingOp::Deleting.label().trim_end_matches('…')
         }
-    }
-    let doing = match &change {
-        KeyChange::SetStatus {
-            to: KeyStatus::Active,
-            ..
-        } => "activating",
-        KeyChange::SetStatus { .. } => "deactivating",
-        KeyChange::Create { .. } => "creating an access key for",
-        KeyChange::Delete { .. } => "deleting",
     };
     say(state, format!("{doing} {}…", change.subject()));
     let ticket = state
@@ -255,12 +235,7 @@ pub fn undo(state: &mut State) -> Vec<Effect> {
         );
         return Vec::new();
     };
-    let entry = state
-        .by_name
-        .get(&last.user)
-        .and_then(|&i| state.users.get(i))
-        .and_then(|u| u.key_entries().iter().find(|k| k.key.id == last.key_id));
-    let Some(entry) = entry else {
+    let Some(entry) = state.key(&last.user, &last.key_id) else {
         complain(
             state,
             format!(
@@ -321,8 +296,7 @@ pub fn open_create(state: &mut State) -> Vec<Effect> {
             return Vec::new();
         }
     };
-    if state.creating_for.contains(&name) {
-        complain(state, format!("a key for {name} is already being created"));
+    if refused(state, creating_refusal(state, &name)) {
         return Vec::new();
     }
     state.dialog = Some(if existing.len() >= 2 {
@@ -637,39 +611,17 @@ pub fn changed(
     let current = state.tickets.is_current(&user, ticket.seq);
     let subject = change.subject();
     match result {
-        Ok(ChangeOutcome::StatusSet) | Ok(ChangeOutcome::AlreadyInStatus)
-            if matches!(change, KeyChange::SetStatus { .. }) =>
-        {
-            let KeyChange::SetStatus { key_id, to, .. } = &change else {
-                return Vec::new();
-            };
-            if current && let Some(entry) = state.key_mut(&user, key_id) {
-                entry.key.status = *to;
-            }
-            let done = if *to == KeyStatus::Active {
-                "activated"
-            } else {
-                "deactivated"
-            };
-            if matches!(result, Ok(ChangeOutcome::StatusSet)) {
-                if let Some(from) = to.toggled() {
-                    state.last_status_change = Some(StatusChange {
-                        user: user.clone(),
-                        key_id: key_id.clone(),
-                        from,
-                        to: *to,
-                    });
+        Ok(outcome @ (ChangeOutcome::StatusSet | ChangeOutcome::AlreadyInStatus)) => {
+            match &change {
+                KeyChange::SetStatus { key_id, to, .. } => {
+                    status_answered(state, current, (&user, key_id), *to, outcome);
                 }
-                say(state, format!("{done} {subject} (u undoes)"));
-            } else {
-                say(
-                    state,
-                    format!(
-                        "{subject} was already {} on the server: nothing was sent",
-                        to.as_str()
-                    ),
-                );
+                other => tracing::warn!(?other, "a status answer to a change that is not one"),
             }
+        }
+        Ok(ChangeOutcome::Created { .. }) if hung_up(state) => {
+            // Nobody is left to show the secret to: say in the log what exists.
+            tracing::warn!(%user, "a key was created as the terminal hung up; its secret was not shown");
         }
         Ok(ChangeOutcome::Created {
             key,
@@ -746,9 +698,6 @@ pub fn changed(
                 ),
             }
         }
-        Ok(other) => {
-            tracing::warn!(?other, "an answer that does not fit its change");
-        }
         Err(err) => {
             let text = failure(change.verb(), &subject, &err);
             complain(state, text);
@@ -758,7 +707,7 @@ pub fn changed(
         && matches!(change, KeyChange::Create { .. })
         && state.creating_for.is_empty()
     {
-        // The creation failed: nothing to show, so the quit goes ahead.
+        // Nothing to show (the creation failed, or the terminal hung up): the quit goes ahead.
         state.exit_signal = request.signal;
         state.should_quit = true;
     }
@@ -766,6 +715,51 @@ pub fn changed(
     state.clamp_key_selection();
     // Whatever happened, show what the server holds now.
     vec![reread(state, user)]
+}
+
+/// The server's answer to a status change: shown at once (if still current)
+/// and, when it changed something, remembered for `u`.
+fn status_answered(
+    state: &mut State,
+    current: bool,
+    (user, key_id): (&str, &str),
+    to: KeyStatus,
+    outcome: ChangeOutcome,
+) {
+    if current && let Some(entry) = state.key_mut(user, key_id) {
+        entry.key.status = to;
+    }
+    let subject = format!("{key_id} of {user}");
+    match (outcome, to.toggled()) {
+        (ChangeOutcome::StatusSet, Some(from)) => {
+            state.last_status_change = Some(StatusChange {
+                user: user.to_string(),
+                key_id: key_id.to_string(),
+                from,
+                to,
+            });
+            let done = if to == KeyStatus::Active {
+                "activated"
+            } else {
+                "deactivated"
+            };
+            say(state, format!("{done} {subject} (u undoes)"));
+        }
+        _ => say(
+            state,
+            format!(
+                "{subject} was already {} on the server: nothing was sent",
+                to.as_str()
+            ),
+        ),
+    }
+}
+
+/// A quit asked by SIGHUP is waiting: the terminal is gone.
+fn hung_up(state: &State) -> bool {
+    state
+        .quit_requested
+        .is_some_and(|q| q.signal == Some(libc::SIGHUP))
 }
 
 fn add_key(state: &mut State, user: &str, key: crate::iam::model::AccessKey) {

@@ -111,3 +111,22 @@ pub fn sample_state() -> State {
     ]);
     state
 }
+
+/// [`sample_state`] with `user` selected in the users pane.
+pub fn sample_state_on_user(user: &str) -> State {
+    let mut state = sample_state();
+    state.selected = state
+        .view
+        .iter()
+        .position(|&i| state.users[i].user.name == user)
+        .unwrap();
+    state
+}
+
+/// [`sample_state`] with the `index`th key of `user` selected in the keys pane.
+pub fn sample_state_on_key(user: &str, index: usize) -> State {
+    let mut state = sample_state_on_user(user);
+    iamkeys::update::update(&mut state, iamkeys::action::Action::OpenKeys);
+    state.selected_key = index;
+    state
+}

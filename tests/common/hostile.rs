@@ -130,6 +130,15 @@ fn error(status: &'static str, code: &str, message: &str) -> (&'static str, Stri
     )
 }
 
+/// The end of a page: the last one, or one that says more follow at the same marker.
+fn paging(endless: bool) -> &'static str {
+    if endless {
+        "<IsTruncated>true</IsTruncated><Marker>again</Marker>"
+    } else {
+        "<IsTruncated>false</IsTruncated>"
+    }
+}
+
 fn answer(script: &Script, body: &str) -> (&'static str, String) {
     let p = &script.poison;
     let action = body
@@ -154,11 +163,7 @@ fn answer(script: &Script, body: &str) -> (&'static str, String) {
             &format!("details denied{p}"),
         ),
         "ListUsers" => {
-            let more = if script.endless_users {
-                "<IsTruncated>true</IsTruncated><Marker>again</Marker>"
-            } else {
-                "<IsTruncated>false</IsTruncated>"
-            };
+            let more = paging(script.endless_users);
             ok(
                 action,
                 &format!(
@@ -167,11 +172,7 @@ fn answer(script: &Script, body: &str) -> (&'static str, String) {
             )
         }
         "ListAccessKeys" => {
-            let more = if script.endless_keys {
-                "<IsTruncated>true</IsTruncated><Marker>again</Marker>"
-            } else {
-                "<IsTruncated>false</IsTruncated>"
-            };
+            let more = paging(script.endless_keys);
             ok(
                 action,
                 &format!(
