@@ -552,22 +552,19 @@ mod tickets {
         assert!(matches!(&fx[..], [Effect::Change { .. }]), "{fx:?}");
     }
 
-    #[test]
-    fn a_quit_while_a_key_is_created_waits_for_the_answer_then_shows_the_secret() {
-        let mut state = sample_state();
+    /// Starts a key creation for erin; returns the answer IAM would give it.
+    fn create_for_erin(state: &mut State) -> Action {
         let fx = iamkeys::update::request(
-            &mut state,
+            state,
             KeyChange::Create {
                 user: "erin.nokeys".into(),
                 description: None,
             },
         );
         let [Effect::Change { ticket, change }] = &fx[..] else {
-            panic!()
+            panic!("{fx:?}")
         };
-        update(&mut state, Action::Terminate(15));
-        assert!(!state.should_quit);
-        let new_key = iamkeys::iam::model::NewKey {
+        let key = iamkeys::iam::model::NewKey {
             key: AccessKey {
                 id: "AKIANEW".into(),
                 user: "erin.nokeys".into(),
@@ -577,17 +574,23 @@ mod tickets {
             },
             secret: iamkeys::iam::model::Secret::new("s".into()),
         };
-        update(
-            &mut state,
-            Action::Changed {
-                ticket: *ticket,
-                change: change.clone(),
-                result: Ok(ChangeOutcome::Created {
-                    key: new_key,
-                    description_error: None,
-                }),
-            },
-        );
+        Action::Changed {
+            ticket: *ticket,
+            change: change.clone(),
+            result: Ok(ChangeOutcome::Created {
+                key,
+                description_error: None,
+            }),
+        }
+    }
+
+    #[test]
+    fn a_quit_while_a_key_is_created_waits_for_the_answer_then_shows_the_secret() {
+        let mut state = sample_state();
+        let created = create_for_erin(&mut state);
+        update(&mut state, Action::Terminate(15));
+        assert!(!state.should_quit);
+        update(&mut state, created);
         assert!(!state.should_quit);
         assert!(matches!(
             state.dialog,
@@ -596,13 +599,7 @@ mod tickets {
 
         // Without an answer for 10 s, it asks; a second quit quits at once.
         let mut state = sample_state();
-        iamkeys::update::request(
-            &mut state,
-            KeyChange::Create {
-                user: "erin.nokeys".into(),
-                description: None,
-            },
-        );
+        create_for_erin(&mut state);
         update(&mut state, Action::Quit);
         let later = state.now + jiff::SignedDuration::from_secs(11);
         update(&mut state, Action::Tick(later));
@@ -618,39 +615,10 @@ mod tickets {
     #[test]
     fn after_a_hang_up_a_created_key_ends_the_wait_without_a_dialog_nobody_sees() {
         let mut state = sample_state();
-        let fx = iamkeys::update::request(
-            &mut state,
-            KeyChange::Create {
-                user: "erin.nokeys".into(),
-                description: None,
-            },
-        );
-        let [Effect::Change { ticket, change }] = &fx[..] else {
-            panic!()
-        };
+        let created = create_for_erin(&mut state);
         update(&mut state, Action::Terminate(libc_sighup()));
         assert!(!state.should_quit);
-        let new_key = iamkeys::iam::model::NewKey {
-            key: AccessKey {
-                id: "AKIANEW".into(),
-                user: "erin.nokeys".into(),
-                status: KeyStatus::Active,
-                created: now(),
-                description: None,
-            },
-            secret: iamkeys::iam::model::Secret::new("s".into()),
-        };
-        update(
-            &mut state,
-            Action::Changed {
-                ticket: *ticket,
-                change: change.clone(),
-                result: Ok(ChangeOutcome::Created {
-                    key: new_key,
-                    description_error: None,
-                }),
-            },
-        );
+        update(&mut state, created);
         assert!(state.should_quit);
         assert_eq!(state.exit_signal, Some(libc_sighup()));
         assert!(state.dialog.is_none());
