@@ -4,7 +4,7 @@
 use crossterm::event::KeyEvent;
 use jiff::Timestamp;
 
-use crate::change::{ChangeOutcome, KeyChange, Ticket};
+use crate::change::{ChangeOutcome, Expectation, KeyChange, Ticket};
 use crate::iam::IamError;
 use crate::iam::inventory::LoadEvent;
 use crate::iam::model::{AccessKey, LastUsed, Secret};
@@ -81,6 +81,9 @@ pub enum Action {
         ticket: Ticket,
         user: String,
         result: Result<Vec<KeyWithUse>, IamError>,
+        /// Set when the listing still disagreed with the change when the
+        /// re-reads gave up: how it disagrees.
+        unmet: Option<String>,
     },
     SecretSaved {
         path: String,
@@ -117,8 +120,13 @@ pub enum Effect {
     LoadInventory { generation: u64 },
     /// Make a change to IAM; the answer comes back as `Action::Changed` with this ticket.
     Change { ticket: Ticket, change: KeyChange },
-    /// Re-read one user's keys and their last use.
-    ReadUserKeys { ticket: Ticket, user: String },
+    /// Re-read one user's keys and their last use; with an expectation, re-read
+    /// (bounded, with backoff) until the listing shows the change.
+    ReadUserKeys {
+        ticket: Ticket,
+        user: String,
+        expect: Option<Expectation>,
+    },
     /// Write `Access key ID,Secret access key` CSV with mode 0600.
     SaveSecret {
         path: String,

@@ -109,11 +109,11 @@ pub async fn run(
     options: LoadOptions,
 ) -> color_eyre::Result<Option<i32>> {
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let signing_key = state.context.signing_key.clone();
+    let session_keys = state.context.session.clone();
     let mut app = App {
         state,
         view: ViewState::default(),
-        tasks: Tasks::new(client, options, tx, signing_key),
+        tasks: Tasks::new(client, options, tx, session_keys),
         clipboard: Vec::new(),
         suspend: false,
     };

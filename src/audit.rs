@@ -2,7 +2,7 @@
 
 use jiff::{SignedDuration, Timestamp};
 
-use crate::iam::model::{AccessKey, KeyStatus, LastUsed};
+use crate::iam::model::{AccessKey, KeyStatus, LastUsed, never_means_never};
 
 /// A key older than this should be rotated (the common CIS / AWS guidance).
 pub const MAX_KEY_AGE_DAYS: i64 = 90;
@@ -11,7 +11,7 @@ pub const MAX_UNUSED_DAYS: i64 = 90;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Finding {
-    /// The key this session signs its requests with.
+    /// A key this session depends on (signs with, assumed its role with, or its own user's).
     SigningKey,
     /// Active and older than [`MAX_KEY_AGE_DAYS`].
     Old,
@@ -41,16 +41,17 @@ pub fn days_since(then: Timestamp, now: Timestamp) -> i64 {
     (elapsed.as_secs() / 86_400).max(0)
 }
 
-/// The findings for one key. `last_used` is `None` while it is still loading.
+/// The findings for one key. `last_used` is `None` while it is still loading
+/// or only provisional (as of a credential report it may have been used since).
 pub fn key_findings(
     key: &AccessKey,
     last_used: Option<&LastUsed>,
     active_keys_of_user: usize,
-    signing_key: Option<&str>,
+    session_key: bool,
     now: Timestamp,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
-    if signing_key == Some(key.id.as_str()) {
+    if session_key {
         findings.push(Finding::SigningKey);
     }
     let active = key.status == KeyStatus::Active;
@@ -58,6 +59,11 @@ pub fn key_findings(
         findings.push(Finding::Old);
     }
     match last_used {
+        // Made before IAM recorded use (2015-04-22): no use in all the years since.
+        Some(LastUsed::Never) if !never_means_never(key.created) && active => {
+            findings.push(Finding::Unused)
+        }
+        Some(LastUsed::Never) if !never_means_never(key.created) => {}
         Some(LastUsed::Never) => findings.push(Finding::NeverUsed),
         Some(LastUsed::Used { at, .. }) if active && days_since(*at, now) > MAX_UNUSED_DAYS => {
             findings.push(Finding::Unused)
@@ -98,7 +104,7 @@ mod tests {
             region: None,
         };
         assert_eq!(
-            key_findings(&old, Some(&stale), 2, Some("AKIAEXAMPLE"), now),
+            key_findings(&old, Some(&stale), 2, true, now),
             vec![
                 Finding::SigningKey,
                 Finding::Old,
@@ -108,11 +114,17 @@ mod tests {
         );
         let fresh = key(KeyStatus::Active, now - days(3));
         assert_eq!(
-            key_findings(&fresh, Some(&LastUsed::Never), 1, None, now),
+            key_findings(&fresh, Some(&LastUsed::Never), 1, false, now),
             vec![Finding::NeverUsed]
         );
         let inactive = key(KeyStatus::Inactive, now - days(400));
-        assert!(key_findings(&inactive, Some(&stale), 1, None, now).is_empty());
+        assert!(key_findings(&inactive, Some(&stale), 1, false, now).is_empty());
         assert_eq!(days_since(now + days(1), now), 0);
+        // Made in 2014, no use recorded: not "never used", but unused for years.
+        let ancient = key(KeyStatus::Active, "2014-03-01T00:00:00Z".parse().unwrap());
+        assert_eq!(
+            key_findings(&ancient, Some(&LastUsed::Never), 1, false, now),
+            vec![Finding::Old, Finding::Unused]
+        );
     }
 }

@@ -112,3 +112,57 @@ pub enum ChangeOutcome {
         untag_error: Option<IamError>,
     },
 }
+
+/// What a user's key listing must show once a change has propagated: IAM is
+/// eventually consistent, and a read right after a change may show the old state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Expectation {
+    Status { key_id: String, status: KeyStatus },
+    Present { key_id: String },
+    Absent { key_id: String },
+}
+
+impl Expectation {
+    /// What the answer `outcome` to `change` leads the listing to show.
+    pub fn after(change: &KeyChange, outcome: &ChangeOutcome) -> Option<Self> {
+        match (change, outcome) {
+            (KeyChange::SetStatus { key_id, to, .. }, _) => Some(Self::Status {
+                key_id: key_id.clone(),
+                status: *to,
+            }),
+            (_, ChangeOutcome::Created { key, .. }) => Some(Self::Present {
+                key_id: key.key.id.clone(),
+            }),
+            (_, ChangeOutcome::CreatedSecretLost { key }) => Some(Self::Present {
+                key_id: key.id.clone(),
+            }),
+            (KeyChange::Delete { key_id, .. }, ChangeOutcome::Deleted { .. }) => {
+                Some(Self::Absent {
+                    key_id: key_id.clone(),
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether `keys` (a fresh listing) shows the change.
+    pub fn met_by(&self, keys: &[AccessKey]) -> bool {
+        let find = |id: &str| keys.iter().find(|k| k.id == id);
+        match self {
+            Self::Status { key_id, status } => find(key_id).is_some_and(|k| k.status == *status),
+            Self::Present { key_id } => find(key_id).is_some(),
+            Self::Absent { key_id } => find(key_id).is_none(),
+        }
+    }
+
+    /// How a listing that still disagrees reads, for the status line.
+    pub fn unmet(&self) -> String {
+        match self {
+            Self::Status { key_id, status } => {
+                format!("IAM does not show {key_id} {} yet", status.as_str())
+            }
+            Self::Present { key_id } => format!("IAM does not list {key_id} yet"),
+            Self::Absent { key_id } => format!("IAM still lists {key_id}"),
+        }
+    }
+}

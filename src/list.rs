@@ -13,7 +13,7 @@ use crate::audit::days_since;
 use crate::iam::IamClient;
 use crate::iam::IamError;
 use crate::iam::inventory::{self, DataSource, LoadEvent, LoadOptions};
-use crate::iam::model::{AccessKey, LastUsed, User};
+use crate::iam::model::{AccessKey, LastUsed, UseSource, User, never_means_never};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Output {
@@ -41,17 +41,35 @@ pub struct Record {
     pub last_used: Option<String>,
     pub last_used_service: Option<String>,
     pub last_used_region: Option<String>,
+    /// `true` only when IAM has recorded no use of a key made since it
+    /// records use (2015-04-22); `null` when that cannot be said.
+    pub never_used: Option<bool>,
+    /// Where the last use (or, without keys, the key listing) was read:
+    /// `report` (the credential report) or `live`.
+    pub source: Option<String>,
+    /// The time that value is true as of (ISO 8601): the report's time for `report`.
+    pub as_of: Option<String>,
     pub description: Option<String>,
     /// What could not be read for this record (IAM's code and message).
     pub error: Option<String>,
+}
+
+/// A key's last use as the load left it.
+#[derive(Clone, Debug)]
+struct UseRead {
+    /// The value (kept from the report when a live confirmation failed).
+    value: Option<LastUsed>,
+    source: UseSource,
+    error: Option<IamError>,
 }
 
 /// Everything a load produced.
 #[derive(Default)]
 struct Inventory {
     users: Vec<User>,
-    keys: HashMap<String, Result<Vec<AccessKey>, IamError>>,
-    last_used: HashMap<String, Result<LastUsed, IamError>>,
+    /// Each user's keys and when they were listed.
+    keys: HashMap<String, (Result<Vec<AccessKey>, IamError>, Timestamp)>,
+    last_used: HashMap<String, UseRead>,
     users_error: Option<IamError>,
     source: Option<DataSource>,
     finished: bool,
@@ -63,10 +81,36 @@ impl Inventory {
             LoadEvent::UsersPage { users, .. } => self.users.extend(users),
             LoadEvent::UsersFailed(err) => self.users_error = Some(err),
             LoadEvent::Keys { user, result } => {
-                self.keys.insert(user, result);
+                self.keys.insert(user, (result, Timestamp::now()));
             }
-            LoadEvent::LastUsed { key_id, result, .. } => {
-                self.last_used.insert(key_id, result);
+            LoadEvent::UserGone { user } => {
+                self.users.retain(|u| u.name != user);
+                self.keys.remove(&user);
+            }
+            LoadEvent::LastUsed {
+                key_id,
+                result,
+                source,
+                ..
+            } => {
+                let read = match (result, self.last_used.remove(&key_id)) {
+                    (Ok(used), _) => UseRead {
+                        value: Some(used),
+                        source,
+                        error: None,
+                    },
+                    // The report's value stands, as of the report, with the reason it is not confirmed.
+                    (Err(err), Some(earlier)) if earlier.source.provisional() => UseRead {
+                        error: Some(err),
+                        ..earlier
+                    },
+                    (Err(err), _) => UseRead {
+                        value: None,
+                        source,
+                        error: Some(err),
+                    },
+                };
+                self.last_used.insert(key_id, read);
             }
             LoadEvent::Source(source) => self.source = Some(source),
             LoadEvent::Throttled { .. } | LoadEvent::Retries { .. } => {}
@@ -78,7 +122,7 @@ impl Inventory {
         let keys: usize = self
             .keys
             .values()
-            .map(|k| k.as_ref().map_or(0, Vec::len))
+            .map(|(k, _)| k.as_ref().map_or(0, Vec::len))
             .sum();
         format!(
             "iamkeys: {} users, keys of {}, last use of {}/{keys} keys",
@@ -168,22 +212,20 @@ fn records(inventory: &Inventory, needle: &str, now: Timestamp) -> Vec<Record> {
             path: user.path.clone(),
             ..Record::default()
         };
-        let keys = match inventory.keys.get(&user.name) {
-            Some(Ok(keys)) => keys,
-            Some(Err(err)) => {
+        let (keys, listed_at) = match inventory.keys.get(&user.name) {
+            Some((Ok(keys), at)) => (keys, *at),
+            unread => {
+                // The filter applies to what is known of the user: name and path.
                 if crate::filter::matches(needle, &user.name, &user.path, std::iter::empty()) {
+                    let error = match unread {
+                        Some((Err(err), _)) => format!("{}: {}", err.code, err.message),
+                        _ => "keys not read".to_string(),
+                    };
                     out.push(Record {
-                        error: Some(format!("{}: {}", err.code, err.message)),
+                        error: Some(error),
                         ..base
                     });
                 }
-                continue;
-            }
-            None => {
-                out.push(Record {
-                    error: Some("keys not read".into()),
-                    ..base
-                });
                 continue;
             }
         };
@@ -196,7 +238,11 @@ fn records(inventory: &Inventory, needle: &str, now: Timestamp) -> Vec<Record> {
             continue;
         }
         if keys.is_empty() {
-            out.push(base);
+            out.push(Record {
+                source: Some("live".into()),
+                as_of: Some(listed_at.to_string()),
+                ..base
+            });
             continue;
         }
         let mut keys: Vec<&AccessKey> = keys.iter().collect();
@@ -211,18 +257,35 @@ fn records(inventory: &Inventory, needle: &str, now: Timestamp) -> Vec<Record> {
                 ..base.clone()
             };
             match inventory.last_used.get(&key.id) {
-                Some(Ok(LastUsed::Never)) => {}
-                Some(Ok(LastUsed::Used {
-                    at,
-                    service,
-                    region,
-                })) => {
-                    record.last_used = Some(at.to_string());
-                    record.last_used_service = service.clone();
-                    record.last_used_region = region.clone();
-                }
-                Some(Err(err)) => {
-                    record.error = Some(format!("last use: {}: {}", err.code, err.message))
+                Some(read) => {
+                    record.source = Some(read.source.name().into());
+                    record.as_of = Some(read.source.as_of().to_string());
+                    match &read.value {
+                        Some(LastUsed::Never) => {
+                            record.never_used = never_means_never(key.created).then_some(true);
+                        }
+                        Some(LastUsed::Used {
+                            at,
+                            service,
+                            region,
+                        }) => {
+                            record.never_used = Some(false);
+                            record.last_used = Some(at.to_string());
+                            record.last_used_service = service.clone();
+                            record.last_used_region = region.clone();
+                        }
+                        None => {}
+                    }
+                    if let Some(err) = &read.error {
+                        record.error = Some(if read.value.is_some() {
+                            format!(
+                                "last use as of the credential report, not confirmed live: {}: {}",
+                                err.code, err.message
+                            )
+                        } else {
+                            format!("last use: {}: {}", err.code, err.message)
+                        });
+                    }
                 }
                 None => record.error = Some("last use not read".into()),
             }
@@ -251,7 +314,7 @@ fn write(records: &[Record], output: Output, out: &mut impl Write) -> std::io::R
 
 fn write_table(records: &[Record], out: &mut impl Write) -> std::io::Result<()> {
     let text = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
-    let rows: Vec<[String; 9]> = records
+    let rows: Vec<[String; 10]> = records
         .iter()
         .map(|r| {
             [
@@ -260,18 +323,21 @@ fn write_table(records: &[Record], out: &mut impl Write) -> std::io::Result<()> 
                 text(&r.access_key_id),
                 text(&r.status),
                 r.age_days.map_or("-".into(), |d| format!("{d}d")),
-                r.last_used.as_deref().map_or_else(
-                    || {
-                        if r.access_key_id.is_some() && r.error.is_none() {
-                            "never".into()
-                        } else {
-                            "-".into()
-                        }
-                    },
-                    |d| d.get(..10).unwrap_or(d).to_string(),
-                ),
+                match (&r.last_used, r.never_used, &r.source) {
+                    (Some(d), _, _) => d.get(..10).unwrap_or(d).to_string(),
+                    (None, Some(true), _) => "never".into(),
+                    (None, None, Some(_)) if r.error.is_none() => "no use recorded".into(),
+                    _ => "-".into(),
+                },
                 text(&r.last_used_service),
                 text(&r.last_used_region),
+                match (r.source.as_deref(), &r.as_of) {
+                    (Some("report"), Some(at)) => {
+                        format!("report {}", at.get(..16).unwrap_or(at).replace('T', " "))
+                    }
+                    (Some(source), _) if r.access_key_id.is_some() => source.to_string(),
+                    _ => "-".into(),
+                },
                 r.error
                     .clone()
                     .or_else(|| r.description.clone())
@@ -288,6 +354,7 @@ fn write_table(records: &[Record], out: &mut impl Write) -> std::io::Result<()> 
         "LAST USED",
         "SERVICE",
         "REGION",
+        "AS OF",
         "NOTE",
     ];
     let mut widths = header.map(str::len);
@@ -337,21 +404,29 @@ mod tests {
             users: vec![user("bob"), user("alice"), user("carol")],
             ..Inventory::default()
         };
-        inv.keys
-            .insert("alice".into(), Ok(vec![key("alice", "AKIAALICE")]));
-        inv.keys.insert("bob".into(), Ok(vec![]));
+        let listed = ts("2026-11-30T00:00:00Z");
+        inv.keys.insert(
+            "alice".into(),
+            (Ok(vec![key("alice", "AKIAALICE")]), listed),
+        );
+        inv.keys.insert("bob".into(), (Ok(vec![]), listed));
         inv.keys.insert(
             "carol".into(),
-            Err(IamError::new("ListAccessKeys", "AccessDenied", "no")),
+            (
+                Err(IamError::new("ListAccessKeys", "AccessDenied", "no")),
+                listed,
+            ),
         );
-        inv.last_used.insert(
-            "AKIAALICE".into(),
-            Ok(LastUsed::Used {
+        inv.apply(LoadEvent::LastUsed {
+            user: "alice".into(),
+            key_id: "AKIAALICE".into(),
+            result: Ok(LastUsed::Used {
                 at: ts("2026-11-01T00:00:00Z"),
                 service: Some("s3".into()),
                 region: Some("eu-west-1".into()),
             }),
-        );
+            source: UseSource::Live { at: listed },
+        });
         inv
     }
 
@@ -370,6 +445,49 @@ mod tests {
         let only = records_for("akiaali");
         assert_eq!(only.len(), 1);
         assert_eq!(only[0].user, "alice");
+    }
+
+    #[test]
+    fn a_report_value_not_confirmed_live_says_so_and_as_of_when() {
+        let generated: Timestamp = "2026-11-30T08:00:00Z".parse().unwrap();
+        let mut inv = inventory();
+        let provisional = UseSource::Report {
+            generated,
+            provisional: true,
+        };
+        inv.apply(LoadEvent::LastUsed {
+            user: "alice".into(),
+            key_id: "AKIAALICE".into(),
+            result: Ok(LastUsed::Never),
+            source: provisional,
+        });
+        inv.apply(LoadEvent::LastUsed {
+            user: "alice".into(),
+            key_id: "AKIAALICE".into(),
+            result: Err(IamError::new(
+                "GetAccessKeyLastUsed",
+                "Throttling",
+                "slow down",
+            )),
+            source: UseSource::Live { at: generated },
+        });
+        let records = records(&inv, "alice", Timestamp::now());
+        assert_eq!(records[0].source.as_deref(), Some("report"));
+        assert_eq!(records[0].as_of.as_deref(), Some("2026-11-30T08:00:00Z"));
+        assert_eq!(records[0].never_used, Some(true));
+        let error = records[0].error.as_deref().unwrap();
+        assert!(error.contains("not confirmed live"), "{error}");
+        // A user whose keys were not read is filtered by name and path too.
+        inv.keys.remove("bob");
+        assert!(records_of(&inv, "zed").is_empty());
+        assert_eq!(
+            records_of(&inv, "bob")[0].error.as_deref(),
+            Some("keys not read")
+        );
+    }
+
+    fn records_of(inv: &Inventory, needle: &str) -> Vec<Record> {
+        records(inv, needle, Timestamp::now())
     }
 
     fn records_for(needle: &str) -> Vec<Record> {

@@ -9,7 +9,7 @@ use tui_input::Input;
 use crate::dialog::Dialog;
 use crate::iam::IamError;
 use crate::iam::inventory::DataSource;
-use crate::iam::model::{AccessKey, Identity, KeyStatus, LastUsed, User};
+use crate::iam::model::{AccessKey, Identity, KeyStatus, LastUsed, SessionKeys, UseSource, User};
 
 /// A value that is being fetched, has arrived, or could not be read.
 #[derive(Clone, Debug, PartialEq)]
@@ -32,6 +32,8 @@ impl<T> Fetch<T> {
 pub struct KeyEntry {
     pub key: AccessKey,
     pub last_used: Fetch<LastUsed>,
+    /// Where `last_used` was read and as of when (none while loading).
+    pub use_source: Option<UseSource>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -98,8 +100,8 @@ pub struct Context {
     pub profile: Option<String>,
     pub region: Option<String>,
     pub endpoint: Option<String>,
-    /// The access key id this session signs with, if the credentials have one.
-    pub signing_key: Option<String>,
+    /// The keys this session depends on (signing, source profile, caller's user).
+    pub session: SessionKeys,
     /// `--read-only`: every mutation is refused in `update`.
     pub read_only: bool,
 }
@@ -328,6 +330,9 @@ pub struct State {
     pub pending_keys: HashMap<String, PendingOp>,
     /// Users a key is being created for.
     pub creating_for: HashSet<String>,
+    /// Users whose change IAM has answered but whose listing does not show it
+    /// yet (eventual consistency): the change's answer is shown meanwhile.
+    pub propagating: HashSet<String>,
     /// Rows a page move jumps (the visible height of the users table).
     pub page_rows: usize,
     pub should_quit: bool,
@@ -366,6 +371,7 @@ impl State {
             dialog: None,
             pending_keys: HashMap::new(),
             creating_for: HashSet::new(),
+            propagating: HashSet::new(),
             page_rows: 10,
             should_quit: false,
             exit_signal: None,

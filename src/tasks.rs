@@ -6,9 +6,12 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::action::{Action, Effect, SaveError};
+use crate::action::{Action, Effect, KeyWithUse, SaveError};
+use crate::change::Expectation;
 use crate::iam::IamClient;
+use crate::iam::IamError;
 use crate::iam::inventory::{self, LoadOptions};
+use crate::iam::model::SessionKeys;
 use crate::secret_file::write_secret_csv;
 
 pub struct Tasks {
@@ -18,8 +21,8 @@ pub struct Tasks {
     loader: Option<JoinHandle<()>>,
     /// Tells the running load which users are on screen.
     priority: Option<watch::Sender<Vec<String>>>,
-    /// The key this session signs with: changes re-check it against the server's answer.
-    signing_key: Option<String>,
+    /// The keys this session depends on: changes re-check them against the server's answer.
+    session_keys: SessionKeys,
 }
 
 /// Posts a result; the receiver only goes away when the app is quitting.
@@ -32,7 +35,7 @@ impl Tasks {
         client: IamClient,
         options: LoadOptions,
         tx: UnboundedSender<Action>,
-        signing_key: Option<String>,
+        session_keys: SessionKeys,
     ) -> Self {
         Self {
             client,
@@ -40,7 +43,7 @@ impl Tasks {
             tx,
             loader: None,
             priority: None,
-            signing_key,
+            session_keys,
         }
     }
 
@@ -70,11 +73,10 @@ impl Tasks {
                 )));
             }
             Effect::Change { ticket, change } => {
-                let signing_key = self.signing_key.clone();
+                let session_keys = self.session_keys.clone();
                 tokio::spawn(async move {
                     tracing::info!(user = %change.user(), key_id = ?change.key_id(), operation = change.operation(), "change");
-                    let result =
-                        crate::iam::changes::apply(&client, &change, signing_key.as_deref()).await;
+                    let result = crate::iam::changes::apply(&client, &change, &session_keys).await;
                     match &result {
                         Ok(outcome) => tracing::info!(
                             operation = change.operation(),
@@ -93,23 +95,20 @@ impl Tasks {
                     );
                 });
             }
-            Effect::ReadUserKeys { ticket, user } => {
+            Effect::ReadUserKeys {
+                ticket,
+                user,
+                expect,
+            } => {
                 tokio::spawn(async move {
-                    let result = match client.list_keys_described(&user).await {
-                        Ok(keys) => {
-                            // Each call waits for a place under the client's one bound.
-                            let uses =
-                                join_all(keys.iter().map(|k| client.key_last_used(&k.id))).await;
-                            Ok(keys.into_iter().zip(uses).collect())
-                        }
-                        Err(err) => Err(err),
-                    };
+                    let (result, unmet) = read_until_agreed(&client, &user, expect.as_ref()).await;
                     post(
                         &tx,
                         Action::UserKeysRead {
                             ticket,
                             user,
                             result,
+                            unmet,
                         },
                     );
                 });
@@ -142,6 +141,44 @@ impl Tasks {
         if let Some(loader) = self.loader.take() {
             loader.abort();
         }
+    }
+}
+
+/// Pauses between re-reads while IAM has not caught up with a change: about
+/// eight seconds in all (IAM documents no bound; seconds is what it takes).
+const PROPAGATION_PAUSES_MS: [u64; 6] = [250, 500, 1000, 1500, 2000, 2500];
+
+/// Reads `user`'s keys until the listing shows `expect` (or the pauses run
+/// out), then their last uses. Returns the keys and, if the listing never
+/// agreed, how it disagrees.
+async fn read_until_agreed(
+    client: &IamClient,
+    user: &str,
+    expect: Option<&Expectation>,
+) -> (Result<Vec<KeyWithUse>, IamError>, Option<String>) {
+    let mut pauses = PROPAGATION_PAUSES_MS.iter();
+    let keys = loop {
+        match client.list_keys_described(user).await {
+            Ok(keys) => match expect {
+                Some(expect) if !expect.met_by(&keys) => match pauses.next() {
+                    Some(&pause) => {
+                        tracing::debug!(user, "IAM has not caught up with the change; re-reading");
+                        tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+                    }
+                    None => break Ok((keys, Some(expect.unmet()))),
+                },
+                _ => break Ok((keys, None)),
+            },
+            Err(err) => break Err(err),
+        }
+    };
+    match keys {
+        Ok((keys, unmet)) => {
+            // Each call waits for a place under the client's one bound.
+            let uses = join_all(keys.iter().map(|k| client.key_last_used(&k.id))).await;
+            (Ok(keys.into_iter().zip(uses).collect()), unmet)
+        }
+        Err(err) => (Err(err), None),
     }
 }
 

@@ -11,6 +11,7 @@ pub use mutations::{RECENT_USE_DAYS, check, request};
 use crate::action::{Action, Effect, Motion};
 use crate::dialog::{Button, Dialog};
 use crate::iam::inventory::LoadEvent;
+use crate::iam::model::UseSource;
 use crate::state::{Fetch, Focus, KeyEntry, Mode, QuitRequest, State, StatusLine, UserEntry};
 
 /// How long a dialog that changes IAM ignores confirming keys after it opens,
@@ -179,7 +180,8 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             ticket,
             user,
             result,
-        } => mutations::user_keys_read(state, ticket, user, result),
+            unmet,
+        } => mutations::user_keys_read(state, ticket, user, result, unmet),
         Action::SecretSaved { path, result } => mutations::secret_saved(state, path, result),
         Action::Resize { height, .. } => {
             state.page_rows = crate::ui::users_table_rows(height).max(1);
@@ -372,8 +374,10 @@ fn apply_load_event(state: &mut State, event: LoadEvent) {
             if let Ok(keys) = &result {
                 state.load.keys_known += keys.len();
             }
-            if !state.tickets.is_current(&user, state.load.seq) {
-                // Read before a change or re-read of this user: older than what is shown.
+            if !state.tickets.is_current(&user, state.load.seq) || state.propagating.contains(&user)
+            {
+                // Read before a change or re-read of this user, or while IAM may
+                // still answer with the state before a change: older than what is shown.
                 return;
             }
             if let Some(entry) = state.user_mut(&user) {
@@ -384,11 +388,13 @@ fn apply_load_event(state: &mut State, event: LoadEvent) {
                             keys.into_iter()
                                 .map(|key| {
                                     // Keep the last use we knew until the new answer comes.
-                                    let last_used = previous
-                                        .iter()
-                                        .find(|p| p.key.id == key.id)
-                                        .map_or(Fetch::Loading, |p| p.last_used.clone());
-                                    KeyEntry { key, last_used }
+                                    let known = previous.iter().find(|p| p.key.id == key.id);
+                                    KeyEntry {
+                                        key,
+                                        last_used: known
+                                            .map_or(Fetch::Loading, |p| p.last_used.clone()),
+                                        use_source: known.and_then(|p| p.use_source),
+                                    }
                                 })
                                 .collect(),
                         )
@@ -402,19 +408,37 @@ fn apply_load_event(state: &mut State, event: LoadEvent) {
             user,
             key_id,
             result,
+            source,
         } => {
-            // A key can be answered twice (report date, then live details): count it once.
+            // A key can be answered twice (report, then live): count it once.
             state.load.answered_keys.insert(key_id.clone());
             if !state.tickets.is_current(&user, state.load.seq) {
                 return;
             }
             if let Some(entry) = state.key_mut(&user, &key_id) {
-                entry.last_used = match result {
-                    Ok(used) => Fetch::Ready(used),
-                    Err(err) => Fetch::Failed(err),
-                };
+                match result {
+                    Ok(used) => {
+                        entry.last_used = Fetch::Ready(used);
+                        entry.use_source = Some(source);
+                    }
+                    // The report's value stays, marked as of the report: a failed
+                    // confirmation does not make it true, nor unknown.
+                    Err(err) if entry.use_source.is_some_and(UseSource::provisional) => {
+                        tracing::warn!(%key_id, code = %err.code, "last use not confirmed live");
+                    }
+                    Err(err) => {
+                        entry.last_used = Fetch::Failed(err);
+                        entry.use_source = None;
+                    }
+                }
             }
             state.view_stale = true;
+        }
+        LoadEvent::UserGone { user } => {
+            state.load.users_with_keys += 1;
+            if state.by_name.contains_key(&user) {
+                state.retain_users(|u| u.user.name != user, Vec::new());
+            }
         }
         LoadEvent::Source(source) => state.load.source = Some(source),
         LoadEvent::Throttled { in_flight } => state.load.throttled_to = Some(in_flight),

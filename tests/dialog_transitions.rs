@@ -530,6 +530,7 @@ fn the_keys_of_a_user_reread_after_a_change_replace_the_old_ones() {
                 key.clone(),
                 Ok(iamkeys::iam::model::LastUsed::Never),
             )]),
+            unmet: None,
         },
     );
     let keys = state.users[state.by_name["carol.ops"]].key_entries();

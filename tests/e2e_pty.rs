@@ -119,17 +119,33 @@ fn startup_errors_are_one_clear_line_with_a_hint_and_a_nonzero_exit() {
 
     let (code, _, stderr) = run_plain(&["--region", "us-east-1"], &[]);
     assert_eq!(code, 1);
+    // The cause first; the instance metadata service (the chain's last stop) last.
     assert!(
-        stderr.contains("cannot load AWS credentials: none found"),
+        stderr.starts_with(
+            "iamkeys: cannot load AWS credentials: no credentials found: no AWS_ACCESS_KEY_ID"
+        ) && stderr.contains("instance metadata is disabled"),
         "{stderr}"
     );
 
     let config = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(config.path(), "[profile team]\nregion = eu-west-1\n").unwrap();
     let path = config.path().to_str().unwrap();
-    let (code, _, stderr) = run_plain(&["--profile", "nope"], &[("AWS_CONFIG_FILE", path)]);
-    assert_eq!(code, 1);
-    assert!(stderr.contains("profile 'nope' is not defined"), "{stderr}");
+    // A profile that does not exist fails, naming the ones there are, even
+    // with keys in the environment (which it would otherwise fall through to).
+    let mut env: Vec<(&str, &str)> = outsider_env();
+    env.push(("AWS_CONFIG_FILE", path));
+    for how in [&["--profile", "nope"][..], &[]] {
+        let mut env = env.clone();
+        if how.is_empty() {
+            env.push(("AWS_PROFILE", "nope"));
+        }
+        let (code, _, stderr) = run_plain(how, &env);
+        assert_eq!(code, 1, "{how:?}");
+        assert!(
+            stderr.contains("profile 'nope' does not exist; the profiles found are: team"),
+            "{stderr}"
+        );
+    }
 
     std::fs::write(config.path(), "[profile team\nregion = eu-west-1\n").unwrap();
     let (code, _, stderr) = run_plain(&["--profile", "team"], &[("AWS_CONFIG_FILE", path)]);

@@ -14,7 +14,10 @@ async fn loaded_inventory_equals_the_seed_from_the_report_and_key_by_key() {
     let emulator = common::start_emulator(&common::small_org());
     let (client, context) = common::connect(&emulator, common::OUTSIDER_KEY).await;
     assert_eq!(context.identity.account, emulator.report.account_id);
-    assert_eq!(context.signing_key.as_deref(), Some(common::OUTSIDER_KEY.0));
+    assert_eq!(
+        context.session.signing.as_deref(),
+        Some(common::OUTSIDER_KEY.0)
+    );
     for source in [Source::Live, Source::Auto, Source::Report] {
         let events = load(&client, source).await;
         let reported = events.iter().find_map(|e| match e {
@@ -63,7 +66,7 @@ async fn the_signing_key_is_the_one_the_session_resolved() {
     )
     .await;
     assert_eq!(
-        context.signing_key.as_deref(),
+        context.session.signing.as_deref(),
         Some(signing.access_key_id.as_str())
     );
     assert!(

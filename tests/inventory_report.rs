@@ -25,10 +25,16 @@ use iamkeys::iam::inventory::{self, DataSource, LoadEvent, LoadOptions, Source};
 use iamkeys::iam::model::LastUsed;
 
 const CREATED: i64 = 1_700_000_000; // 2023-11-14T22:13:20Z
-const USED: i64 = 1_760_000_000; // 2025-10-09T08:53:20Z
+
+/// Two days ago: recent enough that the report's word on it is final.
+fn used() -> i64 {
+    jiff::Timestamp::now().as_second() / 86_400 * 86_400 - 2 * 86_400
+}
+
+/// The report's text, with `USED` standing for [`used`].
 const REPORT: &str = "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated
-alice,arn:aws:iam::1:user/alice,2020-01-01T00:00:00+00:00,false,N/A,N/A,N/A,false,true,2023-11-14T22:13:20+00:00,2025-10-09T08:53:20+00:00,eu-west-1,s3,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A
-bob,arn:aws:iam::1:user/bob,2020-01-01T00:00:00+00:00,false,N/A,N/A,N/A,false,true,2023-11-14T22:13:20+00:00,2025-10-09T08:53:20+00:00,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A
+alice,arn:aws:iam::1:user/alice,2020-01-01T00:00:00+00:00,false,N/A,N/A,N/A,false,true,2023-11-14T22:13:20+00:00,USED,eu-west-1,s3,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A
+bob,arn:aws:iam::1:user/bob,2020-01-01T00:00:00+00:00,false,N/A,N/A,N/A,false,true,2023-11-14T22:13:20+00:00,USED,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A
 ";
 
 fn denied() -> ErrorMetadata {
@@ -83,7 +89,7 @@ fn client(report: Vec<Rule>, live_calls: Arc<AtomicUsize>) -> IamClient {
         GetAccessKeyLastUsedOutput::builder()
             .access_key_last_used(
                 AccessKeyLastUsed::builder()
-                    .last_used_date(DateTime::from_secs(USED))
+                    .last_used_date(DateTime::from_secs(used()))
                     .service_name("ec2")
                     .region("us-west-2")
                     .build()
@@ -108,8 +114,11 @@ fn client(report: Vec<Rule>, live_calls: Arc<AtomicUsize>) -> IamClient {
 
 fn report_content() -> GetCredentialReportOutput {
     GetCredentialReportOutput::builder()
-        .content(Blob::new(REPORT))
-        .generated_time(DateTime::from_secs(1_764_000_000))
+        .content(Blob::new(REPORT.replace(
+            "USED",
+            &jiff::Timestamp::from_second(used()).unwrap().to_string(),
+        )))
+        .generated_time(DateTime::from_secs(used() + 86_400))
         .build()
 }
 
@@ -187,7 +196,7 @@ async fn a_report_being_generated_is_polled_and_then_answers_without_per_key_cal
     assert_eq!(
         final_last_use(&events, "AKIAALICE"),
         Ok(LastUsed::Used {
-            at: jiff::Timestamp::from_second(USED).unwrap(),
+            at: jiff::Timestamp::from_second(used()).unwrap(),
             service: Some("s3".into()),
             region: Some("eu-west-1".into()),
         })
@@ -195,7 +204,7 @@ async fn a_report_being_generated_is_polled_and_then_answers_without_per_key_cal
     assert_eq!(
         final_last_use(&events, "AKIABOB"),
         Ok(LastUsed::Used {
-            at: jiff::Timestamp::from_second(USED).unwrap(),
+            at: jiff::Timestamp::from_second(used()).unwrap(),
             service: Some("ec2".into()),
             region: Some("us-west-2".into()),
         })

@@ -7,7 +7,7 @@ use common::fixtures::{self, now, sample_state};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use iamkeys::action::{Action, Effect, Motion};
 use iamkeys::iam::inventory::LoadEvent;
-use iamkeys::iam::model::{AccessKey, KeyStatus, LastUsed};
+use iamkeys::iam::model::{AccessKey, KeyStatus, LastUsed, UseSource};
 use iamkeys::state::{Fetch, Focus, Mode, SortColumn, State};
 use iamkeys::update::update;
 
@@ -115,6 +115,7 @@ fn rows_arrive_as_data_streams_in() {
                 user: "a".into(),
                 key_id: "AKIAA".into(),
                 result: Ok(LastUsed::Never),
+                source: UseSource::Live { at: now() },
             },
         },
     );
@@ -410,6 +411,7 @@ mod tickets {
                     .into_iter()
                     .map(|k| (k, Ok(LastUsed::Never)))
                     .collect()),
+                unmet: None,
             },
         );
         // Now the slow answer of the load, read before the change.
@@ -431,6 +433,7 @@ mod tickets {
                     user: "carol.ops".into(),
                     key_id: CAROL_INACTIVE.into(),
                     result: Ok(LastUsed::Never),
+                    source: UseSource::Live { at: now() },
                 },
             },
         );
@@ -490,6 +493,7 @@ mod tickets {
                 ticket: old,
                 user: "carol.ops".into(),
                 result: Ok(vec![]),
+                unmet: None,
             },
         );
         assert_eq!(carol_keys(&state).len(), 2, "stale re-read ignored");

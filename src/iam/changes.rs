@@ -5,14 +5,14 @@
 
 use super::client::IamClient;
 use super::error::{ErrorKind, IamError};
-use super::model::{AccessKey, KeyStatus};
+use super::model::{AccessKey, KeyStatus, SessionKeys};
 use crate::change::{ChangeOutcome, KeyChange};
 
-/// Makes `change`. `signing_key` is the key this session signs with.
+/// Makes `change`. `session` names the keys this session depends on.
 pub async fn apply(
     client: &IamClient,
     change: &KeyChange,
-    signing_key: Option<&str>,
+    session: &SessionKeys,
 ) -> Result<ChangeOutcome, IamError> {
     let op = change.operation();
     let user = change.user();
@@ -28,7 +28,10 @@ pub async fn apply(
             if key.status == *to {
                 return Ok(ChangeOutcome::AlreadyInStatus);
             }
-            if *to == KeyStatus::Inactive && signing_key == Some(key_id) && !signing_confirmed {
+            if *to == KeyStatus::Inactive
+                && session.link(user, key_id).is_some()
+                && !signing_confirmed
+            {
                 return Err(signing_refused(op, key_id));
             }
             match client.set_key_status(user, key_id, *to).await {
@@ -107,7 +110,7 @@ pub async fn apply(
                     ));
                 }
             }
-            if signing_key == Some(key_id) && !signing_confirmed {
+            if session.link(user, key_id).is_some() && !signing_confirmed {
                 return Err(signing_refused(op, key_id));
             }
             match client.delete_key(user, key_id).await {
@@ -150,7 +153,7 @@ fn find<'a>(
 fn signing_refused(op: &'static str, key_id: &str) -> IamError {
     IamError::precondition(
         op,
-        format!("{key_id} is the key this session signs with: it needs its id typed to confirm"),
+        format!("{key_id} is a key this session depends on: it needs its id typed to confirm"),
     )
 }
 

@@ -15,7 +15,7 @@ use tokio::task::JoinSet;
 
 use super::client::{IamClient, Pages, describe};
 use super::error::{ErrorKind, IamError};
-use super::model::{AccessKey, LastUsed, User};
+use super::model::{AccessKey, LastUsed, UseSource, User};
 use super::report::{CredentialReport, ReportAnswer};
 
 /// Where last uses come from (`--source`).
@@ -61,6 +61,12 @@ pub enum LoadEvent {
         user: String,
         key_id: String,
         result: Result<LastUsed, IamError>,
+        /// Where the value comes from and as of when (a failure is a live read's).
+        source: UseSource,
+    },
+    /// A user listed, then gone (NoSuchEntity on its keys): deleted during the load.
+    UserGone {
+        user: String,
     },
     Source(DataSource),
     /// The SDK has retried this many requests so far (throttling, 5xx, resets).
@@ -200,6 +206,7 @@ impl Queue {
     /// Decides how each listed key gets its last use; returns what is known now.
     fn route_keys(&mut self, keys: Vec<AccessKey>) -> Vec<LoadEvent> {
         let mut events = Vec::new();
+        let now = Timestamp::now();
         for key in keys {
             match &self.report {
                 ReportState::Pending => self.unresolved.push(key),
@@ -208,28 +215,30 @@ impl Queue {
                     user: key.user,
                     key_id: key.id,
                     result: Err(err.clone()),
+                    source: UseSource::Live { at: now },
                 }),
-                ReportState::Ready(report) => match report.answer(&key) {
-                    ReportAnswer::Complete(used) => events.push(LoadEvent::LastUsed {
-                        user: key.user,
-                        key_id: key.id,
+                ReportState::Ready(report) => {
+                    let generated = report.generated;
+                    let report_says = |used, provisional| LoadEvent::LastUsed {
+                        user: key.user.clone(),
+                        key_id: key.id.clone(),
                         result: Ok(used),
-                    }),
-                    ReportAnswer::DateOnly(at) => {
-                        // Show the date now; the service and region follow from a live call.
-                        events.push(LoadEvent::LastUsed {
-                            user: key.user.clone(),
-                            key_id: key.id.clone(),
-                            result: Ok(LastUsed::Used {
-                                at,
-                                service: None,
-                                region: None,
-                            }),
-                        });
-                        self.push_used(&key.user, key.id);
+                        source: UseSource::Report {
+                            generated,
+                            provisional,
+                        },
+                    };
+                    match report.answer(&key, now, crate::audit::MAX_UNUSED_DAYS) {
+                        ReportAnswer::Final(used) => events.push(report_says(used, false)),
+                        ReportAnswer::Provisional(used) => {
+                            // Shown now, as of the report; confirmed live after the
+                            // listing work (the queue serves last uses after keys).
+                            events.push(report_says(used, true));
+                            self.push_used(&key.user, key.id);
+                        }
+                        ReportAnswer::Unknown => self.push_used(&key.user, key.id),
                     }
-                    ReportAnswer::Unknown => self.push_used(&key.user, key.id),
-                },
+                }
             }
         }
         events
@@ -359,6 +368,8 @@ async fn list_users<F: Fn(LoadEvent) + Send + Sync>(shared: Arc<Shared<F>>, with
     let mut throttles = 0;
     let mut with_details = with_details;
     let mut pages = Pages::new("ListUsers", Pages::USERS);
+    // A user repeated across pages (the listing moved under us) is listed once.
+    let mut listed: HashSet<String> = HashSet::new();
     loop {
         let page = if with_details {
             shared.client.user_details_page(marker.clone()).await
@@ -373,15 +384,24 @@ async fn list_users<F: Fn(LoadEvent) + Send + Sync>(shared: Arc<Shared<F>>, with
             Ok(page) => {
                 throttles = 0;
                 let last_page = page.next_marker.is_none();
-                let names: Vec<String> = page.users.iter().map(|u| u.name.clone()).collect();
-                if let Some(tags) = page.tags {
-                    let mut queue = shared.lock();
-                    queue.tags.extend(names.iter().cloned().zip(tags));
+                let mut users = Vec::with_capacity(page.users.len());
+                let mut tags = Vec::new();
+                let page_tags = page.tags.map(Vec::into_iter);
+                let mut page_tags = page_tags.into_iter().flatten();
+                for user in page.users {
+                    let user_tags = page_tags.next();
+                    if listed.insert(user.name.clone()) {
+                        if let Some(user_tags) = user_tags {
+                            tags.push((user.name.clone(), user_tags));
+                        }
+                        users.push(user);
+                    }
                 }
-                shared.emit(vec![LoadEvent::UsersPage {
-                    users: page.users,
-                    last_page,
-                }]);
+                let names: Vec<String> = users.iter().map(|u| u.name.clone()).collect();
+                if !tags.is_empty() {
+                    shared.lock().tags.extend(tags);
+                }
+                shared.emit(vec![LoadEvent::UsersPage { users, last_page }]);
                 {
                     let mut queue = shared.lock();
                     for name in names {
@@ -573,6 +593,9 @@ async fn run<F: Fn(LoadEvent) + Send + Sync>(shared: &Shared<F>, job: Job) {
                         user: user.clone(),
                         key_id: key_id.clone(),
                         result: Ok(used),
+                        source: UseSource::Live {
+                            at: Timestamp::now(),
+                        },
                     });
                 }
             }
@@ -603,6 +626,10 @@ enum Outcome {
 
 fn failure(job: &Job, err: IamError) -> LoadEvent {
     match job {
+        // Listed a moment ago, deleted since: not a failure, a user fewer.
+        Job::Keys(user) if err.kind() == ErrorKind::NoSuchEntity => {
+            LoadEvent::UserGone { user: user.clone() }
+        }
         Job::Keys(user) => LoadEvent::Keys {
             user: user.clone(),
             result: Err(err),
@@ -611,6 +638,9 @@ fn failure(job: &Job, err: IamError) -> LoadEvent {
             user: user.clone(),
             key_id: key_id.clone(),
             result: Err(err),
+            source: UseSource::Live {
+                at: Timestamp::now(),
+            },
         },
     }
 }

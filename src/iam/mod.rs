@@ -3,9 +3,12 @@
 
 pub mod changes;
 pub mod client;
+pub mod credentials;
 pub mod error;
 pub mod inventory;
+pub mod mfa;
 pub mod model;
+pub mod profiles;
 pub mod report;
 pub mod retries;
 pub mod session;

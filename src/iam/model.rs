@@ -102,9 +102,159 @@ impl LastUsed {
     }
 }
 
+/// IAM records key use since 2015-04-22: a key made before then with no
+/// recorded use may have been used before it. Not "never used".
+pub const USE_RECORDED_SINCE: Timestamp = Timestamp::constant(1_429_660_800, 0);
+
+/// Whether "no last use" of a key created at `created` means it was never used.
+pub fn never_means_never(created: Timestamp) -> bool {
+    created >= USE_RECORDED_SINCE
+}
+
+/// Where a key's last use was read, and as of when.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UseSource {
+    /// The credential report made at `generated`. `provisional` when the key
+    /// may have been used since (never used, or not lately, as of the report):
+    /// a live read is on its way, and until it answers the value is as of then.
+    Report {
+        generated: Timestamp,
+        provisional: bool,
+    },
+    /// GetAccessKeyLastUsed, answered at `at`.
+    Live { at: Timestamp },
+}
+
+impl UseSource {
+    /// `report` or `live`, as `list` records say.
+    pub fn name(self) -> &'static str {
+        match self {
+            UseSource::Report { .. } => "report",
+            UseSource::Live { .. } => "live",
+        }
+    }
+
+    /// The time the value is true as of.
+    pub fn as_of(self) -> Timestamp {
+        match self {
+            UseSource::Report { generated, .. } => generated,
+            UseSource::Live { at } => at,
+        }
+    }
+
+    /// A report value that a live read has not confirmed.
+    pub fn provisional(self) -> bool {
+        matches!(
+            self,
+            UseSource::Report {
+                provisional: true,
+                ..
+            }
+        )
+    }
+}
+
 /// Who this session is, from STS GetCallerIdentity.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Identity {
     pub account: String,
     pub arn: String,
+}
+
+/// Why a key belongs to this session: changing it can cut the session off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionLink {
+    /// The session signs its requests with this key.
+    Signs,
+    /// The long-term key of the profile the session's role was assumed from.
+    SourceProfile,
+    /// A key of the IAM user the session is (GetSessionToken, aws-vault, MFA sessions).
+    CallersUser,
+}
+
+impl SessionLink {
+    pub fn explain(self) -> &'static str {
+        match self {
+            SessionLink::Signs => "this session signs with this key",
+            SessionLink::SourceProfile => {
+                "this session's role is assumed with this key (the profile's source_profile)"
+            }
+            SessionLink::CallersUser => {
+                "this session is this key's user: its credentials come from this user's keys"
+            }
+        }
+    }
+}
+
+/// The keys this session depends on.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SessionKeys {
+    /// The access key id requests are signed with.
+    pub signing: Option<String>,
+    /// The long-term key behind an assumed role (`source_profile`'s static key).
+    pub source: Option<String>,
+    /// The caller's own IAM user, when the caller ARN is a user's.
+    pub user: Option<String>,
+}
+
+impl SessionKeys {
+    /// Whether (and why) key `key_id` of `user` is one this session depends on.
+    pub fn link(&self, user: &str, key_id: &str) -> Option<SessionLink> {
+        if self.signing.as_deref() == Some(key_id) {
+            Some(SessionLink::Signs)
+        } else if self.source.as_deref() == Some(key_id) {
+            Some(SessionLink::SourceProfile)
+        } else if self.user.as_deref() == Some(user) {
+            Some(SessionLink::CallersUser)
+        } else {
+            None
+        }
+    }
+}
+
+/// The user name in an IAM user ARN (`arn:aws:iam::1:user/path/name` → `name`).
+pub fn user_of_arn(arn: &str) -> Option<&str> {
+    let resource = arn.splitn(6, ':').nth(5)?;
+    if !arn.starts_with("arn:") || arn.split(':').nth(2) != Some("iam") {
+        return None;
+    }
+    resource.strip_prefix("user/")?.rsplit('/').next()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn use_was_recorded_from_april_2015() {
+        assert_eq!(USE_RECORDED_SINCE.to_string(), "2015-04-22T00:00:00Z");
+        assert!(!never_means_never("2014-06-01T00:00:00Z".parse().unwrap()));
+        assert!(never_means_never("2016-06-01T00:00:00Z".parse().unwrap()));
+    }
+
+    #[test]
+    fn user_arns_name_their_user() {
+        assert_eq!(user_of_arn("arn:aws:iam::123:user/alice"), Some("alice"));
+        assert_eq!(user_of_arn("arn:aws:iam::123:user/ops/eu/bob"), Some("bob"));
+        assert_eq!(
+            user_of_arn("arn:aws-us-gov:iam::123:user/carol"),
+            Some("carol")
+        );
+        assert_eq!(user_of_arn("arn:aws:sts::123:assumed-role/Admin/s"), None);
+        assert_eq!(user_of_arn("arn:aws:iam::123:root"), None);
+        assert_eq!(user_of_arn("arn:aws:iam::123:role/x"), None);
+    }
+
+    #[test]
+    fn session_links_in_order_of_directness() {
+        let keys = SessionKeys {
+            signing: Some("ASIA1".into()),
+            source: Some("AKIA2".into()),
+            user: Some("alice".into()),
+        };
+        assert_eq!(keys.link("bob", "ASIA1"), Some(SessionLink::Signs));
+        assert_eq!(keys.link("bob", "AKIA2"), Some(SessionLink::SourceProfile));
+        assert_eq!(keys.link("alice", "AKIA3"), Some(SessionLink::CallersUser));
+        assert_eq!(keys.link("bob", "AKIA3"), None);
+    }
 }

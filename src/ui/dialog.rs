@@ -10,7 +10,7 @@ use tui_input::Input;
 
 use super::{format, theme};
 use crate::dialog::{Button, Dialog, KeyOp, KeyTarget, SecretDialog, SecretStage};
-use crate::iam::model::{KeyStatus, LastUsed};
+use crate::iam::model::{KeyStatus, LastUsed, SessionLink, never_means_never};
 use crate::state::State;
 
 const WIDTH: u16 = 76;
@@ -58,9 +58,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, dialog: &Dialog) {
                  before it can be deleted. Deactivate it now?",
                 theme::WARNING,
             ));
-            if is_signing(state, target) {
+            if session_link(state, target).is_some() {
                 lines.push(Line::styled(
-                    "It is the key iamkeys signs with: you will be asked to type its id.",
+                    "This session depends on it: you will be asked to type its id.",
                     theme::SIGNING,
                 ));
             }
@@ -298,6 +298,9 @@ fn key_details(target: &KeyTarget, state: &State) -> Vec<Line<'static>> {
     let now = state.now;
     let last_used = match &target.last_used {
         None => "not read yet".to_string(),
+        Some(LastUsed::Never) if !never_means_never(target.created) => {
+            "no use recorded (made before IAM recorded use, 2015-04-22)".to_string()
+        }
         Some(LastUsed::Never) => "never".to_string(),
         Some(LastUsed::Used {
             at,
@@ -334,18 +337,14 @@ fn key_details(target: &KeyTarget, state: &State) -> Vec<Line<'static>> {
     if let Some(description) = &target.description {
         lines.push(field("Description", description.clone(), Style::new()));
     }
-    if is_signing(state, target) {
-        lines.push(field(
-            "",
-            "this session signs with this key".to_string(),
-            theme::SIGNING,
-        ));
+    if let Some(link) = session_link(state, target) {
+        lines.push(field("", link.explain().to_string(), theme::SIGNING));
     }
     lines
 }
 
-fn is_signing(state: &State, target: &KeyTarget) -> bool {
-    state.context.signing_key.as_deref() == Some(target.key_id.as_str())
+fn session_link(state: &State, target: &KeyTarget) -> Option<SessionLink> {
+    state.context.session.link(&target.user, &target.key_id)
 }
 
 fn push_error(lines: &mut Vec<Line<'static>>, error: &Option<String>) {

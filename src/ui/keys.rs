@@ -7,7 +7,7 @@ use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState, Wrap};
 
 use super::{format, theme};
 use crate::audit::{self, Finding};
-use crate::iam::model::{KeyStatus, LastUsed};
+use crate::iam::model::{KeyStatus, LastUsed, UseSource, never_means_never};
 use crate::state::{Fetch, Focus, KeyEntry, State, UserEntry};
 
 /// Inner widths from which dates, and then a description column, fit beside the key id.
@@ -76,7 +76,7 @@ const COMPACT_COLUMNS: Columns = (
 pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let focused = state.focus == Focus::Keys;
     let block = Block::bordered()
-        .title(title(state.selected_user()))
+        .title(title(state.selected_user(), state))
         .border_style(if focused {
             theme::FOCUSED_BORDER
         } else {
@@ -152,12 +152,21 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     frame.render_stateful_widget(table, area, &mut table_state);
 }
 
-fn title(user: Option<&UserEntry>) -> Line<'static> {
+fn title(user: Option<&UserEntry>, state: &State) -> Line<'static> {
     match user {
         Some(u) => Line::from(vec![
             Span::styled(" Keys of ", theme::TITLE),
             Span::styled(u.user.name.clone(), theme::KEY_HINT),
             Span::styled(format!(" ({}) ", u.user.arn), theme::LABEL),
+            // IAM answered a change; its listing does not show it yet.
+            Span::styled(
+                if state.propagating.contains(&u.user.name) {
+                    "propagating… "
+                } else {
+                    ""
+                },
+                theme::PENDING,
+            ),
         ]),
         None => Line::styled(" Keys ", theme::TITLE),
     }
@@ -166,7 +175,7 @@ fn title(user: Option<&UserEntry>) -> Line<'static> {
 fn key_row<'a>(entry: &'a KeyEntry, active_keys: usize, state: &State, fit: Fit) -> Row<'a> {
     let now = state.now;
     let key = &entry.key;
-    let signing = state.context.signing_key.as_deref();
+    let session_key = state.context.session.link(&key.user, &key.id).is_some();
     let inactive = key.status == KeyStatus::Inactive;
     let status = match key.status {
         KeyStatus::Active => Cell::from("Active").style(theme::ACTIVE),
@@ -189,6 +198,15 @@ fn key_row<'a>(entry: &'a KeyEntry, active_keys: usize, state: &State, fit: Fit)
             Cell::from(""),
             Cell::from(""),
         ),
+        Fetch::Ready(LastUsed::Never) if !never_means_never(key.created) => (
+            Cell::from(if fit.dates {
+                "no use recorded"
+            } else {
+                "no record"
+            }),
+            Cell::from(""),
+            Cell::from(""),
+        ),
         Fetch::Ready(LastUsed::Never) => (
             Cell::from("never").style(theme::NEVER_USED),
             Cell::from(""),
@@ -208,12 +226,37 @@ fn key_row<'a>(entry: &'a KeyEntry, active_keys: usize, state: &State, fit: Fit)
             Cell::from(region.clone().unwrap_or_else(|| "-".into())),
         ),
     };
-    let findings = audit::key_findings(key, entry.last_used.ready(), active_keys, signing, now);
+    let findings = audit::key_findings(
+        key,
+        super::status::settled_use(entry),
+        active_keys,
+        session_key,
+        now,
+    );
     // A request in flight comes first, then the findings; where the description
     // has no column of its own, it follows them.
     let mut notes: Vec<(String, ratatui::style::Style)> = Vec::new();
     if let Some(op) = state.pending_keys.get(&key.id) {
         notes.push((op.label().to_string(), theme::PENDING));
+    }
+    if let Some(UseSource::Report {
+        generated,
+        provisional: true,
+    }) = entry.use_source
+    {
+        // The report may be hours old: a key it shows unused may have been used since.
+        let confirming = if state.load.in_flight {
+            ", confirming"
+        } else {
+            ""
+        };
+        notes.push((
+            format!(
+                "last use as of report {}{confirming}",
+                format::clock(generated)
+            ),
+            theme::WARNING,
+        ));
     }
     // Without dates the last-used column's yellow "never" already says it.
     for f in findings
@@ -244,7 +287,7 @@ fn key_row<'a>(entry: &'a KeyEntry, active_keys: usize, state: &State, fit: Fit)
             })
             .collect::<Vec<_>>(),
     );
-    let id_style = if signing == Some(key.id.as_str()) {
+    let id_style = if session_key {
         theme::SIGNING
     } else {
         ratatui::style::Style::new()

@@ -6,11 +6,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{format, theme};
-use crate::audit::{MAX_KEY_AGE_DAYS, MAX_UNUSED_DAYS, days_since};
+use crate::audit::{self, Finding};
 use crate::iam::inventory::DataSource;
-use crate::iam::model::{KeyStatus, LastUsed};
+use crate::iam::model::{KeyStatus, LastUsed, UseSource};
 use crate::keymap;
-use crate::state::State;
+use crate::state::{KeyEntry, State};
 
 const SPINNER: [&str; 4] = ["◐", "◓", "◑", "◒"];
 
@@ -59,24 +59,39 @@ struct Glance {
 
 fn glance(state: &State) -> Glance {
     let mut g = Glance::default();
-    for key in state.users.iter().flat_map(|u| u.key_entries()) {
-        g.keys += 1;
-        let active = key.key.status == KeyStatus::Active;
-        g.active += usize::from(active);
-        if active && days_since(key.key.created, state.now) > MAX_KEY_AGE_DAYS {
-            g.old += 1;
-        }
-        match key.last_used.ready() {
-            Some(LastUsed::Never) => g.never_used += 1,
-            Some(LastUsed::Used { at, .. })
-                if active && days_since(*at, state.now) > MAX_UNUSED_DAYS =>
-            {
-                g.unused += 1
+    for user in &state.users {
+        let entries = user.key_entries();
+        let active_keys = user.active_keys();
+        for entry in entries {
+            g.keys += 1;
+            g.active += usize::from(entry.key.status == KeyStatus::Active);
+            let findings = audit::key_findings(
+                &entry.key,
+                settled_use(entry),
+                active_keys,
+                false,
+                state.now,
+            );
+            for finding in findings {
+                match finding {
+                    Finding::NeverUsed => g.never_used += 1,
+                    Finding::Unused => g.unused += 1,
+                    Finding::Old => g.old += 1,
+                    Finding::SigningKey | Finding::TwoActive => {}
+                }
             }
-            _ => {}
         }
     }
     g
+}
+
+/// A key's last use if it is settled: not loading, and not a credential
+/// report's value that a live read has yet to confirm.
+pub fn settled_use(entry: &KeyEntry) -> Option<&LastUsed> {
+    if entry.use_source.is_some_and(UseSource::provisional) {
+        return None;
+    }
+    entry.last_used.ready()
 }
 
 fn glance_line(state: &State) -> Line<'static> {
@@ -161,14 +176,34 @@ fn load_line(state: &State) -> Line<'static> {
         ));
     }
     match &load.source {
-        Some(DataSource::Report { generated }) => spans.push(Span::styled(
-            format!(
-                " · last uses: credential report of {} {}",
-                format::date(*generated),
-                format::clock(*generated)
-            ),
-            theme::LABEL,
-        )),
+        Some(DataSource::Report { generated }) => {
+            spans.push(Span::styled(
+                format!(
+                    " · last uses: credential report of {} {} ({} old)",
+                    format::date(*generated),
+                    format::clock(*generated),
+                    format::duration(state.now.duration_since(*generated))
+                ),
+                theme::LABEL,
+            ));
+            let provisional = state
+                .users
+                .iter()
+                .flat_map(|u| u.key_entries())
+                .filter(|k| k.use_source.is_some_and(UseSource::provisional))
+                .count();
+            if provisional > 0 {
+                let what = if load.in_flight {
+                    "confirming live"
+                } else {
+                    "not confirmed live"
+                };
+                spans.push(Span::styled(
+                    format!(", {provisional} keys as of it ({what})"),
+                    theme::WARNING,
+                ));
+            }
+        }
         Some(DataSource::Live {
             reason: Some(reason),
         }) => spans.push(Span::styled(

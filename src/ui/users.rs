@@ -6,6 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Row, Table, TableState};
 
 use super::{ViewState, format, scroll_offset, theme};
+use crate::iam::model::{UseSource, never_means_never};
 use crate::state::{Fetch, Focus, Mode, SortColumn, State, UserEntry};
 
 const COLUMNS: [(&str, SortColumn); 7] = [
@@ -135,6 +136,16 @@ fn user_row<'a>(entry: &'a UserEntry, state: &State) -> Row<'a> {
             ) {
                 (_, true, _) => Cell::from("-"),
                 (Some(at), _, _) => Cell::from(format::ago(at, now)),
+                (None, false, true)
+                    if keys
+                        .iter()
+                        .any(|k| k.use_source.is_some_and(UseSource::provisional)) =>
+                {
+                    Cell::from("none in report").style(theme::WARNING)
+                }
+                (None, false, true) if keys.iter().all(|k| !never_means_never(k.key.created)) => {
+                    Cell::from("no use recorded")
+                }
                 (None, false, true) => Cell::from("never").style(theme::NEVER_USED),
                 (None, false, false) => Cell::from("…"),
             };

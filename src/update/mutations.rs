@@ -5,11 +5,11 @@ use tui_input::Input;
 
 use super::{complain, say};
 use crate::action::{Effect, KeyWithUse, SaveError};
-use crate::change::{ChangeOutcome, KeyChange, Ticket};
+use crate::change::{ChangeOutcome, Expectation, KeyChange, Ticket};
 use crate::dialog::{
     Button, Dialog, KeyOp, KeyTarget, SecretDialog, SecretStage, check_description,
 };
-use crate::iam::model::{KeyStatus, LastUsed, Secret};
+use crate::iam::model::{KeyStatus, LastUsed, Secret, UseSource};
 use crate::iam::{ErrorKind, IamError};
 use crate::state::{Fetch, Focus, KeyEntry, PendingOp, State, StatusChange};
 
@@ -60,9 +60,9 @@ fn creating_refusal(state: &State, user: &str) -> Option<String> {
         .then(|| format!("a key for {user} is already being created"))
 }
 
-fn signing_refusal(state: &State, key_id: &str, confirmed: bool) -> Option<String> {
-    (is_signing_key(state, key_id) && !confirmed)
-        .then(|| format!("{key_id} is the key this session signs with: type its id to confirm"))
+fn signing_refusal(state: &State, user: &str, key_id: &str, confirmed: bool) -> Option<String> {
+    let link = state.context.session.link(user, key_id)?;
+    (!confirmed).then(|| format!("{key_id}: {}: type its id to confirm", link.explain()))
 }
 
 /// Whether `change` may be sent now, judged on what the state knows. Changes nothing.
@@ -79,16 +79,17 @@ pub fn check(state: &State, change: &KeyChange) -> Result<(), String> {
                 ..
             } => Some("a key cannot be set to an unknown status".into()),
             KeyChange::SetStatus {
+                user,
                 key_id,
                 to: KeyStatus::Inactive,
                 signing_confirmed,
-                ..
             }
             | KeyChange::Delete {
+                user,
                 key_id,
                 signing_confirmed,
                 ..
-            } => signing_refusal(state, key_id, *signing_confirmed),
+            } => signing_refusal(state, user, key_id, *signing_confirmed),
             KeyChange::SetStatus { .. } => None,
             KeyChange::Create { user, .. } => creating_refusal(state, user),
         });
@@ -130,8 +131,14 @@ pub fn request(state: &mut State, change: KeyChange) -> Vec<Effect> {
     vec![Effect::Change { ticket, change }]
 }
 
-fn is_signing_key(state: &State, key_id: &str) -> bool {
-    state.context.signing_key.as_deref() == Some(key_id)
+/// Whether the key is one this session depends on (signs with, assumed its
+/// role with, or belongs to the caller's own user): it needs its id typed.
+fn is_session_key(state: &State, target: &KeyTarget) -> bool {
+    state
+        .context
+        .session
+        .link(&target.user, &target.key_id)
+        .is_some()
 }
 
 /// The key the key-level bindings act on: the selected key of the keys pane.
@@ -178,7 +185,7 @@ fn set_status(state: &mut State, target: KeyTarget) -> Vec<Effect> {
         return Vec::new();
     };
     if to == KeyStatus::Inactive {
-        if is_signing_key(state, &target.key_id) {
+        if is_session_key(state, &target) {
             state.dialog = Some(typed_confirm(KeyOp::Deactivate, target));
             return Vec::new();
         }
@@ -330,7 +337,7 @@ pub fn open_delete(state: &mut State) -> Vec<Effect> {
             target,
             focus: Button::Cancel,
         },
-        KeyStatus::Inactive if is_signing_key(state, &target.key_id) => {
+        KeyStatus::Inactive if is_session_key(state, &target) => {
             typed_confirm(KeyOp::Delete, target)
         }
         KeyStatus::Inactive => Dialog::Delete {
@@ -372,7 +379,7 @@ pub fn press(state: &mut State, button: Button) -> Vec<Effect> {
     };
     match (dialog, button) {
         (Dialog::DeactivateFirst { target, .. }, Button::Confirm) => {
-            if is_signing_key(state, &target.key_id) {
+            if is_session_key(state, &target) {
                 state.dialog = Some(typed_confirm(KeyOp::Deactivate, target));
                 Vec::new()
             } else {
@@ -610,6 +617,10 @@ pub fn changed(
     }
     let current = state.tickets.is_current(&user, ticket.seq);
     let subject = change.subject();
+    let expect = result
+        .as_ref()
+        .ok()
+        .and_then(|outcome| Expectation::after(&change, outcome));
     match result {
         Ok(outcome @ (ChangeOutcome::StatusSet | ChangeOutcome::AlreadyInStatus)) => {
             match &change {
@@ -713,8 +724,12 @@ pub fn changed(
     }
     state.view_stale = true;
     state.clamp_key_selection();
-    // Whatever happened, show what the server holds now.
-    vec![reread(state, user)]
+    // Whatever happened, show what the server holds now: once it shows the
+    // change (IAM is eventually consistent), "propagating…" until then.
+    if expect.is_some() {
+        state.propagating.insert(user.clone());
+    }
+    vec![reread(state, user, expect)]
 }
 
 /// The server's answer to a status change: shown at once (if still current)
@@ -763,20 +778,27 @@ fn hung_up(state: &State) -> bool {
 }
 
 fn add_key(state: &mut State, user: &str, key: crate::iam::model::AccessKey) {
+    let now = state.now;
     if let Some(Fetch::Ready(keys)) = state.user_mut(user).map(|u| &mut u.keys)
         && !keys.iter().any(|k| k.key.id == key.id)
     {
         keys.push(KeyEntry {
             key,
             last_used: Fetch::Ready(LastUsed::Never),
+            use_source: Some(UseSource::Live { at: now }),
         });
     }
 }
 
-/// A re-read of `user`'s keys, with a ticket newer than anything in flight for them.
-pub fn reread(state: &mut State, user: String) -> Effect {
+/// A re-read of `user`'s keys, with a ticket newer than anything in flight for
+/// them; with `expect`, it repeats until IAM shows the change.
+pub fn reread(state: &mut State, user: String, expect: Option<Expectation>) -> Effect {
     let ticket = state.tickets.issue_for(&user, state.load.generation);
-    Effect::ReadUserKeys { ticket, user }
+    Effect::ReadUserKeys {
+        ticket,
+        user,
+        expect,
+    }
 }
 
 pub fn user_keys_read(
@@ -784,21 +806,37 @@ pub fn user_keys_read(
     ticket: Ticket,
     user: String,
     result: Result<Vec<KeyWithUse>, IamError>,
+    unmet: Option<String>,
 ) {
     if !state.tickets.is_current(&user, ticket.seq) {
         return;
     }
+    state.propagating.remove(&user);
+    if let Some(unmet) = unmet {
+        complain(
+            state,
+            format!(
+                "{unmet} seconds after it answered the change: changed elsewhere, or still propagating? r re-reads"
+            ),
+        );
+    }
+    let now = state.now;
     let Some(entry) = state.user_mut(&user) else {
         return;
     };
     entry.keys = match result {
         Ok(keys) => Fetch::Ready(
             keys.into_iter()
-                .map(|(key, used)| KeyEntry {
-                    key,
-                    last_used: match used {
-                        Ok(used) => Fetch::Ready(used),
-                        Err(err) => Fetch::Failed(err),
+                .map(|(key, used)| match used {
+                    Ok(used) => KeyEntry {
+                        key,
+                        last_used: Fetch::Ready(used),
+                        use_source: Some(UseSource::Live { at: now }),
+                    },
+                    Err(err) => KeyEntry {
+                        key,
+                        last_used: Fetch::Failed(err),
+                        use_source: None,
                     },
                 })
                 .collect(),

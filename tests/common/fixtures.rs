@@ -1,6 +1,6 @@
 //! In-memory states for update and render tests, at a fixed "now".
 
-use iamkeys::iam::model::{AccessKey, Identity, KeyStatus, LastUsed, User};
+use iamkeys::iam::model::{AccessKey, Identity, KeyStatus, LastUsed, SessionKeys, UseSource, User};
 use iamkeys::state::{Context, Fetch, KeyEntry, State, UserEntry};
 use jiff::{SignedDuration, Timestamp};
 
@@ -21,7 +21,11 @@ pub fn context() -> Context {
         profile: Some("prod-admin".into()),
         region: Some("us-east-1".into()),
         endpoint: None,
-        signing_key: Some("AKIAADMIN00000000001".into()),
+        session: SessionKeys {
+            signing: Some("AKIAADMIN00000000001".into()),
+            source: None,
+            user: Some("iamkeys-admin".into()),
+        },
         read_only: false,
     }
 }
@@ -58,6 +62,7 @@ pub fn key(
                 region: Some(region.into()),
             },
         }),
+        use_source: Some(UseSource::Live { at: now() }),
     }
 }
 

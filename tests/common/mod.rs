@@ -396,6 +396,7 @@ pub fn assert_inventory_equals_seed(
                 last_used.insert(key_id, result.expect("last use loads"));
             }
             LoadEvent::UsersFailed(err) => panic!("{err}"),
+            LoadEvent::UserGone { user } => panic!("{user} vanished during the load"),
             LoadEvent::Source(_)
             | LoadEvent::Throttled { .. }
             | LoadEvent::Retries { .. }
