@@ -25,6 +25,13 @@ pub struct Seed {
     #[serde(default)]
     pub signing_user: Option<String>,
     pub users: Vec<SeedUser>,
+    /// Make the credential report at seeding time, as of this many hours ago
+    /// (IAM keeps a report up to four hours): uses since are missing from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_hours_ago: Option<f64>,
+    /// The `<root_account>` row says the root user has an access key.
+    #[serde(default)]
+    pub root_key: bool,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

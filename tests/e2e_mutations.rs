@@ -52,6 +52,7 @@ fn seed() -> Seed {
             ),
             user("hank.active", vec![key("Active")]),
         ],
+        ..Seed::default()
     }
 }
 
@@ -669,4 +670,49 @@ fn without_a_terminal_the_dashboard_says_so_and_exits_2() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("needs a terminal") && stderr.contains("iamkeys list"));
+}
+
+#[test]
+fn a_change_iam_has_not_propagated_yet_does_not_flip_back_on_screen() {
+    let h = Harness::behind_proxy();
+    // For two seconds after a change, IAM lists the user's keys as they were.
+    h.faults(Faults {
+        consistency_lag: Some(Duration::from_secs(2)),
+        ..Faults::default()
+    });
+    let id = h.seeded_id("gina.two", 1);
+    let mut tui = h.spawn(&[]);
+    open_key(&mut tui, "gina.two", 1);
+    tui.send(" ");
+    tui.wait_for(&format!("activated {id} of gina.two"), WAIT);
+    let mut saw_propagating = false;
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let screen = tui.contents();
+        let row = screen.lines().find(|l| l.starts_with(&format!("│{id}")));
+        assert!(
+            row.is_some_and(|r| r.contains("Active") && !r.contains("Inactive")),
+            "the key must stay as the change left it:\n{screen}"
+        );
+        let propagating = screen.contains("propagating…");
+        saw_propagating |= propagating;
+        if saw_propagating && !propagating {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never settled:\n{screen}"
+        );
+        std::thread::sleep(Duration::from_millis(40));
+    }
+    assert!(
+        h.proxy.as_ref().unwrap().stale_listings() > 0,
+        "IAM answered with the old listing at least once"
+    );
+    assert_eq!(
+        h.statuses("gina.two"),
+        [KeyStatus::Active, KeyStatus::Active]
+    );
+    tui.send("q");
+    assert!(tui.wait_exit(WAIT));
 }

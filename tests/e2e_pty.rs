@@ -175,3 +175,198 @@ fn startup_errors_are_one_clear_line_with_a_hint_and_a_nonzero_exit() {
         );
     }
 }
+
+/// A home with AWS config and credentials files: a profile with a static key,
+/// and a role profile reached from it that needs MFA.
+struct AwsHome {
+    dir: tempfile::TempDir,
+}
+
+const PROFILE_KEY: &str = "AKIAPROFILEKEY000001";
+const MFA_SERIAL: &str = "arn:aws:iam::123456789012:mfa/alice";
+
+impl AwsHome {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join(".aws")).unwrap();
+        std::fs::write(
+            dir.path().join(".aws/config"),
+            format!(
+                "[profile prodadmin]\nregion = us-east-1\n\n\
+                 [profile mfa-admin]\nregion = us-east-1\nsource_profile = prodadmin\n\
+                 role_arn = arn:aws:iam::123456789012:role/Admin\nmfa_serial = {MFA_SERIAL}\n\
+                 external_id = ext-42\nduration_seconds = 3600\n"
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join(".aws/credentials"),
+            format!(
+                "[prodadmin]\naws_access_key_id = {PROFILE_KEY}\n\
+                 aws_secret_access_key = profilesecretprofilesecretprofilesecret1\n"
+            ),
+        )
+        .unwrap();
+        Self { dir }
+    }
+
+    fn env(&self) -> Vec<(&'static str, String)> {
+        let home = self.dir.path();
+        vec![
+            ("HOME", home.display().to_string()),
+            (
+                "AWS_CONFIG_FILE",
+                home.join(".aws/config").display().to_string(),
+            ),
+            (
+                "AWS_SHARED_CREDENTIALS_FILE",
+                home.join(".aws/credentials").display().to_string(),
+            ),
+        ]
+    }
+
+    fn cache_files(&self) -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(self.dir.path().join(".aws/cli/cache"))
+            .map(|d| d.map(|e| e.unwrap().path()).collect())
+            .unwrap_or_default()
+    }
+}
+
+#[test]
+fn a_named_profile_signs_every_request_even_with_keys_in_the_environment() {
+    let emulator = common::start_emulator(&common::small_org());
+    let proxy = common::fault_proxy::FaultProxy::start(
+        emulator.report.port,
+        common::fault_proxy::Faults::default(),
+        1,
+    );
+    let home = AwsHome::new();
+    let mut cmd = common::iamkeys_command();
+    cmd.envs(home.env())
+        .env("AWS_ACCESS_KEY_ID", common::OUTSIDER_KEY.0)
+        .env("AWS_SECRET_ACCESS_KEY", common::OUTSIDER_KEY.1)
+        .args([
+            "list",
+            "--profile",
+            "prodadmin",
+            "--endpoint-url",
+            &proxy.url,
+        ]);
+    let out = cmd.output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen = proxy.seen();
+    assert!(seen.len() > 10, "{} requests", seen.len());
+    let others: Vec<_> = seen
+        .iter()
+        .filter(|s| s.credential != PROFILE_KEY)
+        .collect();
+    assert!(others.is_empty(), "signed with another key: {others:?}");
+}
+
+#[test]
+fn an_mfa_profile_asks_for_the_code_assumes_the_role_with_it_and_reuses_the_session() {
+    let emulator = common::start_emulator(&common::small_org());
+    let proxy = common::fault_proxy::FaultProxy::start(
+        emulator.report.port,
+        common::fault_proxy::Faults::default(),
+        1,
+    );
+    let home = AwsHome::new();
+    let env = home.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut tui = PtySession::spawn(
+        &["--profile", "mfa-admin", "--endpoint-url", &proxy.url],
+        &env,
+        home.dir.path(),
+        30,
+        120,
+    );
+    tui.wait_for(&format!("Enter MFA code for {MFA_SERIAL}:"), WAIT);
+    tui.send("123456\r");
+    tui.wait_for("loaded 30 users", WAIT);
+    assert!(
+        tui.contents().contains("assumed-role/Admin"),
+        "{}",
+        tui.contents()
+    );
+    tui.send("q");
+    assert!(tui.wait_exit(WAIT));
+
+    let seen = proxy.seen();
+    let assume: Vec<_> = seen.iter().filter(|s| s.action == "AssumeRole").collect();
+    assert_eq!(assume.len(), 1, "AssumeRole once: {assume:?}");
+    let assume = assume[0];
+    assert_eq!(
+        assume.credential, PROFILE_KEY,
+        "signed with the source profile's key"
+    );
+    assert_eq!(assume.param("SerialNumber").as_deref(), Some(MFA_SERIAL));
+    assert_eq!(assume.param("TokenCode").as_deref(), Some("123456"));
+    assert_eq!(assume.param("ExternalId").as_deref(), Some("ext-42"));
+    assert_eq!(assume.param("DurationSeconds").as_deref(), Some("3600"));
+    let after: Vec<_> = seen
+        .iter()
+        .skip_while(|s| s.action != "AssumeRole")
+        .skip(1)
+        .collect();
+    assert!(
+        !after.is_empty() && after.iter().all(|s| s.credential.starts_with("ASIA")),
+        "the role's credentials sign the rest"
+    );
+
+    // The role's session is in the AWS CLI's cache, readable by this user only.
+    let cached = home.cache_files();
+    assert_eq!(cached.len(), 1, "{cached:?}");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&cached[0]).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+
+    // A second start, with no terminal at all, reuses it: no code asked, no AssumeRole.
+    let list = |home: &AwsHome| {
+        std::process::Command::new("setsid")
+            .arg(env!("CARGO_BIN_EXE_iamkeys"))
+            .args([
+                "list",
+                "--profile",
+                "mfa-admin",
+                "--endpoint-url",
+                &proxy.url,
+            ])
+            .envs(home.env())
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_PROFILE")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let out = list(&home);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let assumed = proxy
+        .seen()
+        .iter()
+        .filter(|s| s.action == "AssumeRole")
+        .count();
+    assert_eq!(assumed, 1, "the cached session was reused");
+
+    // Without the cache and without a terminal, it says why it cannot go on.
+    std::fs::remove_file(&cached[0]).unwrap();
+    let out = list(&home);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cannot assume the role of profile 'mfa-admin'")
+            && stderr.contains("no terminal"),
+        "{stderr}"
+    );
+}

@@ -80,3 +80,192 @@ async fn the_signing_key_is_the_one_the_session_resolved() {
         LastUsed::Never => panic!("the signing key should be marked as used"),
     }
 }
+
+/// An organisation whose credential report was made three hours ago, the way
+/// IAM keeps one: uses since are missing from it.
+fn org_with_an_old_report() -> iamkeys::emulator::Seed {
+    use iamkeys::emulator::{Seed, SeedKey, SeedUse, SeedUser};
+    let key = |created_days_ago: f64, last_used: Option<SeedUse>| SeedKey {
+        status: "Active".into(),
+        created_days_ago,
+        last_used,
+        description: None,
+    };
+    let user = |name: &str, keys| SeedUser {
+        name: name.into(),
+        path: "/".into(),
+        created_days_ago: 6000.0,
+        keys,
+    };
+    let s3 = |days_ago| {
+        Some(SeedUse {
+            days_ago,
+            service: "s3".into(),
+            region: "eu-west-1".into(),
+        })
+    };
+    Seed {
+        signing_user: Some("late.user".into()),
+        users: vec![
+            // Never used as of the report; it signs (is used) after it.
+            user("late.user", vec![key(10.0, None)]),
+            // Two keys made in the same second: the report cannot tell them apart.
+            user("twins", vec![key(20.0, s3(1.0)), key(20.0, None)]),
+            // Made before IAM recorded use (2015-04-22): no use recorded.
+            user("ancient", vec![key(5000.0, None)]),
+            // Used recently, before the report: its word is final.
+            user("steady", vec![key(30.0, s3(2.0))]),
+        ],
+        report_hours_ago: Some(3.0),
+        root_key: true,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_report_never_shows_a_key_older_or_emptier_than_it_is() {
+    use iamkeys::iam::model::UseSource;
+    let emulator = common::start_emulator(&org_with_an_old_report());
+    let late = emulator.report.signing.clone().unwrap();
+    // Signing with late.user's key uses it, three hours after the report.
+    let (client, _) =
+        common::connect(&emulator, (&late.access_key_id, &late.secret_access_key)).await;
+    let report = client.credential_report().await.unwrap();
+    let age = jiff::Timestamp::now().duration_since(report.generated);
+    assert!(
+        (2.9 * 3600.0..3.1 * 3600.0).contains(&age.as_secs_f64()),
+        "the report keeps its true time: {age:?}"
+    );
+    assert!(report.root_has_key, "the <root_account> row is there");
+
+    let events = load(&client, Source::Auto).await;
+    let answers = |user: &str| -> Vec<(String, Result<LastUsed, String>, UseSource)> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                LoadEvent::LastUsed {
+                    user: u,
+                    key_id,
+                    result,
+                    source,
+                } if u == user => {
+                    Some((key_id.clone(), result.clone().map_err(|e| e.code), *source))
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    // late.user: "never" as of the report (provisional), then the live use.
+    let late_answers = answers("late.user");
+    assert!(
+        matches!(
+            late_answers.first(),
+            Some((
+                _,
+                Ok(LastUsed::Never),
+                UseSource::Report {
+                    provisional: true,
+                    ..
+                }
+            ))
+        ),
+        "{late_answers:?}"
+    );
+    assert!(
+        matches!(
+            late_answers.last(),
+            Some((_, Ok(LastUsed::Used { .. }), UseSource::Live { .. }))
+        ),
+        "{late_answers:?}"
+    );
+    // The twins are asked live only, and each gets its own answer.
+    let twins = answers("twins");
+    assert!(
+        twins
+            .iter()
+            .all(|(_, _, s)| matches!(s, UseSource::Live { .. })),
+        "{twins:?}"
+    );
+    let mut used: Vec<bool> = twins
+        .iter()
+        .map(|(_, r, _)| matches!(r, Ok(LastUsed::Used { .. })))
+        .collect();
+    used.sort();
+    assert_eq!(used, [false, true], "{twins:?}");
+    // A recent use in the report needs no call.
+    let steady = answers("steady");
+    assert!(
+        matches!(
+            steady.as_slice(),
+            [(
+                _,
+                Ok(LastUsed::Used { .. }),
+                UseSource::Report {
+                    provisional: false,
+                    ..
+                }
+            )]
+        ),
+        "{steady:?}"
+    );
+
+    // `list` says the same, with where each value comes from and as of when.
+    let out = common::iamkeys_command()
+        .env("AWS_ACCESS_KEY_ID", common::OUTSIDER_KEY.0)
+        .env("AWS_SECRET_ACCESS_KEY", common::OUTSIDER_KEY.1)
+        .args([
+            "list",
+            "--output",
+            "json",
+            "--region",
+            "us-east-1",
+            "--endpoint-url",
+        ])
+        .arg(&emulator.endpoint)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let records: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let record = |user: &str| {
+        records
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["user"] == user)
+            .unwrap()
+            .clone()
+    };
+    let late = record("late.user");
+    assert!(late["last_used"].is_string(), "{late}");
+    assert_eq!(late["never_used"], false);
+    assert_eq!(late["source"], "live");
+    let steady = record("steady");
+    assert_eq!(steady["source"], "report");
+    let as_of: jiff::Timestamp = steady["as_of"].as_str().unwrap().parse().unwrap();
+    assert_eq!(as_of, report.generated);
+    let ancient = record("ancient");
+    assert!(
+        ancient["last_used"].is_null() && ancient["never_used"].is_null(),
+        "{ancient}"
+    );
+    let table = common::iamkeys_command()
+        .env("AWS_ACCESS_KEY_ID", common::OUTSIDER_KEY.0)
+        .env("AWS_SECRET_ACCESS_KEY", common::OUTSIDER_KEY.1)
+        .args([
+            "list",
+            "--filter",
+            "ancient",
+            "--region",
+            "us-east-1",
+            "--endpoint-url",
+        ])
+        .arg(&emulator.endpoint)
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&table.stdout);
+    assert!(table.contains("no use recorded"), "{table}");
+}

@@ -89,63 +89,145 @@ def seed(spec):
     return {"account_id": DEFAULT_ACCOUNT_ID, "users": created_users, "signing": signing}
 
 
-def patch_credential_report():
-    """Make moto's credential report read like IAM's.
+REPORT_COLUMNS = (
+    "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,"
+    "password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,"
+    "access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,"
+    "access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,"
+    "access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,"
+    "cert_1_last_rotated,cert_2_active,cert_2_last_rotated"
+).split(",")
+# IAM makes a new report at most this often and hands out the last one meanwhile.
+REPORT_LIFETIME = timedelta(hours=4)
+# Services IAM calls global: their last-used region is N/A in the report.
+GLOBAL_SERVICES = {"iam", "sts"}
 
-    moto answers GetCredentialReport with a constant GeneratedTime (2015-02-02)
-    and "not_supported" for every key's last-used region and service. IAM gives
-    the time the report was generated and fills both columns (N/A for a key
-    never used). Without this, a client could not tell which keys the report
-    has seen, nor use it for where a key was last used.
+
+def report_time(moment):
+    return moment.replace(tzinfo=timezone.utc).isoformat()
+
+
+def build_report(backend, at, root_key):
+    """The credential report as IAM would have written it at `at` (naive UTC).
+
+    Users and keys made after `at` are not in it; a use after `at` is not
+    either (the report shows the key as never used, as IAM's would have).
+    The first row is the root user's.
     """
-    generated = {}
-    original_generate = iam_models.IAMBackend.generate_report
-    original_report = iam_models.IAMBackend.get_credential_report
+    rows = []
+    root = dict.fromkeys(REPORT_COLUMNS, "N/A")
+    root.update(
+        user="<root_account>",
+        arn=f"arn:aws:iam::{backend.account_id}:root",
+        user_creation_time=report_time(at - timedelta(days=3000)),
+        password_enabled="not_supported",
+        password_last_changed="not_supported",
+        password_next_rotation="not_supported",
+        mfa_active="true",
+        access_key_1_active="true" if root_key else "false",
+        access_key_2_active="false",
+        cert_1_active="false",
+        cert_2_active="false",
+    )
+    if root_key:
+        root["access_key_1_last_rotated"] = report_time(at - timedelta(days=2000))
+    rows.append(root)
+    for user in backend.users.values():
+        if user.create_date > at:
+            continue
+        row = dict.fromkeys(REPORT_COLUMNS, "N/A")
+        row.update(
+            user=user.name,
+            arn=user.arn,
+            user_creation_time=report_time(user.create_date),
+            password_enabled="false",
+            mfa_active="false",
+            access_key_1_active="false",
+            access_key_2_active="false",
+            cert_1_active="false",
+            cert_2_active="false",
+        )
+        keys = sorted(
+            (k for k in user.access_keys if k.create_date <= at), key=lambda k: k.create_date
+        )
+        for slot, key in enumerate(keys[:2], start=1):
+            prefix = f"access_key_{slot}_"
+            row[prefix + "active"] = "true" if key.status == "Active" else "false"
+            row[prefix + "last_rotated"] = report_time(key.create_date)
+            used = key.last_used
+            if used and used.timestamp <= at:
+                row[prefix + "last_used_date"] = report_time(used.timestamp)
+                row[prefix + "last_used_service"] = used.service
+                row[prefix + "last_used_region"] = (
+                    "N/A" if used.service in GLOBAL_SERVICES else used.region
+                )
+        rows.append(row)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=REPORT_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def patch_credential_report(spec):
+    """Make moto's credential report behave like IAM's.
+
+    moto regenerates the report on every request, stamps a fixed GeneratedTime
+    (2015-02-02), writes "not_supported" for last-used region and service and
+    has no root row. IAM keeps a snapshot for four hours and hands it out with
+    its true time, so uses since are missing from it; it fills region and
+    service (N/A for a key never used, and region N/A for global services) and
+    starts with the `<root_account>` row. Seed `report_hours_ago` makes such a
+    snapshot at seeding time, as of that many hours ago.
+    """
+    snapshots = {}
+    root_key = bool(spec.get("root_key"))
 
     def generate_report(self):
-        if not self.credential_report:
-            generated[id(self)] = datetime.now(timezone.utc).replace(microsecond=0)
-        original_generate(self)
+        now = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+        snapshot = snapshots.get(id(self))
+        if snapshot is None or now - snapshot[0] >= REPORT_LIFETIME:
+            snapshots[id(self)] = (now, build_report(self, now, root_key))
+        self.credential_report = True
+
+    def snapshot_at(backend, at):
+        snapshots[id(backend)] = (at, build_report(backend, at, root_key))
+        backend.credential_report = True
 
     def get_credential_report(self):
-        rows = list(csv.DictReader(io.StringIO(original_report(self))))
-        for row in rows:
-            user = self.users.get(row["user"])
-            keys = user.access_keys if user else []
-            for slot in (1, 2):
-                key = keys[slot - 1] if len(keys) >= slot else None
-                used = key.last_used if key else None
-                for column in ("region", "service"):
-                    value = getattr(used, column, None) if used else None
-                    row[f"access_key_{slot}_last_used_{column}"] = value or "N/A"
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=list(rows[0].keys()) if rows else ["user"], lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        return out.getvalue()
+        snapshot = snapshots.get(id(self))
+        if snapshot is None:
+            raise iam_models.ReportNotPresentException("Credential report not present")
+        return snapshot[1]
 
     def get_credential_report_response(self):
+        content = self.backend.get_credential_report()
         result = {
-            "Content": self.backend.get_credential_report(),
+            "Content": content,
             "ReportFormat": "text/csv",
-            "GeneratedTime": generated.get(id(self.backend), datetime.now(timezone.utc)),
+            "GeneratedTime": snapshots[id(self.backend)][0].replace(tzinfo=timezone.utc),
         }
         return iam_responses.ActionResult(result)
 
     iam_models.IAMBackend.generate_report = generate_report
     iam_models.IAMBackend.get_credential_report = get_credential_report
     iam_responses.IamResponse.get_credential_report = get_credential_report_response
+    return snapshot_at
 
 
 def main():
-    patch_credential_report()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     with open(sys.argv[1], encoding="utf-8") as handle:
         spec = json.load(handle)
+    snapshot_at = patch_credential_report(spec)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     _, port = server.get_host_and_port()
     report = seed(spec)
+    if spec.get("report_hours_ago") is not None:
+        backend = iam_backends[DEFAULT_ACCOUNT_ID][PARTITION]
+        now = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+        snapshot_at(backend, now - timedelta(hours=float(spec["report_hours_ago"])))
     report["port"] = port
     sys.stdout.write(json.dumps(report) + "\n")
     sys.stdout.flush()

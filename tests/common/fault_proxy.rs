@@ -29,6 +29,57 @@ pub struct Faults {
     pub malformed: f64,
     /// Only requests whose body names this action meet faults (`Action=CreateAccessKey`).
     pub only_action: Option<String>,
+    /// IAM's eventual consistency: for this long after a change to a user's
+    /// keys, ListAccessKeys of that user answers as it did before the change.
+    pub consistency_lag: Option<Duration>,
+}
+
+/// A request the proxy saw: its action, the access key id that signed it
+/// (the `Credential=` of the Authorization header) and its form body.
+#[derive(Clone, Debug)]
+pub struct Seen {
+    pub action: String,
+    pub credential: String,
+    pub body: String,
+}
+
+impl Seen {
+    /// A form parameter of the body, decoded.
+    pub fn param(&self, name: &str) -> Option<String> {
+        form_param(&self.body, name)
+    }
+}
+
+fn form_param(body: &str, name: &str) -> Option<String> {
+    body.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        (k == name).then(|| percent_decode(v))
+    })
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
+                match u8::from_str_radix(hex, 16) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 3;
+                        continue;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b'+' => out.push(b' '),
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 pub struct FaultProxy {
@@ -54,6 +105,10 @@ struct ProxyState {
     down: AtomicBool,
     /// How often each fault struck, by name.
     counts: Mutex<BTreeMap<&'static str, usize>>,
+    seen: Mutex<Vec<Seen>>,
+    /// User → the last ListAccessKeys reply before its latest change, and when it changed.
+    listings: Mutex<std::collections::HashMap<String, Vec<u8>>>,
+    changed: Mutex<std::collections::HashMap<String, std::time::Instant>>,
 }
 
 impl FaultProxy {
@@ -76,6 +131,9 @@ impl FaultProxy {
             rng: Mutex::new(seed.max(1)),
             down: AtomicBool::new(false),
             counts: Mutex::new(BTreeMap::new()),
+            seen: Mutex::new(Vec::new()),
+            listings: Mutex::new(std::collections::HashMap::new()),
+            changed: Mutex::new(std::collections::HashMap::new()),
         });
         let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         std_listener.set_nonblocking(true).unwrap();
@@ -108,7 +166,42 @@ impl FaultProxy {
     pub fn counts(&self) -> BTreeMap<&'static str, usize> {
         self.state.counts.lock().unwrap().clone()
     }
+
+    /// Every request seen so far, in order.
+    pub fn seen(&self) -> Vec<Seen> {
+        self.state.seen.lock().unwrap().clone()
+    }
+
+    /// How many times ListAccessKeys was answered with a listing from before a change.
+    pub fn stale_listings(&self) -> usize {
+        self.counts().get("stale_listing").copied().unwrap_or(0)
+    }
 }
+
+/// What a request says about itself.
+fn describe(request: &[u8]) -> Seen {
+    let text = String::from_utf8_lossy(request);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let credential = head
+        .lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            if !name.eq_ignore_ascii_case("authorization") {
+                return None;
+            }
+            let after = value.split("Credential=").nth(1)?;
+            after.split('/').next().map(str::to_string)
+        })
+        .unwrap_or_default();
+    Seen {
+        action: form_param(body, "Action").unwrap_or_default(),
+        credential,
+        body: body.to_string(),
+    }
+}
+
+/// Changes after which IAM may answer a user's key listing with the old state.
+const KEY_CHANGES: [&str; 3] = ["UpdateAccessKey", "CreateAccessKey", "DeleteAccessKey"];
 
 impl ProxyState {
     /// xorshift64*: small, seeded, good enough to spread faults.
@@ -214,6 +307,45 @@ async fn serve(state: Arc<ProxyState>, mut client: TcpStream) {
     let request = String::from_utf8_lossy(&request)
         .replacen("\r\n\r\n", "\r\nConnection: close\r\n\r\n", 1)
         .into_bytes();
+    let seen = describe(&request);
+    state.seen.lock().unwrap().push(seen.clone());
+    let lag = state.faults.lock().unwrap().consistency_lag;
+    if let (Some(lag), "ListAccessKeys", Some(user)) =
+        (lag, seen.action.as_str(), seen.param("UserName"))
+    {
+        let changed = state.changed.lock().unwrap().get(&user).copied();
+        let stale = state.listings.lock().unwrap().get(&user).cloned();
+        if let (Some(at), Some(stale)) = (changed, stale)
+            && at.elapsed() < lag
+        {
+            *state
+                .counts
+                .lock()
+                .unwrap()
+                .entry("stale_listing")
+                .or_default() += 1;
+            let _ = client.write_all(&stale).await;
+            let _ = client.shutdown().await;
+            return;
+        }
+        let Some(reply) = forward(state.upstream, &request).await else {
+            return;
+        };
+        state.listings.lock().unwrap().insert(user, reply.clone());
+        let _ = client.write_all(&reply).await;
+        let _ = client.shutdown().await;
+        return;
+    }
+    if lag.is_some()
+        && KEY_CHANGES.contains(&seen.action.as_str())
+        && let Some(user) = seen.param("UserName")
+    {
+        state
+            .changed
+            .lock()
+            .unwrap()
+            .insert(user, std::time::Instant::now());
+    }
     let reply = match state.fate(&request) {
         "throttle" => iam_error("400 Bad Request", "Throttling", "Rate exceeded"),
         "unavailable" => iam_error(

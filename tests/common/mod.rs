@@ -87,6 +87,7 @@ pub fn small_org() -> Seed {
     Seed {
         signing_user: None,
         users,
+        ..Seed::default()
     }
 }
 
