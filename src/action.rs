@@ -6,6 +6,7 @@ use jiff::Timestamp;
 
 use crate::change::{ChangeOutcome, Expectation, KeyChange, Ticket};
 use crate::iam::IamError;
+use crate::iam::health::HealthReport;
 use crate::iam::inventory::LoadEvent;
 use crate::iam::model::{AccessKey, LastUsed, Secret};
 
@@ -65,6 +66,8 @@ pub enum Action {
         height: u16,
     },
     Tick(Timestamp),
+    /// Whether IAM is answering, sampled with each tick.
+    IamHealth(HealthReport),
     /// A step of an inventory load, tagged with the load it belongs to.
     Inventory {
         generation: u64,

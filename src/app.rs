@@ -166,7 +166,10 @@ pub async fn run(
                 None => Some(Action::Quit),
             },
             Some(action) = rx.recv() => Some(action),
-            _ = tick.tick() => Some(Action::Tick(Timestamp::now())),
+            _ = tick.tick() => {
+                app.dispatch(Action::IamHealth(app.tasks.health()));
+                Some(Action::Tick(Timestamp::now()))
+            }
             _ = terminate.recv() => Some(Action::Terminate(libc::SIGTERM)),
             _ = hangup.recv() => Some(Action::Terminate(libc::SIGHUP)),
             _ = interrupt.recv() => Some(Action::Terminate(libc::SIGINT)),

@@ -23,6 +23,9 @@ pub enum Output {
     Csv,
 }
 
+/// `list` gives up when IAM has answered nothing for this long.
+const GIVE_UP_AFTER: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Exit codes of `list`.
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_FAILED: u8 = 1;
@@ -142,6 +145,7 @@ pub async fn run(
 ) -> u8 {
     let inventory = Arc::new(Mutex::new(Inventory::default()));
     let sink = inventory.clone();
+    let watched = client.clone();
     let loader = tokio::spawn(inventory::load(
         client,
         options,
@@ -154,9 +158,25 @@ pub async fn run(
     let joined = loop {
         tokio::select! {
             joined = &mut loader => break joined,
-            _ = ticker.tick(), if show_progress => {
-                let line = inventory.lock().unwrap_or_else(|p| p.into_inner()).progress();
-                eprint!("\r\x1b[2K{line}");
+            _ = ticker.tick() => {
+                let health = watched.health();
+                if let Some(silent) = health.silent_for.filter(|s| *s >= GIVE_UP_AFTER) {
+                    loader.abort();
+                    if show_progress {
+                        eprint!("\r\x1b[2K");
+                    }
+                    let why = health.failure.map_or(String::new(), |f| format!(" (last: {f})"));
+                    eprintln!(
+                        "iamkeys: {} has not answered for {} s{why}; giving up",
+                        watched.endpoint_label(),
+                        silent.as_secs()
+                    );
+                    return EXIT_FAILED;
+                }
+                if show_progress {
+                    let line = inventory.lock().unwrap_or_else(|p| p.into_inner()).progress();
+                    eprint!("\r\x1b[2K{line}");
+                }
             }
         }
     };

@@ -282,6 +282,28 @@ impl Tickets {
     }
 }
 
+/// After this long without an answer, the header says IAM is silent.
+pub const SILENCE_SHOWN_AFTER: std::time::Duration = std::time::Duration::from_secs(3);
+/// After this long without an answer, what is on screen is marked STALE.
+pub const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(15);
+
+impl State {
+    /// Whether requests to IAM are outstanding: a load, a change, a re-read.
+    pub fn waiting_for_iam(&self) -> bool {
+        self.load.in_flight
+            || !self.pending_keys.is_empty()
+            || !self.creating_for.is_empty()
+            || !self.propagating.is_empty()
+    }
+
+    /// How long IAM has left an outstanding request unanswered, if it matters.
+    pub fn iam_silence(&self) -> Option<std::time::Duration> {
+        self.iam_health
+            .silent_for
+            .filter(|_| self.waiting_for_iam())
+    }
+}
+
 /// The last status change this session made, for `u`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StatusChange {
@@ -346,6 +368,8 @@ pub struct State {
     pub last_status_change: Option<StatusChange>,
     /// When the last load that listed every user finished: the age of what is shown.
     pub loaded_at: Option<Timestamp>,
+    /// Whether IAM is answering (from the app loop, each tick).
+    pub iam_health: crate::iam::health::HealthReport,
 }
 
 impl State {
@@ -380,6 +404,7 @@ impl State {
             dialog_opened: now,
             last_status_change: None,
             loaded_at: None,
+            iam_health: Default::default(),
         }
     }
 

@@ -137,6 +137,11 @@ impl Tasks {
         }
     }
 
+    /// Whether IAM is answering the requests of these tasks.
+    pub fn health(&self) -> crate::iam::health::HealthReport {
+        self.client.health()
+    }
+
     pub fn stop(&mut self) {
         if let Some(loader) = self.loader.take() {
             loader.abort();

@@ -186,6 +186,7 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Resize { height, .. } => {
             state.page_rows = crate::ui::users_table_rows(height).max(1);
         }
+        Action::IamHealth(report) => state.iam_health = report,
         Action::Tick(now) => {
             state.now = now;
             quit_wait_expired(state);

@@ -145,6 +145,15 @@ fn the_endpoint_dies_mid_session_the_data_is_marked_stale_and_r_recovers() {
     tui.wait_for("loaded 30 users", WAIT);
     proxy.set_down(true);
     tui.send("r");
+    // The failed connection shows within three seconds, while the SDK still retries.
+    let screen = tui.wait_for(
+        "(retrying): the connection was closed",
+        Duration::from_secs(3),
+    );
+    assert!(
+        screen.contains(&format!("IAM at {} has not answered", proxy.url)),
+        "{screen}"
+    );
     let screen = tui.wait_for("STALE", WAIT);
     assert!(
         screen.contains("the refresh failed (NetworkError)"),
@@ -160,6 +169,80 @@ fn the_endpoint_dies_mid_session_the_data_is_marked_stale_and_r_recovers() {
     assert!(!screen.contains("STALE"), "{screen}");
     tui.send("q");
     assert!(tui.wait_exit(WAIT));
+}
+
+/// An IAM that accepts connections and never answers (only STS answers, so
+/// that the session starts).
+fn silent_iam(emulator: &iamkeys::emulator::Emulator) -> FaultProxy {
+    FaultProxy::start(
+        emulator_port(emulator),
+        Faults {
+            silent: 1.0,
+            spare_action: Some("GetCallerIdentity".into()),
+            ..Faults::default()
+        },
+        9,
+    )
+}
+
+#[test]
+fn an_iam_that_never_answers_is_said_within_seconds_and_stale_within_fifteen() {
+    let emulator = common::start_emulator(&common::small_org());
+    let proxy = FaultProxy::start(emulator_port(&emulator), Faults::default(), 9);
+    let cwd = tempfile::tempdir().unwrap();
+    let mut tui = common::PtySession::as_outsider(&proxy.url, &[], cwd.path(), 30, 140);
+    tui.wait_for("loaded 30 users", WAIT);
+    proxy.set_faults(Faults {
+        silent: 1.0,
+        ..Faults::default()
+    });
+    let pressed = std::time::Instant::now();
+    tui.send("r");
+    tui.wait_for(
+        "has not answered for 3 s (retrying)",
+        Duration::from_secs(6),
+    );
+    let screen = tui.wait_for("STALE (data of", Duration::from_secs(16));
+    assert!(
+        pressed.elapsed() < Duration::from_secs(16),
+        "STALE after {:?}",
+        pressed.elapsed()
+    );
+    assert!(screen.contains("carol.ops"), "the data stays: {screen}");
+    // IAM answers again: the marks go, the load finishes.
+    proxy.set_faults(Faults::default());
+    let screen = tui.wait_for("loaded 30 users", Duration::from_secs(90));
+    assert!(
+        !screen.contains("STALE") && !screen.contains("has not answered"),
+        "{screen}"
+    );
+    tui.send("q");
+    assert!(tui.wait_exit(WAIT));
+}
+
+#[test]
+fn list_gives_up_on_an_iam_that_never_answers_within_a_minute() {
+    let emulator = common::start_emulator(&common::small_org());
+    let proxy = silent_iam(&emulator);
+    let started = std::time::Instant::now();
+    let out = common::iamkeys_as_outsider()
+        .args([
+            "list",
+            "--endpoint-url",
+            &proxy.url,
+            "--region",
+            "us-east-1",
+        ])
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(took < Duration::from_secs(60), "took {took:?}");
+    assert!(
+        stderr.contains(&format!("IAM at {} has not answered for", proxy.url)),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -8,6 +8,7 @@ use jiff::Timestamp;
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use super::error::IamError;
+use super::health::{Health, HealthReport, HealthWatch};
 use super::model::{AccessKey, Identity, KeyStatus, LastUsed, NewKey, Secret, User};
 use super::report::CredentialReport;
 use super::retries::RetryCounter;
@@ -27,6 +28,9 @@ pub struct IamClient {
     iam: aws_sdk_iam::Client,
     sts: aws_sdk_sts::Client,
     retries: RetryCounter,
+    health: Health,
+    /// Where requests go, for messages: the `--endpoint-url`, else IAM's own.
+    endpoint: Option<String>,
     /// One bound on requests in flight, shared by every call of every clone:
     /// the loader, re-reads and changes together never open more connections.
     permits: Arc<Semaphore>,
@@ -41,20 +45,42 @@ impl IamClient {
             iam,
             sts,
             retries: RetryCounter::default(),
+            health: Health::default(),
+            endpoint: None,
             permits: Arc::new(Semaphore::new(DEFAULT_IN_FLIGHT)),
         }
     }
 
     pub fn from_config(config: &aws_config::SdkConfig) -> Self {
         let retries = RetryCounter::default();
+        let health = Health::default();
         let iam = aws_sdk_iam::config::Builder::from(config)
             .interceptor(retries.clone())
+            .interceptor(HealthWatch(health.clone()))
+            .build();
+        let sts = aws_sdk_sts::config::Builder::from(config)
+            .interceptor(HealthWatch(health.clone()))
             .build();
         Self {
             iam: aws_sdk_iam::Client::from_conf(iam),
-            sts: aws_sdk_sts::Client::new(config),
+            sts: aws_sdk_sts::Client::from_conf(sts),
             retries,
+            health,
+            endpoint: config.endpoint_url().map(str::to_string),
             permits: Arc::new(Semaphore::new(DEFAULT_IN_FLIGHT)),
+        }
+    }
+
+    /// Whether IAM is answering (shared by every clone).
+    pub fn health(&self) -> HealthReport {
+        self.health.report()
+    }
+
+    /// Where requests go, for messages: "IAM at <url>" or "IAM".
+    pub fn endpoint_label(&self) -> String {
+        match &self.endpoint {
+            Some(url) => format!("IAM at {url}"),
+            None => "IAM".to_string(),
         }
     }
 

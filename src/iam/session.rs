@@ -70,6 +70,9 @@ pub async fn connect(target: &Target) -> Result<(IamClient, Context), StartupErr
         TimeoutConfig::builder()
             .connect_timeout(Duration::from_secs(3))
             .operation_attempt_timeout(Duration::from_secs(20))
+            // All attempts of one request together: an IAM that accepts
+            // connections and never answers is reported within this.
+            .operation_timeout(Duration::from_secs(30))
             .build(),
     );
     if !profiles.sets_retries(&selected) {

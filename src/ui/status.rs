@@ -10,7 +10,7 @@ use crate::audit::{self, Finding};
 use crate::iam::inventory::DataSource;
 use crate::iam::model::{KeyStatus, LastUsed, UseSource};
 use crate::keymap;
-use crate::state::{KeyEntry, State};
+use crate::state::{KeyEntry, SILENCE_SHOWN_AFTER, STALE_AFTER, State};
 
 const SPINNER: [&str; 4] = ["◐", "◓", "◑", "◒"];
 
@@ -129,6 +129,9 @@ fn load_line(state: &State) -> Line<'static> {
     let load = &state.load;
     let users = state.users.len();
     let mut spans = Vec::new();
+    if let Some(silence) = silence_spans(state) {
+        spans.extend(silence);
+    }
     if load.in_flight {
         let tick = state.now.as_millisecond() / 250;
         let frame = SPINNER[tick.rem_euclid(SPINNER.len() as i64) as usize];
@@ -216,6 +219,36 @@ fn load_line(state: &State) -> Line<'static> {
         None => {}
     }
     Line::from(spans)
+}
+
+/// IAM has left a request unanswered for a while, or refused the connection:
+/// say so, and from 15 s on mark what is on screen STALE.
+fn silence_spans(state: &State) -> Option<Vec<Span<'static>>> {
+    let silent = state.iam_silence()?;
+    let failure = state.iam_health.failure.as_deref();
+    if silent < SILENCE_SHOWN_AFTER && failure.is_none() {
+        return None;
+    }
+    let who = match &state.context.endpoint {
+        Some(url) => format!("IAM at {url}"),
+        None => "IAM".to_string(),
+    };
+    let mut spans = Vec::new();
+    if silent >= STALE_AFTER {
+        let of = state.loaded_at.map_or("no data yet".to_string(), |at| {
+            format!("data of {}", format::clock(at))
+        });
+        spans.push(Span::styled(format!("⚠ STALE ({of}) · "), theme::ERROR));
+    }
+    let why = failure.map_or(String::new(), |f| format!(": {f}"));
+    spans.push(Span::styled(
+        format!(
+            "{who} has not answered for {} s (retrying){why} · ",
+            silent.as_secs()
+        ),
+        theme::ERROR,
+    ));
+    Some(spans)
 }
 
 pub fn draw_footer(frame: &mut Frame, area: Rect, state: &State) {

@@ -27,8 +27,12 @@ pub struct Faults {
     pub truncate: f64,
     /// HTTP 200 with a body that is not IAM's XML.
     pub malformed: f64,
+    /// The request is read and never answered: the connection stays open.
+    pub silent: f64,
     /// Only requests whose body names this action meet faults (`Action=CreateAccessKey`).
     pub only_action: Option<String>,
+    /// Requests naming this action never meet faults (`GetCallerIdentity`).
+    pub spare_action: Option<String>,
     /// IAM's eventual consistency: for this long after a change to a user's
     /// keys, ListAccessKeys of that user answers as it did before the change.
     pub consistency_lag: Option<Duration>,
@@ -221,8 +225,14 @@ impl ProxyState {
                 return "pass";
             }
         }
+        if let Some(action) = &faults.spare_action
+            && String::from_utf8_lossy(request).contains(&format!("Action={action}"))
+        {
+            return "pass";
+        }
         let roll = self.draw();
         let table = [
+            ("silent", faults.silent),
             ("throttle", faults.throttle),
             ("unavailable", faults.unavailable),
             ("reset_before", faults.reset_before),
@@ -354,6 +364,10 @@ async fn serve(state: Arc<ProxyState>, mut client: TcpStream) {
             "Service is unavailable",
         ),
         "reset_before" => return,
+        "silent" => {
+            tokio::time::sleep(Duration::from_secs(600)).await;
+            return;
+        }
         "reset_after" => {
             let _ = forward(state.upstream, &request).await;
             return;
