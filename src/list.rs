@@ -116,7 +116,7 @@ impl Inventory {
                 self.last_used.insert(key_id, read);
             }
             LoadEvent::Source(source) => self.source = Some(source),
-            LoadEvent::Throttled { .. } | LoadEvent::Retries { .. } => {}
+            LoadEvent::Paced { .. } | LoadEvent::Retries { .. } => {}
             LoadEvent::Finished => self.finished = true,
         }
     }

@@ -239,8 +239,8 @@ pub struct LoadProgress {
     pub error: Option<IamError>,
     /// Where the last uses come from, once the loader knows.
     pub source: Option<DataSource>,
-    /// Requests in flight after IAM throttled this load (None: never throttled).
-    pub throttled_to: Option<usize>,
+    /// Reads per second while IAM throttles this load (None: not throttling).
+    pub paced_at: Option<u32>,
     /// Requests the SDK retried during this load.
     pub retries: usize,
     /// The users last sent to the loader as most wanted.

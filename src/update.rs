@@ -442,7 +442,7 @@ fn apply_load_event(state: &mut State, event: LoadEvent) {
             }
         }
         LoadEvent::Source(source) => state.load.source = Some(source),
-        LoadEvent::Throttled { in_flight } => state.load.throttled_to = Some(in_flight),
+        LoadEvent::Paced { per_second } => state.load.paced_at = per_second,
         LoadEvent::Retries { total } => state.load.retries = total,
         LoadEvent::Finished => {
             state.load.in_flight = false;

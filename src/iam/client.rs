@@ -13,6 +13,26 @@ use super::model::{AccessKey, Identity, KeyStatus, LastUsed, NewKey, Secret, Use
 use super::report::CredentialReport;
 use super::retries::RetryCounter;
 
+/// Sends a read: once if the client is [`IamClient::single_attempt`], else
+/// with the SDK's retries.
+macro_rules! send_read {
+    ($client:expr, $request:expr) => {{
+        let request = $request;
+        if $client.single_attempt {
+            request
+                .customize()
+                .config_override(
+                    aws_sdk_iam::config::Builder::default()
+                        .retry_config(aws_sdk_iam::config::retry::RetryConfig::disabled()),
+                )
+                .send()
+                .await
+        } else {
+            request.send().await
+        }
+    }};
+}
+
 /// One page of users and the marker of the next page, if any. `tags` holds
 /// each user's tags when the page came with them (GetAccountAuthorizationDetails).
 #[derive(Debug)]
@@ -31,6 +51,12 @@ pub struct IamClient {
     health: Health,
     /// Where requests go, for messages: the `--endpoint-url`, else IAM's own.
     endpoint: Option<String>,
+    /// Reads are sent once, without the SDK's retries: the caller (the loader)
+    /// retries them itself, so that each request has one retry budget.
+    single_attempt: bool,
+    /// The attempts per request the user set (AWS_MAX_ATTEMPTS, the profile's
+    /// max_attempts), if they set any.
+    user_attempts: Option<u32>,
     /// One bound on requests in flight, shared by every call of every clone:
     /// the loader, re-reads and changes together never open more connections.
     permits: Arc<Semaphore>,
@@ -47,6 +73,8 @@ impl IamClient {
             retries: RetryCounter::default(),
             health: Health::default(),
             endpoint: None,
+            single_attempt: false,
+            user_attempts: None,
             permits: Arc::new(Semaphore::new(DEFAULT_IN_FLIGHT)),
         }
     }
@@ -67,8 +95,29 @@ impl IamClient {
             retries,
             health,
             endpoint: config.endpoint_url().map(str::to_string),
+            single_attempt: false,
+            user_attempts: None,
             permits: Arc::new(Semaphore::new(DEFAULT_IN_FLIGHT)),
         }
+    }
+
+    /// A clone whose reads are sent once (no SDK retries): for a caller that
+    /// retries reads itself.
+    pub fn single_attempt(&self) -> Self {
+        Self {
+            single_attempt: true,
+            ..self.clone()
+        }
+    }
+
+    /// Records the attempts per request the user set, if any.
+    pub fn set_user_attempts(&mut self, attempts: Option<u32>) {
+        self.user_attempts = attempts;
+    }
+
+    /// The attempts per request the user set, if any.
+    pub fn user_attempts(&self) -> Option<u32> {
+        self.user_attempts
     }
 
     /// Whether IAM is answering (shared by every clone).
@@ -119,14 +168,11 @@ impl IamClient {
     pub async fn list_users_page(&self, marker: Option<String>) -> Result<UsersPage, IamError> {
         let op = "ListUsers";
         let _permit = self.permit().await;
-        let out = self
-            .iam
-            .list_users()
-            .max_items(1000)
-            .set_marker(marker)
-            .send()
-            .await
-            .map_err(|e| IamError::from_sdk(op, e))?;
+        let out = send_read!(
+            self,
+            self.iam.list_users().max_items(1000).set_marker(marker)
+        )
+        .map_err(|e| IamError::from_sdk(op, e))?;
         let users = out
             .users()
             .iter()
@@ -152,15 +198,15 @@ impl IamClient {
     pub async fn user_details_page(&self, marker: Option<String>) -> Result<UsersPage, IamError> {
         let op = "GetAccountAuthorizationDetails";
         let _permit = self.permit().await;
-        let out = self
-            .iam
-            .get_account_authorization_details()
-            .filter(aws_sdk_iam::types::EntityType::User)
-            .max_items(1000)
-            .set_marker(marker)
-            .send()
-            .await
-            .map_err(|e| IamError::from_sdk(op, e))?;
+        let out = send_read!(
+            self,
+            self.iam
+                .get_account_authorization_details()
+                .filter(aws_sdk_iam::types::EntityType::User)
+                .max_items(1000)
+                .set_marker(marker)
+        )
+        .map_err(|e| IamError::from_sdk(op, e))?;
         let mut users = Vec::new();
         let mut tags = Vec::new();
         for detail in out.user_detail_list() {
@@ -201,14 +247,14 @@ impl IamClient {
         let mut marker = None;
         loop {
             let _permit = self.permit().await;
-            let out = self
-                .iam
-                .list_access_keys()
-                .user_name(user)
-                .set_marker(marker)
-                .send()
-                .await
-                .map_err(|e| IamError::from_sdk(op, e))?;
+            let out = send_read!(
+                self,
+                self.iam
+                    .list_access_keys()
+                    .user_name(user)
+                    .set_marker(marker)
+            )
+            .map_err(|e| IamError::from_sdk(op, e))?;
             for meta in out.access_key_metadata() {
                 let id = meta
                     .access_key_id()
@@ -241,13 +287,11 @@ impl IamClient {
     pub async fn key_last_used(&self, key_id: &str) -> Result<LastUsed, IamError> {
         let op = "GetAccessKeyLastUsed";
         let _permit = self.permit().await;
-        let out = self
-            .iam
-            .get_access_key_last_used()
-            .access_key_id(key_id)
-            .send()
-            .await
-            .map_err(|e| IamError::from_sdk(op, e))?;
+        let out = send_read!(
+            self,
+            self.iam.get_access_key_last_used().access_key_id(key_id)
+        )
+        .map_err(|e| IamError::from_sdk(op, e))?;
         let Some(used) = out.access_key_last_used() else {
             return Ok(LastUsed::Never);
         };
@@ -271,14 +315,11 @@ impl IamClient {
         let mut marker = None;
         loop {
             let _permit = self.permit().await;
-            let out = self
-                .iam
-                .list_user_tags()
-                .user_name(user)
-                .set_marker(marker)
-                .send()
-                .await
-                .map_err(|e| IamError::from_sdk(op, e))?;
+            let out = send_read!(
+                self,
+                self.iam.list_user_tags().user_name(user).set_marker(marker)
+            )
+            .map_err(|e| IamError::from_sdk(op, e))?;
             tags.extend(out.tags().iter().map(|t| (text(t.key()), text(t.value()))));
             match (out.is_truncated(), out.marker()) {
                 (true, Some(next)) => marker = Some(pages.next(next)?),
@@ -380,46 +421,26 @@ impl IamClient {
     }
 
     /// Generates (if needed) and fetches the credential report, polling with
-    /// backoff while IAM builds it.
+    /// backoff while IAM builds it. Throttling and other passing failures do
+    /// not end the polling (the report saves thousands of calls); only a
+    /// refusal does, or the report not being ready within a minute.
     pub async fn credential_report(&self) -> Result<CredentialReport, IamError> {
         const PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
         let started = tokio::time::Instant::now();
         let mut delay = std::time::Duration::from_millis(200);
         loop {
-            let permit = self.permit().await;
-            let state = self
-                .iam
-                .generate_credential_report()
-                .send()
-                .await
-                .map_err(|e| IamError::from_sdk("GenerateCredentialReport", e))?;
-            drop(permit);
-            if state.state() == Some(&aws_sdk_iam::types::ReportStateType::Complete) {
-                let _permit = self.permit().await;
-                match self.iam.get_credential_report().send().await {
-                    Ok(out) => {
-                        let op = "GetCredentialReport";
-                        let content = out.content().ok_or_else(|| {
-                            IamError::new(op, "BadResponse", "the report has no content")
-                        })?;
-                        let generated = match out.generated_time() {
-                            Some(date) => timestamp(op, date)?,
-                            None => Timestamp::now(),
-                        };
-                        return CredentialReport::parse(content.as_ref(), generated)
-                            .map_err(|why| IamError::new(op, "BadResponse", why));
-                    }
-                    Err(err) => {
-                        let err = IamError::from_sdk("GetCredentialReport", err);
-                        // Not ready, gone or expired: ask for a new one and wait.
-                        if !matches!(
-                            err.code.as_str(),
-                            "ReportInProgress" | "ReportNotPresent" | "ReportExpired"
-                        ) {
-                            return Err(err);
-                        }
-                    }
+            match self.try_credential_report().await {
+                Ok(Some(report)) => return Ok(report),
+                Ok(None) => {}
+                Err(err) if err.kind().is_transient() && started.elapsed() < PATIENCE => {
+                    tracing::warn!(
+                        operation = %err.operation,
+                        code = %err.code,
+                        request_id = ?err.request_id,
+                        "credential report: a passing failure; polling on"
+                    );
                 }
+                Err(err) => return Err(err),
             }
             if started.elapsed() > PATIENCE {
                 return Err(IamError::new(
@@ -433,6 +454,42 @@ impl IamClient {
             }
             tokio::time::sleep(delay).await;
             delay = (delay * 2).min(std::time::Duration::from_secs(2));
+        }
+    }
+
+    /// One round of the report: asks for it, and fetches it if complete.
+    /// `None` while IAM is still building it.
+    async fn try_credential_report(&self) -> Result<Option<CredentialReport>, IamError> {
+        let permit = self.permit().await;
+        let state = send_read!(self, self.iam.generate_credential_report())
+            .map_err(|e| IamError::from_sdk("GenerateCredentialReport", e))?;
+        drop(permit);
+        if state.state() != Some(&aws_sdk_iam::types::ReportStateType::Complete) {
+            return Ok(None);
+        }
+        let _permit = self.permit().await;
+        let op = "GetCredentialReport";
+        match send_read!(self, self.iam.get_credential_report()) {
+            Ok(out) => {
+                let content = out
+                    .content()
+                    .ok_or_else(|| IamError::new(op, "BadResponse", "the report has no content"))?;
+                let generated = match out.generated_time() {
+                    Some(date) => timestamp(op, date)?,
+                    None => Timestamp::now(),
+                };
+                CredentialReport::parse(content.as_ref(), generated)
+                    .map(Some)
+                    .map_err(|why| IamError::new(op, "BadResponse", why))
+            }
+            Err(err) => {
+                let err = IamError::from_sdk(op, err);
+                // Not ready, gone or expired: ask for a new one and wait.
+                match err.code.as_str() {
+                    "ReportInProgress" | "ReportNotPresent" | "ReportExpired" => Ok(None),
+                    _ => Err(err),
+                }
+            }
         }
     }
 

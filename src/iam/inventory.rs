@@ -12,10 +12,12 @@ use std::time::Duration;
 use jiff::Timestamp;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 
 use super::client::{IamClient, Pages, describe};
 use super::error::{ErrorKind, IamError};
 use super::model::{AccessKey, LastUsed, UseSource, User};
+use super::pace::Pace;
 use super::report::{CredentialReport, ReportAnswer};
 
 /// Where last uses come from (`--source`).
@@ -73,9 +75,10 @@ pub enum LoadEvent {
     Retries {
         total: usize,
     },
-    /// IAM throttled us: at most `in_flight` requests from now on (it grows back).
-    Throttled {
-        in_flight: usize,
+    /// IAM throttled us: reads are paced at about `per_second` from now on
+    /// (it grows back); `None` once throttling has stopped and pacing with it.
+    Paced {
+        per_second: Option<u32>,
     },
     Finished,
 }
@@ -83,11 +86,50 @@ pub enum LoadEvent {
 /// The users whose work goes first; the caller updates it as the screen moves.
 pub type Priority = watch::Receiver<Vec<String>>;
 
-/// A throttled request is put back this many times before its error is reported.
-const MAX_REQUEUES: u32 = 8;
-/// Other passing failures (a dropped connection, a 5xx) get fewer extra tries:
-/// the SDK has retried them already, and a dead endpoint should show soon.
-const MAX_REQUEUES_OTHER: u32 = 2;
+/// Attempts per read (the first and its retries) when the user set none.
+/// The loader's reads go out once each (no SDK retries): this is their one
+/// retry budget. Throttled reads are paced, so they can afford more tries.
+const ATTEMPTS_THROTTLED: u32 = 20;
+/// Other passing failures (a dropped connection, a 5xx, a timeout).
+const ATTEMPTS_OTHER: u32 = 4;
+
+/// How many attempts a read gets in all.
+#[derive(Clone, Copy, Debug)]
+struct Budget {
+    /// The user's max_attempts, if set: then it is the budget for every failure.
+    user: Option<u32>,
+}
+
+/// The failed attempts of one read so far, by kind.
+#[derive(Clone, Copy, Debug, Default)]
+struct Failed {
+    throttled: u32,
+    other: u32,
+}
+
+impl Budget {
+    /// The attempts a read that failed with `err` gets in all (users listing).
+    fn attempts(self, err: &IamError) -> u32 {
+        match self.user {
+            Some(attempts) => attempts.max(1),
+            None if is_throttling(err) => ATTEMPTS_THROTTLED,
+            None => ATTEMPTS_OTHER,
+        }
+    }
+
+    /// Counts a failure of a read that had `failed` before: whether it may be tried again.
+    fn allows_another(self, failed: &mut Failed, err: &IamError) -> bool {
+        if is_throttling(err) {
+            failed.throttled += 1;
+        } else {
+            failed.other += 1;
+        }
+        match self.user {
+            Some(attempts) => failed.throttled + failed.other < attempts.max(1),
+            None => failed.throttled < ATTEMPTS_THROTTLED && failed.other < ATTEMPTS_OTHER,
+        }
+    }
+}
 
 #[derive(Clone, Debug)]
 enum Job {
@@ -127,11 +169,21 @@ struct Queue {
     listing: bool,
     busy: usize,
     limit: usize,
-    max: usize,
-    successes: usize,
-    requeues: HashMap<String, u32>,
+    pace: Pace,
+    /// The pace last reported to the sink.
+    pace_reported: Option<u32>,
+    budget: Budget,
+    /// Keys listed by an attempt whose description read then failed: the retry
+    /// reads only the descriptions.
+    listed: HashMap<String, Vec<AccessKey>>,
+    /// Job id → its attempts that failed for a passing reason.
+    requeues: HashMap<String, Failed>,
     /// The SDK retry count last reported.
     retries_reported: usize,
+    /// Reads this loader tried again (its own retries; its reads have no SDK retries).
+    retried: usize,
+    /// Listing users failed: nothing more is worth fetching (the report included).
+    users_failed: bool,
 }
 
 impl Queue {
@@ -244,22 +296,32 @@ impl Queue {
         events
     }
 
-    /// Slows down after a throttle: halves the requests in flight.
-    fn throttled(&mut self) -> LoadEvent {
-        self.limit = (self.limit / 2).max(1);
-        self.successes = 0;
-        LoadEvent::Throttled {
-            in_flight: self.limit,
-        }
+    /// IAM throttled a read sent at `sent`: slow the pace (once per slow-down).
+    fn throttled(&mut self, sent: Instant) -> Option<LoadEvent> {
+        self.pace
+            .throttled(sent, Instant::now())
+            .then(|| self.pace_event())
     }
 
-    /// Speeds up again, one request more after each run of successes.
-    fn succeeded(&mut self) {
-        self.successes += 1;
-        if self.limit < self.max && self.successes >= self.limit * 4 {
-            self.limit += 1;
-            self.successes = 0;
-        }
+    fn pace_event(&mut self) -> LoadEvent {
+        let per_second = self.pace.per_second().map(|r| r.round() as u32);
+        tracing::info!(?per_second, "IAM throttling: reads paced");
+        self.pace_reported = per_second;
+        LoadEvent::Paced { per_second }
+    }
+
+    /// Asks the pace to send now (`Err(t)`: ask again at `t`); reports the pace
+    /// when it has moved by a fifth or more.
+    fn ask_to_send(&mut self) -> (Result<Instant, Instant>, Option<LoadEvent>) {
+        let at = Instant::now();
+        let asked = self.pace.request(at).map(|()| at);
+        let now = self.pace.per_second();
+        let moved = match (self.pace_reported, now) {
+            (Some(_), None) => true,
+            (Some(was), Some(is)) => (is - f64::from(was)).abs() >= f64::from(was) / 5.0,
+            (None, _) => false,
+        };
+        (asked, moved.then(|| self.pace_event()))
     }
 }
 
@@ -303,8 +365,10 @@ where
     F: Fn(LoadEvent) + Send + Sync + 'static,
 {
     let max = options.concurrency.max(1);
+    // Reads go out once each: this loader is their one retry budget.
+    let client = client.single_attempt();
     let shared = Arc::new(Shared {
-        client,
+        client: client.clone(),
         queue: Mutex::new(Queue {
             users: VecDeque::new(),
             tags: HashMap::new(),
@@ -319,10 +383,16 @@ where
             listing: true,
             busy: 0,
             limit: max,
-            max,
-            successes: 0,
+            pace: Pace::new(Instant::now()),
+            pace_reported: None,
+            listed: HashMap::new(),
+            budget: Budget {
+                user: client.user_attempts(),
+            },
             requeues: HashMap::new(),
             retries_reported: 0,
+            retried: 0,
+            users_failed: false,
         }),
         notify: Notify::new(),
         sink,
@@ -417,11 +487,14 @@ async fn list_users<F: Fn(LoadEvent) + Send + Sync>(shared: Arc<Shared<F>>, with
                     None => return,
                 }
             }
-            Err(err) if is_transient(&err) && throttles < requeue_limit(&err) => {
+            Err(err)
+                if is_transient(&err) && throttles + 1 < shared.lock().budget.attempts(&err) =>
+            {
                 throttles += 1;
+                log_passing(&err);
                 if is_throttling(&err) {
-                    let event = shared.lock().throttled();
-                    shared.emit(vec![event]);
+                    let event = shared.lock().throttled(Instant::now());
+                    shared.emit(event.into_iter().collect());
                 }
                 tokio::time::sleep(backoff(throttles)).await;
             }
@@ -432,7 +505,11 @@ async fn list_users<F: Fn(LoadEvent) + Send + Sync>(shared: Arc<Shared<F>>, with
 
 /// Listing users ended in `err`: no more users come, the workers learn it.
 fn listing_failed<F: Fn(LoadEvent) + Send + Sync>(shared: &Shared<F>, err: IamError) {
-    shared.lock().listing = false;
+    {
+        let mut queue = shared.lock();
+        queue.listing = false;
+        queue.users_failed = true;
+    }
     shared.emit(vec![LoadEvent::UsersFailed(err)]);
     shared.notify.notify_waiters();
 }
@@ -449,7 +526,11 @@ async fn fetch_report<F: Fn(LoadEvent) + Send + Sync>(shared: Arc<Shared<F>>, so
         drop(queue);
         shared.notify.notify_waiters();
     });
-    let result = shared.client.credential_report().await;
+    let result = tokio::select! {
+        result = shared.client.credential_report() => result,
+        // No users, no keys: the report would serve nothing (and may poll a minute).
+        () = users_failed(&shared) => return,
+    };
     let mut events = Vec::new();
     {
         let mut queue = shared.lock();
@@ -479,13 +560,27 @@ async fn fetch_report<F: Fn(LoadEvent) + Send + Sync>(shared: Arc<Shared<F>>, so
     shared.notify.notify_waiters();
 }
 
-/// How many extra tries a request that failed for a passing reason gets.
-fn requeue_limit(err: &IamError) -> u32 {
-    if is_throttling(err) {
-        MAX_REQUEUES
-    } else {
-        MAX_REQUEUES_OTHER
+/// Resolves once listing users has failed.
+async fn users_failed<F: Fn(LoadEvent) + Send + Sync>(shared: &Shared<F>) {
+    loop {
+        let notified = shared.notify.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        if shared.lock().users_failed {
+            return;
+        }
+        notified.await;
     }
+}
+
+/// A failure that will be tried again, for the log (code and request id).
+fn log_passing(err: &IamError) {
+    tracing::warn!(
+        operation = %err.operation,
+        code = %err.code,
+        request_id = ?err.request_id,
+        "IAM request failed; trying again"
+    );
 }
 
 fn backoff(attempt: u32) -> Duration {
@@ -515,8 +610,22 @@ async fn worker<F: Fn(LoadEvent) + Send + Sync>(shared: Arc<Shared<F>>, priority
             shared.notify.notify_waiters();
             return;
         };
-        run(&shared, job).await;
+        // While IAM throttles, reads go out at a pace; the job holds its place meanwhile.
+        let sent = paced_send(&shared).await;
+        run(&shared, job, sent).await;
         shared.notify.notify_waiters();
+    }
+}
+
+/// Waits until the pace lets a read go; returns when it went.
+async fn paced_send<F: Fn(LoadEvent) + Send + Sync>(shared: &Shared<F>) -> Instant {
+    loop {
+        let (asked, paced) = shared.lock().ask_to_send();
+        shared.emit(paced.into_iter().collect());
+        match asked {
+            Ok(at) => return at,
+            Err(later) => tokio::time::sleep_until(later).await,
+        }
     }
 }
 
@@ -532,22 +641,52 @@ impl<F: FnMut()> Drop for OnDrop<F> {
 
 /// Runs one job and files its result; a job that failed for a passing reason
 /// (throttling, a dropped connection, a 5xx) goes back in the queue.
-async fn run<F: Fn(LoadEvent) + Send + Sync>(shared: &Shared<F>, job: Job) {
+async fn run<F: Fn(LoadEvent) + Send + Sync>(shared: &Shared<F>, job: Job, sent: Instant) {
     // If the request panics, the job no longer counts as in flight.
     let in_flight = OnDrop(|| shared.lock().busy -= 1);
+    // When the request that decided the outcome was sent (a job may send two).
+    let mut sent = sent;
     let outcome = match &job {
         Job::Keys(user) => {
-            let known = shared.lock().tags.get(user).cloned();
-            match known {
-                Some(tags) => shared.client.list_access_keys(user).await.map(|mut keys| {
+            let (known, listed) = {
+                let queue = shared.lock();
+                (
+                    queue.tags.get(user).cloned(),
+                    queue.listed.get(user).cloned(),
+                )
+            };
+            let keys = match listed {
+                // Listed by an earlier attempt whose description read failed.
+                Some(keys) => Ok(keys),
+                None => shared.client.list_access_keys(user).await,
+            };
+            match (keys, known) {
+                (Ok(mut keys), Some(tags)) => {
                     describe(&mut keys, &tags);
-                    Outcome::Keys(keys)
-                }),
-                None => shared
-                    .client
-                    .list_keys_described(user)
-                    .await
-                    .map(Outcome::Keys),
+                    Ok(Outcome::Keys(keys))
+                }
+                // Keys, then their descriptions (a second request, paced as
+                // the first); a refusal of the tags leaves descriptions out.
+                (Ok(mut keys), None) if !keys.is_empty() => {
+                    {
+                        let mut queue = shared.lock();
+                        queue.pace.succeeded(Instant::now());
+                        queue.listed.insert(user.clone(), keys.clone());
+                    }
+                    sent = paced_send(shared).await;
+                    match shared.client.key_descriptions(user).await {
+                        Ok(tags) => {
+                            describe(&mut keys, &tags);
+                            Ok(Outcome::Keys(keys))
+                        }
+                        Err(err) if is_transient(&err) => Err(err),
+                        Err(err) => {
+                            tracing::warn!(user, error = %err, "key descriptions unreadable");
+                            Ok(Outcome::Keys(keys))
+                        }
+                    }
+                }
+                (keys, _) => keys.map(Outcome::Keys),
             }
         }
         Job::LastUsed { key_id, .. } => {
@@ -563,13 +702,19 @@ async fn run<F: Fn(LoadEvent) + Send + Sync>(shared: &Shared<F>, job: Job) {
         queue.busy -= 1;
         match outcome {
             Err(err) if is_transient(&err) => {
-                let id = job.id();
-                let count = queue.requeues.entry(id).or_insert(0);
-                *count += 1;
-                if *count <= requeue_limit(&err) {
-                    retry = Some(backoff(*count));
+                let budget = queue.budget;
+                let failed = queue.requeues.entry(job.id()).or_default();
+                let again = budget.allows_another(failed, &err);
+                let count = failed.other;
+                if again {
+                    log_passing(&err);
+                    queue.retried += 1;
                     if is_throttling(&err) {
-                        events.push(queue.throttled());
+                        // The pace, not a pause, spaces throttled reads.
+                        retry = Some(Duration::ZERO);
+                        events.extend(queue.throttled(sent));
+                    } else {
+                        retry = Some(backoff(count));
                     }
                 } else {
                     events.push(failure(&job, err));
@@ -577,7 +722,10 @@ async fn run<F: Fn(LoadEvent) + Send + Sync>(shared: &Shared<F>, job: Job) {
             }
             Err(err) => events.push(failure(&job, err)),
             Ok(Outcome::Keys(keys)) => {
-                queue.succeeded();
+                queue.pace.succeeded(Instant::now());
+                if let Job::Keys(user) = &job {
+                    queue.listed.remove(user);
+                }
                 if let Job::Keys(user) = &job {
                     events.push(LoadEvent::Keys {
                         user: user.clone(),
@@ -587,7 +735,7 @@ async fn run<F: Fn(LoadEvent) + Send + Sync>(shared: &Shared<F>, job: Job) {
                 events.extend(queue.route_keys(keys));
             }
             Ok(Outcome::Used(used)) => {
-                queue.succeeded();
+                queue.pace.succeeded(Instant::now());
                 if let Job::LastUsed { user, key_id } = &job {
                     events.push(LoadEvent::LastUsed {
                         user: user.clone(),
@@ -604,7 +752,7 @@ async fn run<F: Fn(LoadEvent) + Send + Sync>(shared: &Shared<F>, job: Job) {
             // The throttled job holds its place in flight while this worker backs off.
             queue.busy += 1;
         }
-        let retries = shared.client.retries();
+        let retries = shared.client.retries() + queue.retried;
         if retries != queue.retries_reported {
             queue.retries_reported = retries;
             events.push(LoadEvent::Retries { total: retries });

@@ -75,7 +75,8 @@ pub async fn connect(target: &Target) -> Result<(IamClient, Context), StartupErr
             .operation_timeout(Duration::from_secs(30))
             .build(),
     );
-    if !profiles.sets_retries(&selected) {
+    let user_retries = profiles.sets_retries(&selected);
+    if !user_retries {
         loader = loader.retry_config(RetryConfig::standard().with_max_attempts(DEFAULT_ATTEMPTS));
     }
     if let Some(profile) = &target.profile {
@@ -115,7 +116,10 @@ pub async fn connect(target: &Target) -> Result<(IamClient, Context), StartupErr
         .to_builder()
         .credentials_provider(SharedCredentialsProvider::new(provider))
         .build();
-    let client = IamClient::from_config(&config);
+    let mut client = IamClient::from_config(&config);
+    if user_retries {
+        client.set_user_attempts(config.retry_config().map(|r| r.max_attempts()));
+    }
     let identity = client.caller_identity().await.map_err(|e| {
         let hint = match e.code.as_str() {
             "NetworkError" | "Timeout" => format!(

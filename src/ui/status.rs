@@ -151,9 +151,9 @@ fn load_line(state: &State) -> Line<'static> {
                 theme::WARNING,
             ));
         }
-        if let Some(in_flight) = load.throttled_to {
+        if let Some(per_second) = load.paced_at {
             spans.push(Span::styled(
-                format!(" · IAM throttling: {in_flight} in flight, retrying"),
+                format!(" · IAM throttling: reading at ~{per_second}/s, retrying"),
                 theme::ERROR,
             ));
         }

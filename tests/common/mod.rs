@@ -399,7 +399,7 @@ pub fn assert_inventory_equals_seed(
             LoadEvent::UsersFailed(err) => panic!("{err}"),
             LoadEvent::UserGone { user } => panic!("{user} vanished during the load"),
             LoadEvent::Source(_)
-            | LoadEvent::Throttled { .. }
+            | LoadEvent::Paced { .. }
             | LoadEvent::Retries { .. }
             | LoadEvent::Finished => {}
         }
