@@ -192,17 +192,32 @@ impl Dialog {
     }
 }
 
+/// One character IAM allows in a tag value: its pattern is
+/// `[\p{L}\p{Z}\p{N}_.:/=+\-@]*` (letters, separators, numbers and six signs).
+static TAG_VALUE_CHAR: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    // A constant pattern, checked by the tests below: it always compiles.
+    #[allow(clippy::expect_used)]
+    regex::Regex::new(r"^[\p{L}\p{Z}\p{N}_.:/=+\-@]$").expect("a valid constant pattern")
+});
+
 /// IAM's rules for a tag value, which is where a description is stored.
 pub fn check_description(text: &str) -> Result<(), String> {
     const MAX: usize = 256;
     if text.chars().count() > MAX {
         return Err(format!("a description has at most {MAX} characters"));
     }
-    if let Some(bad) = text.chars().find(|c| {
-        !(c.is_alphanumeric() || (c.is_whitespace() && !c.is_control()) || "_.:/=+-@".contains(*c))
-    }) {
+    let mut buffer = [0u8; 4];
+    if let Some(bad) = text
+        .chars()
+        .find(|c| !TAG_VALUE_CHAR.is_match(c.encode_utf8(&mut buffer)))
+    {
+        let shown = if bad.is_control() || !bad.is_alphanumeric() && !bad.is_ascii_punctuation() {
+            format!("{}", bad.escape_unicode())
+        } else {
+            bad.to_string()
+        };
         return Err(format!(
-            "'{bad}' cannot be stored: use letters, digits, spaces and _ . : / = + - @"
+            "'{shown}' cannot be stored (IAM allows letters, digits, spaces and _ . : / = + - @)"
         ));
     }
     Ok(())
@@ -220,5 +235,13 @@ mod tests {
         assert!(check_description("tab\there").is_err());
         assert!(check_description("two\nlines").is_err());
         assert!(check_description(&"x".repeat(257)).is_err());
+        assert!(check_description(&"é".repeat(256)).is_ok(), "characters, not bytes");
+        // Letters and numbers of any script, and any space separator.
+        assert!(check_description("Überweisung 東京 ٣\u{a0}x\u{2028}").is_ok());
+        // A combining mark (e + U+0301) is not a letter to IAM, nor is a tab.
+        let err = check_description("cafe\u{301}").unwrap_err();
+        assert!(err.contains("\\u{301}"), "{err}");
+        assert!(check_description("a\u{85}b").is_err());
+        assert!(check_description("zero\u{200b}width").is_err());
     }
 }

@@ -716,3 +716,31 @@ fn a_change_iam_has_not_propagated_yet_does_not_flip_back_on_screen() {
     tui.send("q");
     assert!(tui.wait_exit(WAIT));
 }
+
+#[test]
+fn a_delete_whose_untag_fails_says_the_key_is_gone_and_the_tag_remains() {
+    let h = Harness::behind_proxy();
+    h.faults(Faults {
+        unavailable: 1.0,
+        only_action: Some("UntagUser".into()),
+        ..Faults::default()
+    });
+    let id = h.seeded_id("gina.two", 1);
+    let mut tui = h.spawn(&[]);
+    open_key(&mut tui, "gina.two", 1);
+    tui.send("d");
+    tui.wait_for(&format!("Delete {id} of gina.two?"), WAIT);
+    tui.answer("y");
+    tui.wait_for(
+        &format!("deleted {id} of gina.two, but its description tag remains"),
+        WAIT,
+    );
+    assert_eq!(h.keys("gina.two").len(), 1, "the key is gone");
+    let tags = h
+        .runtime
+        .block_on(h.client.key_descriptions("gina.two"))
+        .unwrap();
+    assert!(tags.iter().any(|(k, _)| *k == id), "the tag stays: {tags:?}");
+    tui.send("q");
+    assert!(tui.wait_exit(WAIT));
+}

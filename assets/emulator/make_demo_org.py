@@ -63,7 +63,8 @@ def main():
             "created_days_ago": age,
             "keys": [key(age) for _ in range(count)],
         })
-    print(json.dumps({"signing_user": "iamkeys-admin", "users": users}, indent=1))
+    # The credential report was made 2.5 hours ago, as IAM keeps one for up to four.
+    print(json.dumps({"signing_user": "iamkeys-admin", "report_hours_ago": 2.5, "users": users}, indent=1))
 
 
 main()
