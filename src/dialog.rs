@@ -235,7 +235,10 @@ mod tests {
         assert!(check_description("tab\there").is_err());
         assert!(check_description("two\nlines").is_err());
         assert!(check_description(&"x".repeat(257)).is_err());
-        assert!(check_description(&"é".repeat(256)).is_ok(), "characters, not bytes");
+        assert!(
+            check_description(&"é".repeat(256)).is_ok(),
+            "characters, not bytes"
+        );
         // Letters and numbers of any script, and any space separator.
         assert!(check_description("Überweisung 東京 ٣\u{a0}x\u{2028}").is_ok());
         // A combining mark (e + U+0301) is not a letter to IAM, nor is a tab.

@@ -740,7 +740,10 @@ fn a_delete_whose_untag_fails_says_the_key_is_gone_and_the_tag_remains() {
         .runtime
         .block_on(h.client.key_descriptions("gina.two"))
         .unwrap();
-    assert!(tags.iter().any(|(k, _)| *k == id), "the tag stays: {tags:?}");
+    assert!(
+        tags.iter().any(|(k, _)| *k == id),
+        "the tag stays: {tags:?}"
+    );
     tui.send("q");
     assert!(tui.wait_exit(WAIT));
 }

@@ -180,6 +180,8 @@ fn startup_errors_are_one_clear_line_with_a_hint_and_a_nonzero_exit() {
 /// and a role profile reached from it that needs MFA.
 struct AwsHome {
     dir: tempfile::TempDir,
+    /// The static key of profile `prodadmin` (the MFA role's source profile).
+    key_id: String,
 }
 
 const PROFILE_KEY: &str = "AKIAPROFILEKEY000001";
@@ -187,7 +189,12 @@ const MFA_SERIAL: &str = "arn:aws:iam::123456789012:mfa/alice";
 
 impl AwsHome {
     fn new() -> Self {
+        Self::with_key(PROFILE_KEY, "profilesecretprofilesecretprofilesecret1")
+    }
+
+    fn with_key(key_id: &str, secret: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
+        let count = dir.path().join("process-runs");
         std::fs::create_dir(dir.path().join(".aws")).unwrap();
         std::fs::write(
             dir.path().join(".aws/config"),
@@ -195,19 +202,31 @@ impl AwsHome {
                 "[profile prodadmin]\nregion = us-east-1\n\n\
                  [profile mfa-admin]\nregion = us-east-1\nsource_profile = prodadmin\n\
                  role_arn = arn:aws:iam::123456789012:role/Admin\nmfa_serial = {MFA_SERIAL}\n\
-                 external_id = ext-42\nduration_seconds = 3600\n"
+                 external_id = ext-42\nduration_seconds = 3600\n\n\
+                 [profile proc]\nregion = us-east-1\ncredential_process = echo run >> {count}; \
+                 echo '{{\"Version\": 1, \"AccessKeyId\": \"AKIAPROCESS000000001\", \"SecretAccessKey\": \"s\"}}'\n",
+                count = count.display()
             ),
         )
         .unwrap();
         std::fs::write(
             dir.path().join(".aws/credentials"),
             format!(
-                "[prodadmin]\naws_access_key_id = {PROFILE_KEY}\n\
-                 aws_secret_access_key = profilesecretprofilesecretprofilesecret1\n"
+                "[prodadmin]\naws_access_key_id = {key_id}\naws_secret_access_key = {secret}\n"
             ),
         )
         .unwrap();
-        Self { dir }
+        Self {
+            dir,
+            key_id: key_id.to_string(),
+        }
+    }
+
+    /// How many times the `proc` profile's credential_process ran.
+    fn process_runs(&self) -> usize {
+        std::fs::read_to_string(self.dir.path().join("process-runs"))
+            .map(|t| t.lines().count())
+            .unwrap_or(0)
     }
 
     fn env(&self) -> Vec<(&'static str, String)> {
@@ -270,13 +289,17 @@ fn a_named_profile_signs_every_request_even_with_keys_in_the_environment() {
 
 #[test]
 fn an_mfa_profile_asks_for_the_code_assumes_the_role_with_it_and_reuses_the_session() {
-    let emulator = common::start_emulator(&common::small_org());
+    // The source profile's key is dave.dev's: the session depends on it.
+    let mut org = common::small_org();
+    org.signing_user = Some("dave.dev".into());
+    let emulator = common::start_emulator(&org);
+    let dave = emulator.report.signing.clone().unwrap();
     let proxy = common::fault_proxy::FaultProxy::start(
         emulator.report.port,
         common::fault_proxy::Faults::default(),
         1,
     );
-    let home = AwsHome::new();
+    let home = AwsHome::with_key(&dave.access_key_id, &dave.secret_access_key);
     let env = home.env();
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let mut tui = PtySession::spawn(
@@ -302,7 +325,7 @@ fn an_mfa_profile_asks_for_the_code_assumes_the_role_with_it_and_reuses_the_sess
     assert_eq!(assume.len(), 1, "AssumeRole once: {assume:?}");
     let assume = assume[0];
     assert_eq!(
-        assume.credential, PROFILE_KEY,
+        assume.credential, home.key_id,
         "signed with the source profile's key"
     );
     assert_eq!(assume.param("SerialNumber").as_deref(), Some(MFA_SERIAL));

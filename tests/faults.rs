@@ -246,6 +246,46 @@ fn list_gives_up_on_an_iam_that_never_answers_within_a_minute() {
 }
 
 #[test]
+fn the_users_max_attempts_is_the_one_budget_of_each_read() {
+    let emulator = common::start_emulator(&common::small_org());
+    let proxy = FaultProxy::start(
+        emulator_port(&emulator),
+        Faults {
+            throttle: 1.0,
+            only_action: Some("ListAccessKeys".into()),
+            ..Faults::default()
+        },
+        13,
+    );
+    let out = common::iamkeys_as_outsider()
+        .env("AWS_MAX_ATTEMPTS", "2")
+        .args([
+            "list",
+            "--output",
+            "json",
+            "--endpoint-url",
+            &proxy.url,
+            "--region",
+            "us-east-1",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sent = proxy
+        .seen()
+        .iter()
+        .filter(|s| s.action == "ListAccessKeys")
+        .count();
+    // Two attempts for each of the 30 users: not the SDK's retries times the loader's.
+    assert_eq!(sent, 60);
+}
+
+#[test]
 fn sigterm_and_sighup_restore_the_terminal() {
     let emulator = common::start_emulator(&common::small_org());
     for signal in ["TERM", "HUP"] {
