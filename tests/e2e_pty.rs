@@ -285,6 +285,22 @@ fn a_named_profile_signs_every_request_even_with_keys_in_the_environment() {
         .filter(|s| s.credential != PROFILE_KEY)
         .collect();
     assert!(others.is_empty(), "signed with another key: {others:?}");
+
+    // A credential_process (which may prompt, or cost a round trip) runs once.
+    let out = common::iamkeys_command()
+        .envs(home.env())
+        .args(["list", "--profile", "proc", "--endpoint-url", &proxy.url])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(home.process_runs(), 1, "credentials are resolved once");
+    assert!(
+        proxy
+            .seen()
+            .iter()
+            .any(|s| s.credential == "AKIAPROCESS000000001")
+    );
 }
 
 #[test]
