@@ -1,6 +1,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-//! What the emulator cannot do: ListUsers over several pages, and a user whose
-//! keys cannot be read. Mocked at the SDK's HTTP layer with aws-smithy-mocks.
+//! What the emulator cannot do: ListUsers over several pages (one user repeated
+//! across pages, as a listing that moves under the reader can), a user whose keys
+//! cannot be read, and one deleted during the load. Mocked at the SDK's HTTP layer
+//! with aws-smithy-mocks.
 
 use std::sync::{Arc, Mutex};
 
@@ -19,7 +21,8 @@ use iamkeys::iam::model::LastUsed;
 
 const PAGES: [(Option<&str>, std::ops::Range<usize>, Option<&str>); 3] = [
     (None, 0..100, Some("page-2")),
-    (Some("page-2"), 100..200, Some("page-3")),
+    // user099 again: the listing moved between pages.
+    (Some("page-2"), 99..200, Some("page-3")),
     (Some("page-3"), 200..250, None),
 ];
 
@@ -50,6 +53,14 @@ fn mocked_client() -> IamClient {
     });
     let list_keys = mock!(Client::list_access_keys).then_compute_response(|req| {
         let name = req.user_name().unwrap_or_default().to_string();
+        if name == "user150" {
+            return MockResponse::Error(ListAccessKeysError::generic(
+                ErrorMetadata::builder()
+                    .code("NoSuchEntity")
+                    .message("The user with name user150 cannot be found.")
+                    .build(),
+            ));
+        }
         if name == "user042" {
             return MockResponse::Error(ListAccessKeysError::generic(
                 ErrorMetadata::builder()
@@ -160,6 +171,15 @@ async fn every_page_of_users_loads_once_and_a_denied_user_does_not_stop_the_rest
         (250, 250),
         "nothing lost, nothing doubled"
     );
+    // Deleted during the load: dropped, not a failure.
+    let gone: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            LoadEvent::UserGone { user } => Some(user.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(gone, ["user150"]);
 
     let keys: Vec<_> = events
         .iter()
@@ -168,7 +188,7 @@ async fn every_page_of_users_loads_once_and_a_denied_user_does_not_stop_the_rest
             _ => None,
         })
         .collect();
-    assert_eq!(keys.len(), 250);
+    assert_eq!(keys.len(), 249);
     let denied: Vec<_> = keys.iter().filter(|(_, r)| r.is_err()).collect();
     assert_eq!(denied.len(), 1);
     assert_eq!(denied[0].0, "user042");
@@ -191,7 +211,7 @@ async fn every_page_of_users_loads_once_and_a_denied_user_does_not_stop_the_rest
             _ => None,
         })
         .collect();
-    assert_eq!(uses.len(), 249);
+    assert_eq!(uses.len(), 248);
     assert!(
         uses.iter().all(
             |u| matches!(u, LastUsed::Used { service: Some(s), region: None, .. } if s == "s3")
