@@ -136,13 +136,27 @@ fn a_reply_that_is_not_iam_xml_is_a_clear_error_not_a_crash() {
     );
 }
 
+/// The dashboard (30×140) on the small organisation through a fault proxy (no
+/// faults yet), loaded.
+fn dashboard_behind_proxy(
+    seed: u64,
+) -> (
+    iamkeys::emulator::Emulator,
+    FaultProxy,
+    tempfile::TempDir,
+    common::PtySession,
+) {
+    let emulator = common::start_emulator(&common::small_org());
+    let proxy = FaultProxy::start(emulator_port(&emulator), Faults::default(), seed);
+    let cwd = tempfile::tempdir().unwrap();
+    let tui = common::PtySession::as_outsider(&proxy.url, &[], cwd.path(), 30, 140);
+    tui.wait_for("loaded 30 users", WAIT);
+    (emulator, proxy, cwd, tui)
+}
+
 #[test]
 fn the_endpoint_dies_mid_session_the_data_is_marked_stale_and_r_recovers() {
-    let emulator = common::start_emulator(&common::small_org());
-    let proxy = FaultProxy::start(emulator_port(&emulator), Faults::default(), 3);
-    let cwd = tempfile::tempdir().unwrap();
-    let mut tui = common::PtySession::as_outsider(&proxy.url, &[], cwd.path(), 30, 120);
-    tui.wait_for("loaded 30 users", WAIT);
+    let (_emulator, proxy, _cwd, mut tui) = dashboard_behind_proxy(3);
     proxy.set_down(true);
     tui.send("r");
     // The failed connection shows within three seconds, while the SDK still retries.
@@ -187,11 +201,7 @@ fn silent_iam(emulator: &iamkeys::emulator::Emulator) -> FaultProxy {
 
 #[test]
 fn an_iam_that_never_answers_is_said_within_seconds_and_stale_within_fifteen() {
-    let emulator = common::start_emulator(&common::small_org());
-    let proxy = FaultProxy::start(emulator_port(&emulator), Faults::default(), 9);
-    let cwd = tempfile::tempdir().unwrap();
-    let mut tui = common::PtySession::as_outsider(&proxy.url, &[], cwd.path(), 30, 140);
-    tui.wait_for("loaded 30 users", WAIT);
+    let (_emulator, proxy, _cwd, mut tui) = dashboard_behind_proxy(9);
     proxy.set_faults(Faults {
         silent: 1.0,
         ..Faults::default()
@@ -225,16 +235,7 @@ fn list_gives_up_on_an_iam_that_never_answers_within_a_minute() {
     let emulator = common::start_emulator(&common::small_org());
     let proxy = silent_iam(&emulator);
     let started = std::time::Instant::now();
-    let out = common::iamkeys_as_outsider()
-        .args([
-            "list",
-            "--endpoint-url",
-            &proxy.url,
-            "--region",
-            "us-east-1",
-        ])
-        .output()
-        .unwrap();
+    let out = common::list_as_outsider(&proxy.url, &[]);
     let took = started.elapsed();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");

@@ -209,20 +209,7 @@ async fn a_stale_report_never_shows_a_key_older_or_emptier_than_it_is() {
     );
 
     // `list` says the same, with where each value comes from and as of when.
-    let out = common::iamkeys_command()
-        .env("AWS_ACCESS_KEY_ID", common::OUTSIDER_KEY.0)
-        .env("AWS_SECRET_ACCESS_KEY", common::OUTSIDER_KEY.1)
-        .args([
-            "list",
-            "--output",
-            "json",
-            "--region",
-            "us-east-1",
-            "--endpoint-url",
-        ])
-        .arg(&emulator.endpoint)
-        .output()
-        .unwrap();
+    let out = common::list_as_outsider(&emulator.endpoint, &["--output", "json"]);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -252,20 +239,7 @@ async fn a_stale_report_never_shows_a_key_older_or_emptier_than_it_is() {
         ancient["last_used"].is_null() && ancient["never_used"].is_null(),
         "{ancient}"
     );
-    let table = common::iamkeys_command()
-        .env("AWS_ACCESS_KEY_ID", common::OUTSIDER_KEY.0)
-        .env("AWS_SECRET_ACCESS_KEY", common::OUTSIDER_KEY.1)
-        .args([
-            "list",
-            "--filter",
-            "ancient",
-            "--region",
-            "us-east-1",
-            "--endpoint-url",
-        ])
-        .arg(&emulator.endpoint)
-        .output()
-        .unwrap();
+    let table = common::list_as_outsider(&emulator.endpoint, &["--filter", "ancient"]);
     let table = String::from_utf8_lossy(&table.stdout);
     assert!(table.contains("no use recorded"), "{table}");
 }

@@ -144,6 +144,16 @@ pub fn iamkeys_as_outsider() -> std::process::Command {
     cmd
 }
 
+/// `iamkeys list ARGS` on `endpoint` (us-east-1), signed with [`OUTSIDER_KEY`].
+pub fn list_as_outsider(endpoint: &str, args: &[&str]) -> std::process::Output {
+    iamkeys_as_outsider()
+        .arg("list")
+        .args(args)
+        .args(["--endpoint-url", endpoint, "--region", "us-east-1"])
+        .output()
+        .expect("run iamkeys list")
+}
+
 /// The real `iamkeys` binary in a pseudo-terminal, its screen kept by a vt100 parser.
 pub struct PtySession {
     screen: Arc<Mutex<vt100::Parser>>,
