@@ -34,6 +34,10 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = Source::Auto)]
     pub source: Source,
 
+    /// The config file (default: $XDG_CONFIG_HOME/iamkeys/config.toml, else ~/.config/iamkeys/config.toml).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
     /// Write diagnostic logs to this file (nothing is printed over the dashboard).
     #[arg(long, global = true, value_name = "PATH")]
     pub log_file: Option<PathBuf>,
@@ -59,6 +63,9 @@ pub enum Command {
         /// Only users whose name, path or access key id contains this (as the dashboard's `/`).
         #[arg(long, value_name = "TEXT")]
         filter: Option<String>,
+        /// Exit 4 when a record that is not exempt has one of these findings (comma list, or `any`): a CI gate.
+        #[arg(long, value_name = "FINDINGS", value_parser = crate::list::parse_fail_on)]
+        fail_on: Option<crate::list::FailOn>,
     },
 }
 

@@ -6,10 +6,10 @@
 
 pub mod action;
 pub mod app;
-pub mod audit;
 pub mod change;
 pub mod cli;
 pub mod clipboard;
+pub mod config;
 pub mod dialog;
 pub mod emulator;
 pub mod filter;
@@ -18,6 +18,7 @@ pub mod iam;
 pub mod keymap;
 pub mod list;
 pub mod logging;
+pub mod policy;
 pub mod sanitize;
 pub mod secret_file;
 pub mod state;

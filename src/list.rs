@@ -9,11 +9,13 @@ use std::sync::{Arc, Mutex};
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::audit::days_since;
 use crate::iam::IamClient;
 use crate::iam::IamError;
 use crate::iam::inventory::{self, DataSource, LoadEvent, LoadOptions};
-use crate::iam::model::{AccessKey, LastUsed, UseSource, User, never_means_never};
+use crate::iam::model::{AccessKey, KeyStatus, LastUsed, UseSource, User, never_means_never};
+use crate::policy::Finding;
+use crate::policy::days_since;
+use crate::state::Context;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Output {
@@ -31,11 +33,17 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_FAILED: u8 = 1;
 /// Some users' keys or some last uses could not be read; the rest is on stdout.
 pub const EXIT_PARTIAL: u8 = 3;
+/// `--fail-on`: a record that is not exempt has one of the findings named.
+pub const EXIT_FINDINGS: u8 = 4;
 
-/// One key, or one user without keys (or whose keys could not be read).
+/// One key, or one user without keys (or whose keys could not be read), or
+/// the root user when it has an access key.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Record {
+    pub account: String,
     pub user: String,
+    pub user_arn: Option<String>,
+    pub user_created: Option<String>,
     pub path: String,
     pub access_key_id: Option<String>,
     pub status: Option<String>,
@@ -53,6 +61,10 @@ pub struct Record {
     /// The time that value is true as of (ISO 8601): the report's time for `report`.
     pub as_of: Option<String>,
     pub description: Option<String>,
+    /// The policy's findings (`rotation-due`, `unused`, …), most urgent first.
+    pub findings: Vec<String>,
+    /// The policy exempts this user: its findings are listed, never failed on.
+    pub exempt: bool,
     /// What could not be read for this record (IAM's code and message).
     pub error: Option<String>,
 }
@@ -70,6 +82,8 @@ struct UseRead {
 #[derive(Default)]
 struct Inventory {
     users: Vec<User>,
+    /// The names of users' tags, where read.
+    tags: HashMap<String, Vec<String>>,
     /// Each user's keys and when they were listed.
     keys: HashMap<String, (Result<Vec<AccessKey>, IamError>, Timestamp)>,
     last_used: HashMap<String, UseRead>,
@@ -85,6 +99,9 @@ impl Inventory {
             LoadEvent::UsersFailed(err) => self.users_error = Some(err),
             LoadEvent::Keys { user, result } => {
                 self.keys.insert(user, (result, Timestamp::now()));
+            }
+            LoadEvent::UserTags { user, tags } => {
+                self.tags.insert(user, tags);
             }
             LoadEvent::UserGone { user } => {
                 self.users.retain(|u| u.name != user);
@@ -140,8 +157,10 @@ impl Inventory {
 pub async fn run(
     client: IamClient,
     options: LoadOptions,
+    context: &Context,
     filter: Option<String>,
     output: Output,
+    fail_on: &[Finding],
 ) -> u8 {
     let inventory = Arc::new(Mutex::new(Inventory::default()));
     let sink = inventory.clone();
@@ -189,7 +208,7 @@ pub async fn run(
     }
     let inventory = std::mem::take(&mut *inventory.lock().unwrap_or_else(|p| p.into_inner()));
     let needle = filter.unwrap_or_default().trim().to_lowercase();
-    let records = records(&inventory, &needle, Timestamp::now());
+    let records = records(&inventory, &needle, Timestamp::now(), context);
     if let Err(err) = write(&records, output, &mut std::io::stdout().lock()) {
         eprintln!("iamkeys: cannot write the output: {err}");
         return EXIT_FAILED;
@@ -202,14 +221,66 @@ pub async fn run(
     let failed = records.iter().filter(|r| r.error.is_some()).count();
     if failed > 0 {
         eprintln!("iamkeys: {failed} records could not be read completely (see their error field)");
+    }
+    let hits = failing(&records, fail_on);
+    if hits > 0 {
+        let names: Vec<&str> = fail_on.iter().map(|f| f.name()).collect();
+        eprintln!(
+            "iamkeys: {hits} records have findings of --fail-on {}",
+            names.join(",")
+        );
+        return EXIT_FINDINGS;
+    }
+    if failed > 0 {
         return EXIT_PARTIAL;
     }
     EXIT_OK
 }
 
+/// How many records that are not exempt have one of `fail_on`.
+fn failing(records: &[Record], fail_on: &[Finding]) -> usize {
+    records
+        .iter()
+        .filter(|r| !r.exempt)
+        .filter(|r| {
+            r.findings
+                .iter()
+                .any(|name| fail_on.iter().any(|f| f.name() == name))
+        })
+        .count()
+}
+
+/// The findings `--fail-on` names.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FailOn(pub Vec<Finding>);
+
+/// `--fail-on`: finding names separated by commas, or `any` (every finding
+/// that asks for action).
+pub fn parse_fail_on(text: &str) -> Result<FailOn, String> {
+    let mut findings = Vec::new();
+    for name in text.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        if name == "any" {
+            findings.extend(Finding::ALL.into_iter().filter(|f| f.needs_action()));
+            continue;
+        }
+        let finding = Finding::from_name(name).ok_or_else(|| {
+            let known: Vec<&str> = Finding::ALL.iter().map(|f| f.name()).collect();
+            format!(
+                "'{name}' is not a finding (one of: {}, or any)",
+                known.join(", ")
+            )
+        })?;
+        findings.push(finding);
+    }
+    if findings.is_empty() {
+        return Err("name at least one finding, or any".into());
+    }
+    Ok(FailOn(findings))
+}
+
 fn report_source(inventory: &Inventory) {
     match &inventory.source {
-        Some(DataSource::Report { generated }) => {
+        Some(DataSource::Report { generated, .. }) => {
             tracing::info!(%generated, "last uses from the credential report")
         }
         Some(DataSource::Live {
@@ -221,15 +292,43 @@ fn report_source(inventory: &Inventory) {
     }
 }
 
+/// The user name of the record of the root user.
+const ROOT: &str = "<root_account>";
+
 /// The records of every user matching `needle`, by user name then key age.
-fn records(inventory: &Inventory, needle: &str, now: Timestamp) -> Vec<Record> {
+fn records(inventory: &Inventory, needle: &str, now: Timestamp, context: &Context) -> Vec<Record> {
+    let account = context.identity.account.clone();
+    let policy = &context.policy;
     let mut users: Vec<&User> = inventory.users.iter().collect();
     users.sort_by(|a, b| a.name.cmp(&b.name));
     let mut out = Vec::new();
+    if let Some(DataSource::Report {
+        generated,
+        root_has_key: true,
+    }) = &inventory.source
+        && crate::filter::matches(needle, ROOT, "", std::iter::empty())
+    {
+        out.push(Record {
+            account: account.clone(),
+            user: ROOT.into(),
+            findings: vec![Finding::RootKey.name().into()],
+            source: Some("report".into()),
+            as_of: Some(generated.to_string()),
+            ..Record::default()
+        });
+    }
     for user in users {
+        let tags = inventory
+            .tags
+            .get(&user.name)
+            .map_or(&[][..], Vec::as_slice);
         let base = Record {
+            account: account.clone(),
             user: user.name.clone(),
+            user_arn: Some(user.arn.clone()),
+            user_created: Some(user.created.to_string()),
             path: user.path.clone(),
+            exempt: policy.exempt.covers(&user.name, &user.path, tags),
             ..Record::default()
         };
         let (keys, listed_at) = match inventory.keys.get(&user.name) {
@@ -265,18 +364,35 @@ fn records(inventory: &Inventory, needle: &str, now: Timestamp) -> Vec<Record> {
             });
             continue;
         }
+        let active = keys
+            .iter()
+            .filter(|k| k.status == KeyStatus::Active)
+            .count();
         let mut keys: Vec<&AccessKey> = keys.iter().collect();
         keys.sort_by_key(|k| k.created);
         for key in keys {
+            let read = inventory.last_used.get(&key.id);
+            // Only a settled value makes findings: not one the report said that
+            // a live read could not confirm.
+            let settled = read
+                .filter(|r| !r.source.provisional())
+                .and_then(|r| r.value.as_ref());
+            let session = context.session.link(&user.name, &key.id).is_some();
+            let findings = policy
+                .key_findings(key, settled, active, session, now)
+                .iter()
+                .map(|f| f.name().to_string())
+                .collect();
             let mut record = Record {
                 access_key_id: Some(key.id.clone()),
                 status: Some(key.status.as_str().to_string()),
                 created: Some(key.created.to_string()),
                 age_days: Some(days_since(key.created, now)),
                 description: key.description.clone(),
+                findings,
                 ..base.clone()
             };
-            match inventory.last_used.get(&key.id) {
+            match read {
                 Some(read) => {
                     record.source = Some(read.source.name().into());
                     record.as_of = Some(read.source.as_of().to_string());
@@ -321,15 +437,61 @@ fn write(records: &[Record], output: Output, out: &mut impl Write) -> std::io::R
             serde_json::to_writer_pretty(&mut *out, records)?;
             writeln!(out)
         }
-        Output::Csv => {
-            let mut writer = csv::Writer::from_writer(&mut *out);
-            for record in records {
-                writer.serialize(record)?;
-            }
-            writer.flush()
-        }
+        Output::Csv => write_csv(records, out),
         Output::Table => write_table(records, out),
     }
+}
+
+/// CSV with the JSON fields as columns, in the same order; findings joined by
+/// `;`. The header is written even when there are no records.
+fn write_csv(records: &[Record], out: &mut impl Write) -> std::io::Result<()> {
+    let mut writer = csv::Writer::from_writer(&mut *out);
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    writer.write_record([
+        "account",
+        "user",
+        "user_arn",
+        "user_created",
+        "path",
+        "access_key_id",
+        "status",
+        "created",
+        "age_days",
+        "last_used",
+        "last_used_service",
+        "last_used_region",
+        "never_used",
+        "source",
+        "as_of",
+        "description",
+        "findings",
+        "exempt",
+        "error",
+    ])?;
+    for r in records {
+        writer.write_record([
+            r.account.clone(),
+            r.user.clone(),
+            text(&r.user_arn),
+            text(&r.user_created),
+            r.path.clone(),
+            text(&r.access_key_id),
+            text(&r.status),
+            text(&r.created),
+            r.age_days.map_or(String::new(), |d| d.to_string()),
+            text(&r.last_used),
+            text(&r.last_used_service),
+            text(&r.last_used_region),
+            r.never_used.map_or(String::new(), |n| n.to_string()),
+            text(&r.source),
+            text(&r.as_of),
+            text(&r.description),
+            r.findings.join(";"),
+            r.exempt.to_string(),
+            text(&r.error),
+        ])?;
+    }
+    writer.flush()
 }
 
 fn write_table(records: &[Record], out: &mut impl Write) -> std::io::Result<()> {
@@ -453,7 +615,7 @@ mod tests {
     #[test]
     fn one_record_per_key_and_per_user_without_keys_with_errors_inline() {
         let now: Timestamp = "2026-11-30T00:00:00Z".parse().unwrap();
-        let records = records(&inventory(), "", now);
+        let records = records(&inventory(), "", now, &Context::default());
         let users: Vec<_> = records.iter().map(|r| r.user.as_str()).collect();
         assert_eq!(users, ["alice", "bob", "carol"]);
         assert_eq!(records[0].access_key_id.as_deref(), Some("AKIAALICE"));
@@ -491,7 +653,7 @@ mod tests {
             )),
             source: UseSource::Live { at: generated },
         });
-        let records = records(&inv, "alice", Timestamp::now());
+        let records = records(&inv, "alice", Timestamp::now(), &Context::default());
         assert_eq!(records[0].source.as_deref(), Some("report"));
         assert_eq!(records[0].as_of.as_deref(), Some("2026-11-30T08:00:00Z"));
         assert_eq!(records[0].never_used, Some(true));
@@ -506,12 +668,57 @@ mod tests {
         );
     }
 
+    #[test]
+    fn records_carry_findings_exemptions_and_the_root_key_and_fail_on_gates() {
+        let mut inv = inventory();
+        inv.source = Some(DataSource::Report {
+            generated: "2026-11-30T08:00:00Z".parse().unwrap(),
+            root_has_key: true,
+        });
+        let now: Timestamp = "2026-11-30T00:00:00Z".parse().unwrap();
+        let mut context = Context::default();
+        context.identity.account = "123456789012".into();
+        // alice's key (2026-01-01) is 333 days old, used 29 days ago.
+        let all = records(&inv, "", now, &context);
+        assert_eq!(all[0].user, "<root_account>");
+        assert_eq!(all[0].findings, ["root-key"]);
+        let alice = &all[1];
+        assert_eq!(alice.account, "123456789012");
+        assert_eq!(alice.user_arn.as_deref(), Some("arn:aws:iam::1:user/alice"));
+        assert_eq!(alice.findings, ["rotation-due"]);
+        assert!(!alice.exempt);
+        let gate = |fail_on: &str, records: &[Record]| {
+            failing(records, &parse_fail_on(fail_on).unwrap().0)
+        };
+        assert_eq!(gate("unused,never-used", &all), 0);
+        assert_eq!(gate("rotation-due", &all), 1);
+        assert_eq!(gate("any", &all), 2, "the root key too");
+        // A stricter unused threshold, and alice exempt by a glob: listed, not failed on.
+        context.policy.unused_after_days = 20;
+        context.policy.exempt.users = vec!["ali*".into()];
+        let alice = records(&inv, "alice", now, &context);
+        assert_eq!(alice[0].findings, ["unused", "rotation-due"]);
+        assert!(alice[0].exempt);
+        assert_eq!(gate("unused", &alice), 0);
+        assert!(parse_fail_on("unused,bogus").is_err());
+        assert!(parse_fail_on("").is_err());
+    }
+
+    #[test]
+    fn csv_has_its_header_even_without_records() {
+        let mut out = Vec::new();
+        write(&[], Output::Csv, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text.lines().count(), 1);
+        assert!(text.starts_with("account,user,"), "{text}");
+    }
+
     fn records_of(inv: &Inventory, needle: &str) -> Vec<Record> {
-        records(inv, needle, Timestamp::now())
+        records(inv, needle, Timestamp::now(), &Context::default())
     }
 
     fn records_for(needle: &str) -> Vec<Record> {
-        records(&inventory(), needle, Timestamp::now())
+        records(&inventory(), needle, Timestamp::now(), &Context::default())
     }
 
     #[test]
@@ -524,7 +731,9 @@ mod tests {
         let mut csv_out = Vec::new();
         write(&records, Output::Csv, &mut csv_out).unwrap();
         let csv_text = String::from_utf8(csv_out).unwrap();
-        assert!(csv_text.starts_with("user,path,access_key_id,status,created,age_days,last_used,"));
+        assert!(
+            csv_text.starts_with("account,user,user_arn,user_created,path,access_key_id,status,")
+        );
         assert_eq!(csv_text.lines().count(), 4);
         let mut table = Vec::new();
         write(&records, Output::Table, &mut table).unwrap();

@@ -28,6 +28,13 @@ fn main() -> ExitCode {
         eprintln!("iamkeys: cannot open log file {}: {err}", path.display());
         return ExitCode::FAILURE;
     }
+    let config = match iamkeys::config::load(cli.config.as_deref()) {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("iamkeys: {err}");
+            return ExitCode::from(2);
+        }
+    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(err) => {
@@ -35,10 +42,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(run(cli))
+    runtime.block_on(run(cli, config))
 }
 
-async fn run(cli: Cli) -> ExitCode {
+async fn run(cli: Cli, config: iamkeys::config::Config) -> ExitCode {
     // Kept alive until the command ends; dropping it stops the emulator.
     let mut emulator = None;
     let target = if cli.demo {
@@ -70,17 +77,26 @@ async fn run(cli: Cli) -> ExitCode {
         }
     };
     context.read_only = cli.read_only;
+    context.policy = config.policy.clone();
     let mut client = client;
     client.limit_requests(cli.concurrency.into());
     tracing::info!(read_only = cli.read_only, account = %context.identity.account, arn = %context.identity.arn, "connected");
     let options = LoadOptions {
         concurrency: cli.concurrency.into(),
         source: cli.source,
+        unused_after_days: config.policy.unused_after_days,
     };
 
     let code = match cli.command {
-        Some(Command::List { output, filter }) => {
-            ExitCode::from(iamkeys::list::run(client, options, filter, output).await)
+        Some(Command::List {
+            output,
+            filter,
+            fail_on,
+        }) => {
+            let fail_on = fail_on.unwrap_or_default().0;
+            ExitCode::from(
+                iamkeys::list::run(client, options, &context, filter, output, &fail_on).await,
+            )
         }
         Some(Command::Tui) | None => {
             let state = State::new(context, Timestamp::now());

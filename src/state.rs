@@ -10,6 +10,7 @@ use crate::dialog::Dialog;
 use crate::iam::IamError;
 use crate::iam::inventory::DataSource;
 use crate::iam::model::{AccessKey, Identity, KeyStatus, LastUsed, SessionKeys, UseSource, User};
+use crate::policy::Finding;
 
 /// A value that is being fetched, has arrived, or could not be read.
 #[derive(Clone, Debug, PartialEq)]
@@ -36,6 +37,17 @@ pub struct KeyEntry {
     pub use_source: Option<UseSource>,
 }
 
+impl KeyEntry {
+    /// The last use if it is settled: not loading, and not a credential
+    /// report's value that a live read has yet to confirm.
+    pub fn settled_use(&self) -> Option<&LastUsed> {
+        if self.use_source.is_some_and(UseSource::provisional) {
+            return None;
+        }
+        self.last_used.ready()
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct UserEntry {
     pub user: User,
@@ -43,6 +55,8 @@ pub struct UserEntry {
     /// The load generation that last listed this user; older ones are removed
     /// once a refresh has listed every user.
     pub seen_in: u64,
+    /// The keys of the user's tags, when read (for the policy's exempt tag).
+    pub tags: Vec<String>,
 }
 
 impl UserEntry {
@@ -104,6 +118,8 @@ pub struct Context {
     pub session: SessionKeys,
     /// `--read-only`: every mutation is refused in `update`.
     pub read_only: bool,
+    /// Thresholds and exemptions (the config file's `[policy]`).
+    pub policy: crate::policy::Policy,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -427,6 +443,31 @@ impl State {
     pub fn user_mut(&mut self, name: &str) -> Option<&mut UserEntry> {
         let at = *self.by_name.get(name)?;
         self.users.get_mut(at)
+    }
+
+    /// The findings of `entry`, a key of `user`, and whether the policy exempts the user.
+    pub fn findings(&self, user: &UserEntry, entry: &KeyEntry) -> (Vec<Finding>, bool) {
+        let policy = &self.context.policy;
+        let exempt = policy
+            .exempt
+            .covers(&user.user.name, &user.user.path, &user.tags);
+        let session = self
+            .context
+            .session
+            .link(&entry.key.user, &entry.key.id)
+            .is_some();
+        let findings = policy.key_findings(
+            &entry.key,
+            entry.settled_use(),
+            user.active_keys(),
+            session,
+            self.now,
+        );
+        (findings, exempt)
+    }
+
+    pub fn user(&self, name: &str) -> Option<&UserEntry> {
+        self.users.get(*self.by_name.get(name)?)
     }
 
     /// The key `key_id` of `user`, if it is listed.

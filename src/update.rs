@@ -6,7 +6,7 @@ use tui_input::backend::crossterm::to_input_request;
 
 mod mutations;
 
-pub use mutations::{RECENT_USE_DAYS, check, request};
+pub use mutations::{check, request};
 
 use crate::action::{Action, Effect, Motion};
 use crate::dialog::{Button, Dialog};
@@ -347,6 +347,7 @@ fn apply_load_event(state: &mut State, event: LoadEvent) {
                             user,
                             keys: Fetch::Loading,
                             seen_in: generation,
+                            tags: Vec::new(),
                         });
                     }
                 }
@@ -434,6 +435,11 @@ fn apply_load_event(state: &mut State, event: LoadEvent) {
                 }
             }
             state.view_stale = true;
+        }
+        LoadEvent::UserTags { user, tags } => {
+            if let Some(entry) = state.user_mut(&user) {
+                entry.tags = tags;
+            }
         }
         LoadEvent::UserGone { user } => {
             state.load.users_with_keys += 1;

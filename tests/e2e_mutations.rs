@@ -383,11 +383,11 @@ fn the_signing_key_is_marked_and_needs_its_id_typed() {
     let id = h.seeded_id("ops-admin", 0);
     let mut tui = h.spawn(&[]);
     open_key(&mut tui, "ops-admin", 0);
-    let screen = tui.wait_for("this session", WAIT);
+    let screen = tui.wait_for("this-session", WAIT);
     assert!(
         screen
             .lines()
-            .any(|l| l.contains(&id) && l.contains("this session")),
+            .any(|l| l.contains(&id) && l.contains("this-session")),
         "{screen}"
     );
     tui.send(" ");

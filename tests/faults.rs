@@ -25,6 +25,7 @@ async fn load_through(proxy: &FaultProxy, source: Source) -> Vec<LoadEvent> {
     let options = LoadOptions {
         concurrency: 8,
         source,
+        unused_after_days: 45,
     };
     inventory::load(client, options, inventory::no_priority(), move |e| {
         sink.lock().unwrap().push(e)

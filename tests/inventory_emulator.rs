@@ -41,6 +41,7 @@ async fn load(client: &iamkeys::iam::IamClient, source: Source) -> Vec<LoadEvent
     let options = LoadOptions {
         concurrency: 4,
         source,
+        unused_after_days: 45,
     };
     inventory::load(
         client.clone(),

@@ -136,6 +136,7 @@ async fn every_page_of_users_loads_once_and_a_denied_user_does_not_stop_the_rest
     let options = LoadOptions {
         concurrency: 8,
         source: Source::Live,
+        unused_after_days: 45,
     };
     inventory::load(
         mocked_client(),

@@ -128,6 +128,7 @@ async fn load(client: IamClient, source: Source) -> Vec<LoadEvent> {
     let options = LoadOptions {
         concurrency: 4,
         source,
+        unused_after_days: 45,
     };
     inventory::load(client, options, inventory::no_priority(), move |e| {
         sink.lock().unwrap().push(e)

@@ -35,14 +35,23 @@ pub enum Source {
 /// Where the last uses on screen came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DataSource {
-    Report { generated: Timestamp },
-    Live { reason: Option<String> },
+    Report {
+        generated: Timestamp,
+        /// The report's `<root_account>` row: the root user has an access key.
+        root_has_key: bool,
+    },
+    Live {
+        reason: Option<String>,
+    },
 }
 
 #[derive(Clone, Copy, Debug)]
 pub struct LoadOptions {
     pub concurrency: usize,
     pub source: Source,
+    /// The policy's unused threshold: a use in the credential report older than
+    /// this (or none) is confirmed live, since the report may be hours old.
+    pub unused_after_days: i64,
 }
 
 /// One step of a load, in the order a consumer can rely on: a user's `Keys`
@@ -65,6 +74,12 @@ pub enum LoadEvent {
         result: Result<LastUsed, IamError>,
         /// Where the value comes from and as of when (a failure is a live read's).
         source: UseSource,
+    },
+    /// The names of a user's tags (for the policy's exempt tag), when read;
+    /// before the user's `Keys`.
+    UserTags {
+        user: String,
+        tags: Vec<String>,
     },
     /// A user listed, then gone (NoSuchEntity on its keys): deleted during the load.
     UserGone {
@@ -166,6 +181,8 @@ struct Queue {
     /// Keys listed before the report arrived.
     unresolved: Vec<AccessKey>,
     report: ReportState,
+    /// Report uses older than this many days (or none) are confirmed live.
+    unused_after_days: i64,
     listing: bool,
     busy: usize,
     limit: usize,
@@ -280,7 +297,7 @@ impl Queue {
                             provisional,
                         },
                     };
-                    match report.answer(&key, now, crate::audit::MAX_UNUSED_DAYS) {
+                    match report.answer(&key, now, self.unused_after_days) {
                         ReportAnswer::Final(used) => events.push(report_says(used, false)),
                         ReportAnswer::Provisional(used) => {
                             // Shown now, as of the report; confirmed live after the
@@ -380,6 +397,7 @@ where
                 Source::Live => ReportState::Off,
                 Source::Auto | Source::Report => ReportState::Pending,
             },
+            unused_after_days: options.unused_after_days,
             listing: true,
             busy: 0,
             limit: max,
@@ -538,6 +556,7 @@ async fn fetch_report<F: Fn(LoadEvent) + Send + Sync>(shared: Arc<Shared<F>>, so
             Ok(report) => {
                 events.push(LoadEvent::Source(DataSource::Report {
                     generated: report.generated,
+                    root_has_key: report.root_has_key,
                 }));
                 queue.report = ReportState::Ready(Arc::new(report));
             }
@@ -663,7 +682,7 @@ async fn run<F: Fn(LoadEvent) + Send + Sync>(shared: &Shared<F>, job: Job, sent:
             match (keys, known) {
                 (Ok(mut keys), Some(tags)) => {
                     describe(&mut keys, &tags);
-                    Ok(Outcome::Keys(keys))
+                    Ok(Outcome::Keys(keys, Some(tag_names(&tags))))
                 }
                 // Keys, then their descriptions (a second request, paced as
                 // the first); a refusal of the tags leaves descriptions out.
@@ -677,16 +696,16 @@ async fn run<F: Fn(LoadEvent) + Send + Sync>(shared: &Shared<F>, job: Job, sent:
                     match shared.client.key_descriptions(user).await {
                         Ok(tags) => {
                             describe(&mut keys, &tags);
-                            Ok(Outcome::Keys(keys))
+                            Ok(Outcome::Keys(keys, Some(tag_names(&tags))))
                         }
                         Err(err) if is_transient(&err) => Err(err),
                         Err(err) => {
                             tracing::warn!(user, error = %err, "key descriptions unreadable");
-                            Ok(Outcome::Keys(keys))
+                            Ok(Outcome::Keys(keys, None))
                         }
                     }
                 }
-                (keys, _) => keys.map(Outcome::Keys),
+                (keys, _) => keys.map(|keys| Outcome::Keys(keys, None)),
             }
         }
         Job::LastUsed { key_id, .. } => {
@@ -721,12 +740,16 @@ async fn run<F: Fn(LoadEvent) + Send + Sync>(shared: &Shared<F>, job: Job, sent:
                 }
             }
             Err(err) => events.push(failure(&job, err)),
-            Ok(Outcome::Keys(keys)) => {
+            Ok(Outcome::Keys(keys, tags)) => {
                 queue.pace.succeeded(Instant::now());
                 if let Job::Keys(user) = &job {
                     queue.listed.remove(user);
-                }
-                if let Job::Keys(user) = &job {
+                    if let Some(tags) = tags {
+                        events.push(LoadEvent::UserTags {
+                            user: user.clone(),
+                            tags,
+                        });
+                    }
                     events.push(LoadEvent::Keys {
                         user: user.clone(),
                         result: Ok(keys.clone()),
@@ -768,8 +791,13 @@ async fn run<F: Fn(LoadEvent) + Send + Sync>(shared: &Shared<F>, job: Job, sent:
 }
 
 enum Outcome {
-    Keys(Vec<AccessKey>),
+    /// The keys, and the names of the user's tags when they were read.
+    Keys(Vec<AccessKey>, Option<Vec<String>>),
     Used(LastUsed),
+}
+
+fn tag_names(tags: &[(String, String)]) -> Vec<String> {
+    tags.iter().map(|(key, _)| key.clone()).collect()
 }
 
 fn failure(job: &Job, err: IamError) -> LoadEvent {

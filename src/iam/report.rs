@@ -121,7 +121,7 @@ impl CredentialReport {
         };
         match (slot.last_used, &slot.service, &slot.region) {
             (Some(at), Some(service), region)
-                if crate::audit::days_since(at, now) <= recent_days =>
+                if crate::policy::days_since(at, now) <= recent_days =>
             {
                 ReportAnswer::Final(LastUsed::Used {
                     at,

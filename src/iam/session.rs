@@ -150,6 +150,7 @@ pub async fn connect(target: &Target) -> Result<(IamClient, Context), StartupErr
         endpoint: target.endpoint.clone(),
         session,
         read_only: false,
+        policy: Default::default(),
     };
     Ok((client, context))
 }

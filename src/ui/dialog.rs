@@ -91,7 +91,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, dialog: &Dialog) {
             let why = match &target.last_used {
                 Some(LastUsed::Used { .. }) => format!(
                     "This key was used in the last {} days.",
-                    crate::update::RECENT_USE_DAYS
+                    state.context.policy.recent_use_days
                 ),
                 _ => "When this key was last used is not known.".to_string(),
             };

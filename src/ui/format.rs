@@ -2,7 +2,7 @@
 
 use jiff::Timestamp;
 
-use crate::audit::days_since;
+use crate::policy::days_since;
 
 /// `2026-08-22` in UTC, as IAM reports dates.
 pub fn date(at: Timestamp) -> String {

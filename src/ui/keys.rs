@@ -6,8 +6,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState, Wrap};
 
 use super::{format, theme};
-use crate::audit::{self, Finding};
 use crate::iam::model::{KeyStatus, LastUsed, UseSource, never_means_never};
+use crate::policy::Finding;
 use crate::state::{Fetch, Focus, KeyEntry, State, UserEntry};
 
 /// Inner widths from which dates, and then a description column, fit beside the key id.
@@ -123,14 +123,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         }
         Fetch::Ready(keys) => keys,
     };
-    let active = user.active_keys();
     // Below this inner width, dates give way to ages so the key id stays whole.
     let inner = area.width.saturating_sub(2);
     let fit = Fit {
         dates: inner >= DATED_LAYOUT_WIDTH,
         description_column: inner >= FULL_LAYOUT_WIDTH,
     };
-    let rows = keys.iter().map(|k| key_row(k, active, state, fit));
+    let rows = keys.iter().map(|k| key_row(k, state, fit));
     let (titles, widths) = if fit.description_column {
         WIDE_COLUMNS
     } else if fit.dates {
@@ -172,7 +171,7 @@ fn title(user: Option<&UserEntry>, state: &State) -> Line<'static> {
     }
 }
 
-fn key_row<'a>(entry: &'a KeyEntry, active_keys: usize, state: &State, fit: Fit) -> Row<'a> {
+fn key_row<'a>(entry: &'a KeyEntry, state: &State, fit: Fit) -> Row<'a> {
     let now = state.now;
     let key = &entry.key;
     let session_key = state.context.session.link(&key.user, &key.id).is_some();
@@ -226,13 +225,10 @@ fn key_row<'a>(entry: &'a KeyEntry, active_keys: usize, state: &State, fit: Fit)
             Cell::from(region.clone().unwrap_or_else(|| "-".into())),
         ),
     };
-    let findings = audit::key_findings(
-        key,
-        super::status::settled_use(entry),
-        active_keys,
-        session_key,
-        now,
-    );
+    let (findings, exempt) = match state.user(&key.user) {
+        Some(user) => state.findings(user, entry),
+        None => (Vec::new(), false),
+    };
     // A request in flight comes first, then the findings; where the description
     // has no column of its own, it follows them.
     let mut notes: Vec<(String, ratatui::style::Style)> = Vec::new();
@@ -263,12 +259,18 @@ fn key_row<'a>(entry: &'a KeyEntry, active_keys: usize, state: &State, fit: Fit)
         .iter()
         .filter(|f| fit.dates || **f != Finding::NeverUsed)
     {
-        let style = if *f == Finding::SigningKey {
+        let style = if *f == Finding::ThisSession {
             theme::SIGNING
+        } else if exempt {
+            // Shown, never counted: the policy exempts this user.
+            theme::INACTIVE
         } else {
             theme::ATTENTION
         };
-        notes.push((f.label().to_string(), style));
+        notes.push((f.name().to_string(), style));
+    }
+    if exempt && findings.iter().any(|f| f.needs_action()) {
+        notes.push(("exempt".to_string(), theme::INACTIVE));
     }
     if !fit.description_column
         && let Some(description) = &key.description

@@ -6,11 +6,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{format, theme};
-use crate::audit::{self, Finding};
 use crate::iam::inventory::DataSource;
-use crate::iam::model::{KeyStatus, LastUsed, UseSource};
+use crate::iam::model::{KeyStatus, UseSource};
 use crate::keymap;
-use crate::state::{KeyEntry, SILENCE_SHOWN_AFTER, STALE_AFTER, State};
+use crate::policy::Finding;
+use crate::state::{SILENCE_SHOWN_AFTER, STALE_AFTER, State};
 
 const SPINNER: [&str; 4] = ["◐", "◓", "◑", "◒"];
 
@@ -47,37 +47,28 @@ pub fn draw_header(frame: &mut Frame, area: Rect, state: &State) {
     frame.render_widget(Paragraph::new(lines), area);
 }
 
-/// Account-wide counts: what needs attention at a glance.
+/// Account-wide counts: what needs attention at a glance (exempt users not counted).
 #[derive(Default)]
 struct Glance {
     keys: usize,
     active: usize,
-    never_used: usize,
-    unused: usize,
-    old: usize,
+    /// Keys per finding, in [`Finding::ALL`] order.
+    findings: [usize; Finding::ALL.len()],
 }
 
 fn glance(state: &State) -> Glance {
     let mut g = Glance::default();
     for user in &state.users {
-        let entries = user.key_entries();
-        let active_keys = user.active_keys();
-        for entry in entries {
+        for entry in user.key_entries() {
             g.keys += 1;
             g.active += usize::from(entry.key.status == KeyStatus::Active);
-            let findings = audit::key_findings(
-                &entry.key,
-                settled_use(entry),
-                active_keys,
-                false,
-                state.now,
-            );
+            let (findings, exempt) = state.findings(user, entry);
+            if exempt {
+                continue;
+            }
             for finding in findings {
-                match finding {
-                    Finding::NeverUsed => g.never_used += 1,
-                    Finding::Unused => g.unused += 1,
-                    Finding::Old => g.old += 1,
-                    Finding::SigningKey | Finding::TwoActive => {}
+                if let Some(at) = Finding::ALL.iter().position(|f| *f == finding) {
+                    g.findings[at] += 1;
                 }
             }
         }
@@ -85,42 +76,41 @@ fn glance(state: &State) -> Glance {
     g
 }
 
-/// A key's last use if it is settled: not loading, and not a credential
-/// report's value that a live read has yet to confirm.
-pub fn settled_use(entry: &KeyEntry) -> Option<&LastUsed> {
-    if entry.use_source.is_some_and(UseSource::provisional) {
-        return None;
-    }
-    entry.last_used.ready()
+/// Whether the credential report says the root user has an access key.
+pub fn root_has_key(state: &State) -> bool {
+    matches!(
+        state.load.source,
+        Some(DataSource::Report {
+            root_has_key: true,
+            ..
+        })
+    )
 }
 
 fn glance_line(state: &State) -> Line<'static> {
-    let users = state.users.len();
     let g = glance(state);
-    let count = |label: &'static str, n: usize, style| {
-        [
-            Span::styled(label, theme::LABEL),
-            Span::styled(n.to_string(), style),
-        ]
+    let plain = ratatui::style::Style::new();
+    let mut spans = Vec::new();
+    if root_has_key(state) {
+        spans.push(Span::styled(
+            "⚠ root-key: the root user has an access key ",
+            theme::ERROR,
+        ));
+    }
+    let mut count = |label: String, n: usize, style| {
+        spans.push(Span::styled(label, theme::LABEL));
+        spans.push(Span::styled(n.to_string(), style));
     };
-    let attention = |n: usize| {
-        if n > 0 {
-            theme::ATTENTION
-        } else {
-            ratatui::style::Style::new()
+    count("users ".into(), state.users.len(), plain);
+    count("  keys ".into(), g.keys, plain);
+    count("  active ".into(), g.active, plain);
+    for (finding, n) in Finding::ALL.iter().zip(g.findings) {
+        if matches!(finding, Finding::RootKey | Finding::ThisSession) {
+            continue;
         }
-    };
-    let spans: Vec<Span<'static>> = [
-        count("users ", users, ratatui::style::Style::new()),
-        count("  keys ", g.keys, ratatui::style::Style::new()),
-        count("  active ", g.active, ratatui::style::Style::new()),
-        count("  never used ", g.never_used, attention(g.never_used)),
-        count("  unused >90d ", g.unused, attention(g.unused)),
-        count("  active >90d old ", g.old, attention(g.old)),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
+        let style = if n > 0 { theme::ATTENTION } else { plain };
+        count(format!("  {} ", finding.name()), n, style);
+    }
     Line::from(spans)
 }
 
@@ -179,7 +169,7 @@ fn load_line(state: &State) -> Line<'static> {
         ));
     }
     match &load.source {
-        Some(DataSource::Report { generated }) => {
+        Some(DataSource::Report { generated, .. }) => {
             spans.push(Span::styled(
                 format!(
                     " · last uses: credential report of {} {} ({} old)",

@@ -13,9 +13,6 @@ use crate::iam::model::{KeyStatus, LastUsed, Secret, UseSource};
 use crate::iam::{ErrorKind, IamError};
 use crate::state::{Fetch, Focus, KeyEntry, PendingOp, State, StatusChange};
 
-/// Deactivating a key used this recently asks first (the IAM console always asks).
-pub const RECENT_USE_DAYS: i64 = 30;
-
 /// Refuses in read-only mode, saying why. Every mutating binding asks this first.
 fn blocked_by_read_only(state: &mut State, what: &str) -> bool {
     refused(state, read_only_refusal(state, what))
@@ -219,13 +216,13 @@ fn delete_change(target: KeyTarget, signing_confirmed: bool) -> KeyChange {
     }
 }
 
-/// Used within [`RECENT_USE_DAYS`], or its last use is not known: deactivating it may break something.
+/// Used within the policy's `recent_use_days`, or its last use is not known: deactivating it may break something.
 fn in_use(state: &State, target: &KeyTarget) -> bool {
     match &target.last_used {
         None => true,
         Some(LastUsed::Never) => false,
         Some(LastUsed::Used { at, .. }) => {
-            state.now.as_second() - at.as_second() < RECENT_USE_DAYS * 86_400
+            state.now.as_second() - at.as_second() < state.context.policy.recent_use_days * 86_400
         }
     }
 }

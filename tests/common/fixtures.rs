@@ -27,6 +27,7 @@ pub fn context() -> Context {
             user: Some("iamkeys-admin".into()),
         },
         read_only: false,
+        policy: Default::default(),
     }
 }
 
@@ -71,6 +72,7 @@ pub fn entry(user: User, keys: Fetch<Vec<KeyEntry>>) -> UserEntry {
         user,
         keys,
         seen_in: 0,
+        tags: Vec::new(),
     }
 }
 

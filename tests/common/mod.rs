@@ -408,6 +408,7 @@ pub fn assert_inventory_equals_seed(
             }
             LoadEvent::UsersFailed(err) => panic!("{err}"),
             LoadEvent::UserGone { user } => panic!("{user} vanished during the load"),
+            LoadEvent::UserTags { .. } => {}
             LoadEvent::Source(_)
             | LoadEvent::Paced { .. }
             | LoadEvent::Retries { .. }
