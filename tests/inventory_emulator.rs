@@ -244,3 +244,77 @@ async fn a_stale_report_never_shows_a_key_older_or_emptier_than_it_is() {
     let table = String::from_utf8_lossy(&table.stdout);
     assert!(table.contains("no use recorded"), "{table}");
 }
+
+#[test]
+fn list_gates_ci_on_findings_with_the_policy_and_its_exemptions() {
+    use iamkeys::emulator::{Seed, SeedKey, SeedUse, SeedUser};
+    let key = |created_days_ago: f64, used_days_ago: Option<f64>| SeedKey {
+        status: "Active".into(),
+        created_days_ago,
+        last_used: used_days_ago.map(|days_ago| SeedUse {
+            days_ago,
+            service: "s3".into(),
+            region: "eu-west-1".into(),
+        }),
+        description: None,
+    };
+    let user = |name: &str, keys| SeedUser {
+        name: name.into(),
+        path: "/".into(),
+        created_days_ago: 400.0,
+        keys,
+    };
+    let seed = Seed {
+        users: vec![
+            user("old.key", vec![key(200.0, Some(100.0))]),
+            user("fresh", vec![key(10.0, Some(1.0))]),
+            user("breakglass-1", vec![key(30.0, None)]),
+        ],
+        root_key: true,
+        ..Seed::default()
+    };
+    let emulator = common::start_emulator(&seed);
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[policy]\nrotate_after_days = 180\n\n[policy.exempt]\nusers = [\"breakglass-*\"]\n",
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    let list = |extra: &[&str]| {
+        let mut args = vec!["--config", config, "--output", "json"];
+        args.extend_from_slice(extra);
+        common::list_as_outsider(&emulator.endpoint, &args)
+    };
+    let out = list(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let records: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let by_user = |name: &str| {
+        records
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["user"] == name)
+            .unwrap()
+            .clone()
+    };
+    let root = by_user("<root_account>");
+    assert_eq!(root["findings"], serde_json::json!(["root-key"]));
+    let old = by_user("old.key");
+    assert_eq!(old["findings"], serde_json::json!(["unused", "rotation-due"]));
+    assert_eq!(old["account"], emulator.report.account_id.as_str());
+    assert!(old["user_arn"].as_str().unwrap().ends_with(":user/old.key"));
+    assert_eq!(by_user("fresh")["findings"], serde_json::json!([]));
+    let glass = by_user("breakglass-1");
+    assert_eq!(glass["findings"], serde_json::json!(["never-used"]));
+    assert_eq!(glass["exempt"], true);
+
+    // The gate: exempt findings never fail; others exit 4; `any` includes the root key.
+    assert_eq!(list(&["--fail-on", "never-used"]).status.code(), Some(0));
+    assert_eq!(list(&["--fail-on", "unused,never-used"]).status.code(), Some(4));
+    assert_eq!(list(&["--fail-on", "root-key"]).status.code(), Some(4));
+    let out = list(&["--fail-on", "nope"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("'nope' is not a finding"));
+}
