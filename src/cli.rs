@@ -60,9 +60,10 @@ pub enum Command {
         /// Output format.
         #[arg(long, short, value_enum, default_value_t = Output::Table)]
         output: Output,
-        /// Only users whose name, path or access key id contains this (as the dashboard's `/`).
-        #[arg(long, value_name = "TEXT")]
-        filter: Option<String>,
+        /// Only records matching these terms, as the dashboard's `/` (text, is:FINDING, is:active,
+        /// service:, region:, path:, age>N, unused>N; all must hold).
+        #[arg(long, value_name = "TERMS", value_parser = crate::filter::Filter::parse)]
+        filter: Option<crate::filter::Filter>,
         /// Exit 4 when a record that is not exempt has one of these findings (comma list, or `any`): a CI gate.
         #[arg(long, value_name = "FINDINGS", value_parser = crate::list::parse_fail_on)]
         fail_on: Option<crate::list::FailOn>,

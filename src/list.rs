@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use jiff::Timestamp;
 use serde::Serialize;
 
+use crate::filter::{Filter, KeySubject, Subject};
 use crate::iam::IamClient;
 use crate::iam::IamError;
 use crate::iam::inventory::{self, DataSource, LoadEvent, LoadOptions};
@@ -158,7 +159,7 @@ pub async fn run(
     client: IamClient,
     options: LoadOptions,
     context: &Context,
-    filter: Option<String>,
+    filter: &Filter,
     output: Output,
     fail_on: &[Finding],
 ) -> u8 {
@@ -207,8 +208,7 @@ pub async fn run(
         return EXIT_FAILED;
     }
     let inventory = std::mem::take(&mut *inventory.lock().unwrap_or_else(|p| p.into_inner()));
-    let needle = filter.unwrap_or_default().trim().to_lowercase();
-    let records = records(&inventory, &needle, Timestamp::now(), context);
+    let records = records(&inventory, filter, Timestamp::now(), context);
     if let Err(err) = write(&records, output, &mut std::io::stdout().lock()) {
         eprintln!("iamkeys: cannot write the output: {err}");
         return EXIT_FAILED;
@@ -296,7 +296,19 @@ fn report_source(inventory: &Inventory) {
 const ROOT: &str = "<root_account>";
 
 /// The records of every user matching `needle`, by user name then key age.
-fn records(inventory: &Inventory, needle: &str, now: Timestamp, context: &Context) -> Vec<Record> {
+fn records(
+    inventory: &Inventory,
+    filter: &Filter,
+    now: Timestamp,
+    context: &Context,
+) -> Vec<Record> {
+    let user_only = |name: &str, path: &str| {
+        filter.matches(&Subject {
+            name,
+            path,
+            key: None,
+        })
+    };
     let account = context.identity.account.clone();
     let policy = &context.policy;
     let mut users: Vec<&User> = inventory.users.iter().collect();
@@ -306,7 +318,20 @@ fn records(inventory: &Inventory, needle: &str, now: Timestamp, context: &Contex
         generated,
         root_has_key: true,
     }) = &inventory.source
-        && crate::filter::matches(needle, ROOT, "", std::iter::empty())
+        && filter.matches(&Subject {
+            name: ROOT,
+            path: "",
+            key: Some(KeySubject {
+                id: "",
+                description: None,
+                active: true,
+                findings: &[Finding::RootKey],
+                service: None,
+                region: None,
+                age_days: 0,
+                unused_days: None,
+            }),
+        })
     {
         out.push(Record {
             account: account.clone(),
@@ -335,7 +360,7 @@ fn records(inventory: &Inventory, needle: &str, now: Timestamp, context: &Contex
             Some((Ok(keys), at)) => (keys, *at),
             unread => {
                 // The filter applies to what is known of the user: name and path.
-                if crate::filter::matches(needle, &user.name, &user.path, std::iter::empty()) {
+                if user_only(&user.name, &user.path) {
                     let error = match unread {
                         Some((Err(err), _)) => format!("{}: {}", err.code, err.message),
                         _ => "keys not read".to_string(),
@@ -348,15 +373,10 @@ fn records(inventory: &Inventory, needle: &str, now: Timestamp, context: &Contex
                 continue;
             }
         };
-        if !crate::filter::matches(
-            needle,
-            &user.name,
-            &user.path,
-            keys.iter().map(|k| k.id.as_str()),
-        ) {
-            continue;
-        }
         if keys.is_empty() {
+            if !user_only(&user.name, &user.path) {
+                continue;
+            }
             out.push(Record {
                 source: Some("live".into()),
                 as_of: Some(listed_at.to_string()),
@@ -378,11 +398,31 @@ fn records(inventory: &Inventory, needle: &str, now: Timestamp, context: &Contex
                 .filter(|r| !r.source.provisional())
                 .and_then(|r| r.value.as_ref());
             let session = context.session.link(&user.name, &key.id).is_some();
-            let findings = policy
-                .key_findings(key, settled, active, session, now)
-                .iter()
-                .map(|f| f.name().to_string())
-                .collect();
+            let found = policy.key_findings(key, settled, active, session, now);
+            let subject = Subject {
+                name: &user.name,
+                path: &user.path,
+                key: Some(KeySubject {
+                    id: &key.id,
+                    description: key.description.as_deref(),
+                    active: key.status == KeyStatus::Active,
+                    findings: &found,
+                    service: match settled {
+                        Some(LastUsed::Used { service, .. }) => service.as_deref(),
+                        _ => None,
+                    },
+                    region: match settled {
+                        Some(LastUsed::Used { region, .. }) => region.as_deref(),
+                        _ => None,
+                    },
+                    age_days: days_since(key.created, now),
+                    unused_days: settled.map(|u| u.at().map(|at| days_since(at, now))),
+                }),
+            };
+            if !filter.matches(&subject) {
+                continue;
+            }
+            let findings = found.iter().map(|f| f.name().to_string()).collect();
             let mut record = Record {
                 access_key_id: Some(key.id.clone()),
                 status: Some(key.status.as_str().to_string()),
@@ -615,7 +655,12 @@ mod tests {
     #[test]
     fn one_record_per_key_and_per_user_without_keys_with_errors_inline() {
         let now: Timestamp = "2026-11-30T00:00:00Z".parse().unwrap();
-        let records = records(&inventory(), "", now, &Context::default());
+        let records = records(
+            &inventory(),
+            &Filter::parse("").unwrap(),
+            now,
+            &Context::default(),
+        );
         let users: Vec<_> = records.iter().map(|r| r.user.as_str()).collect();
         assert_eq!(users, ["alice", "bob", "carol"]);
         assert_eq!(records[0].access_key_id.as_deref(), Some("AKIAALICE"));
@@ -653,7 +698,12 @@ mod tests {
             )),
             source: UseSource::Live { at: generated },
         });
-        let records = records(&inv, "alice", Timestamp::now(), &Context::default());
+        let records = records(
+            &inv,
+            &Filter::parse("alice").unwrap(),
+            Timestamp::now(),
+            &Context::default(),
+        );
         assert_eq!(records[0].source.as_deref(), Some("report"));
         assert_eq!(records[0].as_of.as_deref(), Some("2026-11-30T08:00:00Z"));
         assert_eq!(records[0].never_used, Some(true));
@@ -679,7 +729,7 @@ mod tests {
         let mut context = Context::default();
         context.identity.account = "123456789012".into();
         // alice's key (2026-01-01) is 333 days old, used 29 days ago.
-        let all = records(&inv, "", now, &context);
+        let all = records(&inv, &Filter::parse("").unwrap(), now, &context);
         assert_eq!(all[0].user, "<root_account>");
         assert_eq!(all[0].findings, ["root-key"]);
         let alice = &all[1];
@@ -696,7 +746,7 @@ mod tests {
         // A stricter unused threshold, and alice exempt by a glob: listed, not failed on.
         context.policy.unused_after_days = 20;
         context.policy.exempt.users = vec!["ali*".into()];
-        let alice = records(&inv, "alice", now, &context);
+        let alice = records(&inv, &Filter::parse("alice").unwrap(), now, &context);
         assert_eq!(alice[0].findings, ["unused", "rotation-due"]);
         assert!(alice[0].exempt);
         assert_eq!(gate("unused", &alice), 0);
@@ -714,11 +764,21 @@ mod tests {
     }
 
     fn records_of(inv: &Inventory, needle: &str) -> Vec<Record> {
-        records(inv, needle, Timestamp::now(), &Context::default())
+        records(
+            inv,
+            &Filter::parse(needle).unwrap(),
+            Timestamp::now(),
+            &Context::default(),
+        )
     }
 
     fn records_for(needle: &str) -> Vec<Record> {
-        records(&inventory(), needle, Timestamp::now(), &Context::default())
+        records(
+            &inventory(),
+            &Filter::parse(needle).unwrap(),
+            Timestamp::now(),
+            &Context::default(),
+        )
     }
 
     #[test]

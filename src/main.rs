@@ -94,8 +94,9 @@ async fn run(cli: Cli, config: iamkeys::config::Config) -> ExitCode {
             fail_on,
         }) => {
             let fail_on = fail_on.unwrap_or_default().0;
+            let filter = filter.unwrap_or_default();
             ExitCode::from(
-                iamkeys::list::run(client, options, &context, filter, output, &fail_on).await,
+                iamkeys::list::run(client, options, &context, &filter, output, &fail_on).await,
             )
         }
         Some(Command::Tui) | None => {

@@ -7,10 +7,11 @@ use jiff::Timestamp;
 use tui_input::Input;
 
 use crate::dialog::Dialog;
+use crate::filter::{Filter, KeySubject, Subject};
 use crate::iam::IamError;
 use crate::iam::inventory::DataSource;
 use crate::iam::model::{AccessKey, Identity, KeyStatus, LastUsed, SessionKeys, UseSource, User};
-use crate::policy::Finding;
+use crate::policy::{Finding, days_since};
 
 /// A value that is being fetched, has arrived, or could not be read.
 #[derive(Clone, Debug, PartialEq)]
@@ -95,15 +96,6 @@ impl UserEntry {
                 .key_entries()
                 .iter()
                 .all(|k| !matches!(k.last_used, Fetch::Loading))
-    }
-
-    pub fn matches(&self, needle_lower: &str) -> bool {
-        crate::filter::matches(
-            needle_lower,
-            &self.user.name,
-            &self.user.path,
-            self.key_entries().iter().map(|k| k.key.id.as_str()),
-        )
     }
 }
 
@@ -360,6 +352,8 @@ pub struct State {
     pub focus: Focus,
     pub mode: Mode,
     pub filter: Input,
+    /// Why the filter's text is not a filter (a bad term), if it is not.
+    pub filter_error: Option<String>,
     pub sort: Sort,
     pub load: LoadProgress,
     pub status: Option<StatusLine>,
@@ -402,6 +396,7 @@ impl State {
             focus: Focus::Users,
             mode: Mode::Normal,
             filter: Input::default(),
+            filter_error: None,
             sort: Sort {
                 column: SortColumn::Name,
                 reversed: false,
@@ -443,6 +438,44 @@ impl State {
     pub fn user_mut(&mut self, name: &str) -> Option<&mut UserEntry> {
         let at = *self.by_name.get(name)?;
         self.users.get_mut(at)
+    }
+
+    /// Whether `user` matches `filter`: the user itself (terms about users),
+    /// or one of its keys (every term on that one key).
+    pub fn user_matches(&self, filter: &Filter, user: &UserEntry) -> bool {
+        let entries = user.key_entries();
+        if entries.is_empty() {
+            return filter.matches(&Subject {
+                name: &user.user.name,
+                path: &user.user.path,
+                key: None,
+            });
+        }
+        entries.iter().any(|entry| {
+            let (findings, _) = self.findings(user, entry);
+            let used = entry.settled_use();
+            let key = KeySubject {
+                id: &entry.key.id,
+                description: entry.key.description.as_deref(),
+                active: entry.key.status == KeyStatus::Active,
+                findings: &findings,
+                service: match used {
+                    Some(LastUsed::Used { service, .. }) => service.as_deref(),
+                    _ => None,
+                },
+                region: match used {
+                    Some(LastUsed::Used { region, .. }) => region.as_deref(),
+                    _ => None,
+                },
+                age_days: days_since(entry.key.created, self.now),
+                unused_days: used.map(|u| u.at().map(|at| days_since(at, self.now))),
+            };
+            filter.matches(&Subject {
+                name: &user.user.name,
+                path: &user.user.path,
+                key: Some(key),
+            })
+        })
     }
 
     /// The findings of `entry`, a key of `user`, and whether the policy exempts the user.
@@ -497,9 +530,19 @@ impl State {
 
     /// Rebuilds `view`, selecting the user named `keep` if it is still shown.
     pub fn rebuild_view_keeping(&mut self, keep: Option<String>) {
-        let needle = self.filter.value().trim().to_lowercase();
+        // A bad term shows everyone, and the pane's title says why.
+        let filter = match Filter::parse(self.filter.value()) {
+            Ok(filter) => {
+                self.filter_error = None;
+                filter
+            }
+            Err(why) => {
+                self.filter_error = Some(why);
+                Filter::default()
+            }
+        };
         let mut view: Vec<usize> = (0..self.users.len())
-            .filter(|&i| self.users[i].matches(&needle))
+            .filter(|&i| filter.is_empty() || self.user_matches(&filter, &self.users[i]))
             .collect();
         let sort = self.sort;
         view.sort_by(|&a, &b| {

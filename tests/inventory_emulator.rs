@@ -288,7 +288,12 @@ fn list_gates_ci_on_findings_with_the_policy_and_its_exemptions() {
         common::list_as_outsider(&emulator.endpoint, &args)
     };
     let out = list(&[]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let records: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let by_user = |name: &str| {
         records
@@ -302,7 +307,10 @@ fn list_gates_ci_on_findings_with_the_policy_and_its_exemptions() {
     let root = by_user("<root_account>");
     assert_eq!(root["findings"], serde_json::json!(["root-key"]));
     let old = by_user("old.key");
-    assert_eq!(old["findings"], serde_json::json!(["unused", "rotation-due"]));
+    assert_eq!(
+        old["findings"],
+        serde_json::json!(["unused", "rotation-due"])
+    );
     assert_eq!(old["account"], emulator.report.account_id.as_str());
     assert!(old["user_arn"].as_str().unwrap().ends_with(":user/old.key"));
     assert_eq!(by_user("fresh")["findings"], serde_json::json!([]));
@@ -312,9 +320,39 @@ fn list_gates_ci_on_findings_with_the_policy_and_its_exemptions() {
 
     // The gate: exempt findings never fail; others exit 4; `any` includes the root key.
     assert_eq!(list(&["--fail-on", "never-used"]).status.code(), Some(0));
-    assert_eq!(list(&["--fail-on", "unused,never-used"]).status.code(), Some(4));
+    assert_eq!(
+        list(&["--fail-on", "unused,never-used"]).status.code(),
+        Some(4)
+    );
     assert_eq!(list(&["--fail-on", "root-key"]).status.code(), Some(4));
     let out = list(&["--fail-on", "nope"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("'nope' is not a finding"));
+
+    // Filter terms, as the dashboard's `/`: all must hold.
+    let users_of = |out: std::process::Output| -> Vec<String> {
+        let records: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        records
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["user"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(users_of(list(&["--filter", "is:unused"])), ["old.key"]);
+    assert_eq!(
+        users_of(list(&["--filter", "is:active unused>50 service:s3"])),
+        ["old.key"]
+    );
+    assert_eq!(
+        users_of(list(&["--filter", "is:root-key"])),
+        ["<root_account>"]
+    );
+    assert_eq!(
+        users_of(list(&["--filter", "age>20 is:never-used"])),
+        ["breakglass-1"]
+    );
+    let out = list(&["--filter", "is:stale"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("'is:stale'"));
 }

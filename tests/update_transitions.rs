@@ -652,3 +652,46 @@ mod tickets {
         assert_eq!(state.filter.value(), "carol");
     }
 }
+
+#[test]
+fn filter_terms_select_by_finding_and_a_bad_term_says_why() {
+    let mut state = sample_state();
+    update(&mut state, Action::StartFilter);
+    for c in "is:rotation-due".chars() {
+        update(
+            &mut state,
+            Action::FilterEdit(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
+        );
+    }
+    let shown: Vec<&str> = state
+        .view
+        .iter()
+        .map(|&i| state.users[i].user.name.as_str())
+        .collect();
+    assert_eq!(
+        shown,
+        ["carol.ops"],
+        "only the user with a key past rotation"
+    );
+    assert_eq!(state.filter_error, None);
+    update(&mut state, Action::FilterClear);
+    update(&mut state, Action::StartFilter);
+    for c in "is:stale".chars() {
+        update(
+            &mut state,
+            Action::FilterEdit(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
+        );
+    }
+    assert!(
+        state
+            .filter_error
+            .as_deref()
+            .unwrap()
+            .contains("'is:stale'")
+    );
+    assert_eq!(
+        state.view.len(),
+        state.users.len(),
+        "a bad filter hides nobody"
+    );
+}

@@ -104,6 +104,9 @@ fn title(state: &State) -> Line<'static> {
     } else {
         spans.push(Span::styled("none (press /) ", theme::LABEL));
     }
+    if let Some(why) = &state.filter_error {
+        spans.push(Span::styled(format!("· {why} "), theme::ERROR));
+    }
     Line::from(spans)
 }
 
