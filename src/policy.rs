@@ -77,6 +77,7 @@ fn glob_matches(glob: &str, text: &str) -> bool {
 
 /// What needs an administrator, by name; the order is urgency, most urgent first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(u8)]
 pub enum Finding {
     /// The root user has an access key (account-wide; Security Hub IAM.4).
     RootKey,

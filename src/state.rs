@@ -158,6 +158,8 @@ impl PendingOp {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SortColumn {
+    /// The user's most urgent finding first (the default).
+    Urgency,
     Name,
     Path,
     Keys,
@@ -167,7 +169,8 @@ pub enum SortColumn {
 }
 
 impl SortColumn {
-    pub const ALL: [SortColumn; 6] = [
+    pub const ALL: [SortColumn; 7] = [
+        SortColumn::Urgency,
         SortColumn::Name,
         SortColumn::Path,
         SortColumn::Keys,
@@ -178,6 +181,7 @@ impl SortColumn {
 
     pub fn label(self) -> &'static str {
         match self {
+            SortColumn::Urgency => "urgency",
             SortColumn::Name => "name",
             SortColumn::Path => "path",
             SortColumn::Keys => "keys",
@@ -198,7 +202,8 @@ impl SortColumn {
     pub fn compare(self, a: &UserEntry, b: &UserEntry) -> Ordering {
         let by_name = || a.user.name.to_lowercase().cmp(&b.user.name.to_lowercase());
         let primary = match self {
-            SortColumn::Name => Ordering::Equal,
+            // Needs the policy: `State::rebuild_view` ranks by urgency first.
+            SortColumn::Urgency | SortColumn::Name => Ordering::Equal,
             SortColumn::Path => a.user.path.cmp(&b.user.path),
             SortColumn::Keys => {
                 known_last(a.keys.ready().map(Vec::len), b.keys.ready().map(Vec::len))
@@ -398,7 +403,7 @@ impl State {
             filter: Input::default(),
             filter_error: None,
             sort: Sort {
-                column: SortColumn::Name,
+                column: SortColumn::Urgency,
                 reversed: false,
             },
             load: LoadProgress::default(),
@@ -478,6 +483,40 @@ impl State {
         })
     }
 
+    /// Where `user` goes in urgency order: the rank of its most urgent finding
+    /// that is not exempt; users without one last.
+    pub fn urgency_rank(&self, user: &UserEntry) -> usize {
+        self.worst_finding(user)
+            .filter(|(_, exempt)| !exempt)
+            .map_or(Finding::ALL.len(), |(f, _)| f as usize)
+    }
+
+    /// How the view orders two users under the current sort (before reversing).
+    pub fn compare_users(&self, a: &UserEntry, b: &UserEntry) -> Ordering {
+        let urgency = if self.sort.column == SortColumn::Urgency {
+            self.urgency_rank(a).cmp(&self.urgency_rank(b))
+        } else {
+            Ordering::Equal
+        };
+        urgency.then_with(|| self.sort.column.compare(a, b))
+    }
+
+    /// The most urgent finding that asks for action among `user`'s keys, and
+    /// whether the policy exempts the user.
+    pub fn worst_finding(&self, user: &UserEntry) -> Option<(Finding, bool)> {
+        user.key_entries()
+            .iter()
+            .filter_map(|entry| {
+                let (findings, exempt) = self.findings(user, entry);
+                findings
+                    .into_iter()
+                    .filter(|f| f.needs_action())
+                    .min()
+                    .map(|f| (f, exempt))
+            })
+            .min()
+    }
+
     /// The findings of `entry`, a key of `user`, and whether the policy exempts the user.
     pub fn findings(&self, user: &UserEntry, entry: &KeyEntry) -> (Vec<Finding>, bool) {
         let policy = &self.context.policy;
@@ -545,8 +584,18 @@ impl State {
             .filter(|&i| filter.is_empty() || self.user_matches(&filter, &self.users[i]))
             .collect();
         let sort = self.sort;
+        // Urgency: the rank of each user's most urgent finding (none last).
+        let rank: Vec<usize> = if sort.column == SortColumn::Urgency {
+            self.users.iter().map(|u| self.urgency_rank(u)).collect()
+        } else {
+            Vec::new()
+        };
         view.sort_by(|&a, &b| {
-            let order = sort.column.compare(&self.users[a], &self.users[b]);
+            let order = match rank.get(a).zip(rank.get(b)) {
+                Some((ra, rb)) => ra.cmp(rb),
+                None => Ordering::Equal,
+            }
+            .then_with(|| sort.column.compare(&self.users[a], &self.users[b]));
             if sort.reversed {
                 order.reverse()
             } else {

@@ -131,10 +131,7 @@ fn check_invariants(state: &State) -> Result<(), TestCaseError> {
             "the view is exactly the users the filter matches"
         );
         for pair in state.view.windows(2) {
-            let order = state
-                .sort
-                .column
-                .compare(&state.users[pair[0]], &state.users[pair[1]]);
+            let order = state.compare_users(&state.users[pair[0]], &state.users[pair[1]]);
             let order = if state.sort.reversed {
                 order.reverse()
             } else {

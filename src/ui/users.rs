@@ -9,14 +9,18 @@ use super::{ViewState, format, scroll_offset, theme};
 use crate::iam::model::{UseSource, never_means_never};
 use crate::state::{Fetch, Focus, Mode, SortColumn, State, UserEntry};
 
-const COLUMNS: [(&str, SortColumn); 7] = [
-    ("User", SortColumn::Name),
-    ("Path", SortColumn::Path),
-    ("Keys", SortColumn::Keys),
-    ("Active", SortColumn::Keys),
-    ("Oldest key", SortColumn::KeyAge),
-    ("Last used", SortColumn::LastUsed),
-    ("Created", SortColumn::Created),
+/// Columns: title, the sort it shows, its width, and the narrowest inner width
+/// at which it is drawn (Path and Created give way first, so that names keep
+/// room and the most urgent finding stays).
+const COLUMNS: [(&str, SortColumn, Constraint, u16); 8] = [
+    ("User", SortColumn::Name, Constraint::Fill(3), 0),
+    ("Needs", SortColumn::Urgency, Constraint::Length(12), 0),
+    ("Path", SortColumn::Path, Constraint::Fill(2), 90),
+    ("Keys", SortColumn::Keys, Constraint::Length(6), 0),
+    ("Active", SortColumn::Keys, Constraint::Length(6), 0),
+    ("Oldest key", SortColumn::KeyAge, Constraint::Length(12), 0),
+    ("Last used", SortColumn::LastUsed, Constraint::Length(13), 0),
+    ("Created", SortColumn::Created, Constraint::Length(10), 100),
 ];
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &mut ViewState) {
@@ -27,30 +31,40 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &mut ViewState) 
         rows_visible,
         state.view.len(),
     );
+    let inner = area.width.saturating_sub(2);
+    let shown: Vec<bool> = COLUMNS.iter().map(|c| inner >= c.3).collect();
     let rows = state
         .view
         .iter()
         .skip(view.users_offset)
         .take(rows_visible)
-        .map(|&i| user_row(&state.users[i], state));
-    let header = Row::new(COLUMNS.iter().map(|(name, column)| {
-        let arrow = match (*column == state.sort.column, state.sort.reversed) {
-            (true, false) if *name != "Active" => " ▼",
-            (true, true) if *name != "Active" => " ▲",
-            _ => "",
-        };
-        Cell::from(format!("{name}{arrow}"))
-    }))
+        .map(|&i| {
+            let cells = user_row(&state.users[i], state);
+            Row::new(
+                cells
+                    .into_iter()
+                    .zip(&shown)
+                    .filter(|(_, shown)| **shown)
+                    .map(|(cell, _)| cell),
+            )
+        });
+    let header = Row::new(COLUMNS.iter().zip(&shown).filter(|(_, shown)| **shown).map(
+        |((name, column, _, _), _)| {
+            let arrow = match (*column == state.sort.column, state.sort.reversed) {
+                (true, false) if *name != "Active" => " ▼",
+                (true, true) if *name != "Active" => " ▲",
+                _ => "",
+            };
+            Cell::from(format!("{name}{arrow}"))
+        },
+    ))
     .style(theme::HEADER_ROW);
-    let widths = [
-        Constraint::Fill(3),
-        Constraint::Fill(2),
-        Constraint::Length(6),
-        Constraint::Length(6),
-        Constraint::Length(12),
-        Constraint::Length(13),
-        Constraint::Length(10),
-    ];
+    let widths: Vec<Constraint> = COLUMNS
+        .iter()
+        .zip(&shown)
+        .filter(|(_, shown)| **shown)
+        .map(|(c, _)| c.2)
+        .collect();
     let focused = state.focus == Focus::Users;
     let table = Table::new(rows, widths)
         .header(header)
@@ -110,7 +124,8 @@ fn title(state: &State) -> Line<'static> {
     Line::from(spans)
 }
 
-fn user_row<'a>(entry: &'a UserEntry, state: &State) -> Row<'a> {
+/// The user's row, one cell per column of [`COLUMNS`].
+fn user_row<'a>(entry: &'a UserEntry, state: &State) -> Vec<Cell<'a>> {
     let now = state.now;
     let (keys, active, oldest, last_used) = match &entry.keys {
         Fetch::Loading => (
@@ -165,13 +180,20 @@ fn user_row<'a>(entry: &'a UserEntry, state: &State) -> Row<'a> {
             )
         }
     };
-    Row::new(vec![
+    let needs = match state.worst_finding(entry) {
+        Some((finding, false)) => Cell::from(finding.name()).style(theme::ATTENTION),
+        // Exempt: shown, greyed, never counted.
+        Some((finding, true)) => Cell::from(finding.name()).style(theme::INACTIVE),
+        None => Cell::from(""),
+    };
+    vec![
         Cell::from(entry.user.name.as_str()),
+        needs,
         Cell::from(entry.user.path.as_str()).style(theme::LABEL),
         keys,
         active,
         oldest,
         last_used,
         Cell::from(format::date(entry.user.created)),
-    ])
+    ]
 }
