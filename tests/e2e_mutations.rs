@@ -689,7 +689,9 @@ fn a_change_iam_has_not_propagated_yet_does_not_flip_back_on_screen() {
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
     loop {
         let screen = tui.contents();
-        let row = screen.lines().find(|l| l.starts_with(&format!("│{id}")));
+        let row = screen
+            .lines()
+            .find(|l| l.contains(&id) && (l.contains(" Active ") || l.contains(" Inactive ")));
         assert!(
             row.is_some_and(|r| r.contains("Active") && !r.contains("Inactive")),
             "the key must stay as the change left it:\n{screen}"

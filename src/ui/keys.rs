@@ -77,6 +77,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let focused = state.focus == Focus::Keys;
     let block = Block::bordered()
         .title(title(state.selected_user(), state))
+        .border_type(theme::border_type(focused))
         .border_style(if focused {
             theme::FOCUSED_BORDER
         } else {
@@ -145,7 +146,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
             theme::SELECTED
         } else {
             ratatui::style::Style::new()
-        });
+        })
+        // Visible without colour (NO_COLOR): a marker, not only a style.
+        .highlight_symbol(theme::SELECTION_MARK)
+        .highlight_spacing(ratatui::widgets::HighlightSpacing::Always);
     let mut table_state =
         TableState::default().with_selected(focused.then_some(state.selected_key));
     frame.render_stateful_widget(table, area, &mut table_state);

@@ -19,6 +19,18 @@ pub const WARNING: Style = Style::new().fg(Color::Yellow);
 pub const ACTIVE: Style = Style::new().fg(Color::Green);
 pub const KEY_HINT: Style = Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD);
 pub const PENDING: Style = Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD);
+/// The selected row's marker: visible without colour.
+pub const SELECTION_MARK: &str = "▶ ";
+
+/// The focused pane has a thick border: visible without colour.
+pub fn border_type(focused: bool) -> ratatui::widgets::BorderType {
+    if focused {
+        ratatui::widgets::BorderType::Thick
+    } else {
+        ratatui::widgets::BorderType::Plain
+    }
+}
+
 pub const READ_ONLY: Style = Style::new()
     .fg(Color::Black)
     .bg(Color::Yellow)

@@ -71,6 +71,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &mut ViewState) 
         .block(
             Block::bordered()
                 .title(title(state))
+                .border_type(theme::border_type(focused))
                 .border_style(if focused {
                     theme::FOCUSED_BORDER
                 } else {
@@ -81,7 +82,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &mut ViewState) 
             theme::SELECTED
         } else {
             theme::TITLE
-        });
+        })
+        // Visible without colour (NO_COLOR): a marker, not only a style.
+        .highlight_symbol(theme::SELECTION_MARK)
+        .highlight_spacing(ratatui::widgets::HighlightSpacing::Always);
     let mut table_state = TableState::default();
     if !state.view.is_empty() {
         table_state.select(Some(state.selected - view.users_offset.min(state.selected)));
