@@ -24,6 +24,8 @@ pub enum Action {
     FilterAccept,
     /// Leave the filter field and clear it.
     FilterClear,
+    /// Esc: from the keys pane back to the users; in the users pane, clear the filter.
+    Back,
     CycleSort,
     ReverseSort,
     Refresh,

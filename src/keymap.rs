@@ -205,6 +205,13 @@ static NORMAL: &[Binding] = &[
         action: Action::Undo,
     },
     Binding {
+        keys: &[plain(KeyCode::Esc)],
+        label: "Esc",
+        help: "back to the users; there, clear the filter",
+        hint: None,
+        action: Action::Back,
+    },
+    Binding {
         keys: &[ch('?')],
         label: "?",
         help: "help",

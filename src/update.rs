@@ -121,6 +121,15 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             }
         }
         Action::FilterAccept => state.mode = Mode::Normal,
+        Action::Back => match state.focus {
+            Focus::Keys => state.focus = Focus::Users,
+            Focus::Users if !state.filter.value().is_empty() => {
+                state.filter.reset();
+                state.rebuild_view();
+                say(state, "filter cleared");
+            }
+            Focus::Users => {}
+        },
         Action::FilterClear => {
             state.mode = Mode::Normal;
             state.filter.reset();

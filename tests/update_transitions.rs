@@ -699,3 +699,27 @@ fn filter_terms_select_by_finding_and_a_bad_term_says_why() {
         "a bad filter hides nobody"
     );
 }
+
+#[test]
+fn esc_goes_back_to_the_users_then_clears_the_filter() {
+    let mut state = sample_state();
+    update(&mut state, Action::StartFilter);
+    for c in "carol".chars() {
+        update(
+            &mut state,
+            Action::FilterEdit(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
+        );
+    }
+    update(&mut state, Action::FilterAccept);
+    update(&mut state, Action::OpenKeys);
+    assert_eq!(state.focus, Focus::Keys);
+    update(&mut state, Action::Back);
+    assert_eq!(state.focus, Focus::Users);
+    assert_eq!(state.view.len(), 1, "the filter stays");
+    update(&mut state, Action::Back);
+    assert_eq!(state.filter.value(), "");
+    assert_eq!(state.view.len(), state.users.len());
+    // `/` edits the filter there is.
+    update(&mut state, Action::StartFilter);
+    assert_eq!(state.mode, Mode::Filter);
+}
