@@ -338,7 +338,13 @@ pub struct QuitRequest {
 pub struct StatusLine {
     pub text: String,
     pub is_error: bool,
+    /// When it was said: a message (not an error) expires after [`STATUS_EXPIRES_SECS`].
+    pub at: Timestamp,
 }
+
+/// A status message (not an error) goes after this long; an error stays
+/// until the next key is pressed.
+pub const STATUS_EXPIRES_SECS: i64 = 10;
 
 #[derive(Debug)]
 pub struct State {

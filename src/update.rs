@@ -12,7 +12,9 @@ use crate::action::{Action, Effect, Motion};
 use crate::dialog::{Button, Dialog};
 use crate::iam::inventory::LoadEvent;
 use crate::iam::model::UseSource;
-use crate::state::{Fetch, Focus, KeyEntry, Mode, QuitRequest, State, StatusLine, UserEntry};
+use crate::state::{
+    Fetch, Focus, KeyEntry, Mode, QuitRequest, STATUS_EXPIRES_SECS, State, StatusLine, UserEntry,
+};
 
 /// How long a dialog that changes IAM ignores confirming keys after it opens,
 /// so that keys typed ahead (or a paste in a terminal without bracketed
@@ -32,6 +34,10 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         );
         return Vec::new();
     }
+    if is_keypress(&action) && state.status.as_ref().is_some_and(|s| s.is_error) {
+        // An error stays until the next key: by then it has been seen.
+        state.status = None;
+    }
     let mut effects = apply(state, action);
     if state.dialog.as_ref().map(Dialog::identity) != before {
         state.dialog_opened = state.now;
@@ -40,6 +46,22 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         effects.extend(prioritize(state));
     }
     effects
+}
+
+/// Whether the action comes from a key the administrator pressed (not from
+/// the clock, a task, the terminal or a signal).
+fn is_keypress(action: &Action) -> bool {
+    !matches!(
+        action,
+        Action::Tick(_)
+            | Action::IamHealth(_)
+            | Action::Inventory { .. }
+            | Action::Changed { .. }
+            | Action::UserKeysRead { .. }
+            | Action::SecretSaved { .. }
+            | Action::Resize { .. }
+            | Action::Terminate(_)
+    )
 }
 
 fn is_confirming(action: &Action) -> bool {
@@ -59,6 +81,7 @@ pub(crate) fn say(state: &mut State, text: impl Into<String>) {
     state.status = Some(StatusLine {
         text: text.into(),
         is_error: false,
+        at: state.now,
     });
 }
 
@@ -67,6 +90,7 @@ pub(crate) fn complain(state: &mut State, text: impl Into<String>) {
     state.status = Some(StatusLine {
         text: text.into(),
         is_error: true,
+        at: state.now,
     });
 }
 
@@ -198,6 +222,11 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         Action::IamHealth(report) => state.iam_health = report,
         Action::Tick(now) => {
             state.now = now;
+            if state.status.as_ref().is_some_and(|s| {
+                !s.is_error && now.duration_since(s.at).as_secs() >= STATUS_EXPIRES_SECS
+            }) {
+                state.status = None;
+            }
             quit_wait_expired(state);
         }
         Action::Inventory { generation, event } => {
@@ -336,6 +365,7 @@ fn start_load(state: &mut State) -> Vec<Effect> {
     state.status = Some(StatusLine {
         text: "loading users and keys from IAM…".into(),
         is_error: false,
+        at: state.now,
     });
     vec![Effect::LoadInventory { generation }]
 }
@@ -377,6 +407,7 @@ fn apply_load_event(state: &mut State, event: LoadEvent) {
             state.status = Some(StatusLine {
                 text: format!("cannot list users: {err}"),
                 is_error: true,
+                at: state.now,
             });
             state.load.error = Some(err);
         }
@@ -479,6 +510,7 @@ fn apply_load_event(state: &mut State, event: LoadEvent) {
                         )
                     },
                     is_error: failed > 0,
+                    at: state.now,
                 });
             }
             state.rebuild_view();

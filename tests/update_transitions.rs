@@ -723,3 +723,26 @@ fn esc_goes_back_to_the_users_then_clears_the_filter() {
     update(&mut state, Action::StartFilter);
     assert_eq!(state.mode, Mode::Filter);
 }
+
+#[test]
+fn messages_expire_and_errors_stay_until_a_key() {
+    let mut state = sample_state();
+    let start = now();
+    update(&mut state, Action::Tick(start));
+    update(&mut state, Action::Refresh);
+    assert!(state.status.is_some());
+    update(
+        &mut state,
+        Action::Tick(start + jiff::SignedDuration::from_secs(11)),
+    );
+    assert_eq!(state.status, None, "a message goes after ten seconds");
+    update(&mut state, Action::Undo);
+    assert!(state.status.as_ref().unwrap().is_error, "nothing to undo");
+    update(
+        &mut state,
+        Action::Tick(start + jiff::SignedDuration::from_secs(60)),
+    );
+    assert!(state.status.is_some(), "an error stays");
+    update(&mut state, Action::Move(Motion::Down));
+    assert_eq!(state.status, None, "until the next key");
+}
