@@ -43,7 +43,7 @@ pub struct Cli {
     pub log_file: Option<PathBuf>,
 
     /// Show everything, change nothing: every toggle, create and delete is refused.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub read_only: bool,
 
     /// Run against a local IAM emulator seeded with a sample organisation (needs python3; no AWS account).
