@@ -65,6 +65,9 @@ pub enum Dialog {
         description: Input,
         error: Option<String>,
     },
+    /// Everything known about key `key_id` of `user` (Enter on a key): drawn
+    /// from the state each frame, so it follows re-reads.
+    Details { user: String, key_id: String },
     /// `user` has two keys already: IAM's limit, and how to make room.
     KeyLimit {
         user: String,
@@ -128,7 +131,7 @@ impl Dialog {
     pub fn mode(&self) -> Mode {
         match self {
             Dialog::Create { .. } | Dialog::TypedConfirm { .. } => Mode::TextEntry,
-            Dialog::KeyLimit { .. } => Mode::Notice,
+            Dialog::KeyLimit { .. } | Dialog::Details { .. } => Mode::Notice,
             Dialog::DeactivateFirst { .. }
             | Dialog::Delete { .. }
             | Dialog::DeactivateInUse { .. }
@@ -161,7 +164,7 @@ impl Dialog {
     /// Whether confirming this dialog changes IAM (or ends the app): such a
     /// dialog ignores confirming keys for a moment after it opens.
     pub fn is_guarded(&self) -> bool {
-        !matches!(self, Dialog::KeyLimit { .. })
+        !matches!(self, Dialog::KeyLimit { .. } | Dialog::Details { .. })
     }
 
     /// Which dialog (and stage) this is: a change of it counts as a new dialog opening.

@@ -127,6 +127,14 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
                 _ => Focus::Users,
             };
         }
+        Action::OpenKeys if state.focus == Focus::Keys => {
+            if let Some(entry) = state.selected_key_entry() {
+                state.dialog = Some(Dialog::Details {
+                    user: entry.key.user.clone(),
+                    key_id: entry.key.id.clone(),
+                });
+            }
+        }
         Action::OpenKeys => {
             if has_keys(state) {
                 state.focus = Focus::Keys;

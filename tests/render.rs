@@ -194,3 +194,20 @@ fn read_only_and_pending_marks() {
     );
     assert!(text.contains("read-only mode (--read-only)"), "{text}");
 }
+
+#[test]
+fn enter_on_a_key_shows_its_details_and_findings_with_their_rules() {
+    let mut state = loaded_state();
+    press(&mut state, &[Action::OpenKeys, Action::OpenKeys]);
+    let terminal = render(&state, 100, 30);
+    let text = terminal.backend().to_string();
+    assert!(
+        text.contains("arn:aws:iam::123456789012:user/ops/carol.ops"),
+        "{text}"
+    );
+    assert!(
+        text.contains("rotation-due") && text.contains("older than 90 days (rotate_after_days)"),
+        "{text}"
+    );
+    insta::assert_snapshot!(terminal.backend());
+}

@@ -10,7 +10,7 @@ use tui_input::Input;
 
 use super::{format, theme};
 use crate::dialog::{Button, Dialog, KeyOp, KeyTarget, SecretDialog, SecretStage};
-use crate::iam::model::{KeyStatus, LastUsed, SessionLink, never_means_never};
+use crate::iam::model::{KeyStatus, LastUsed, SessionLink, UseSource, never_means_never};
 use crate::state::State;
 
 const WIDTH: u16 = 76;
@@ -37,6 +37,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, dialog: &Dialog) {
             lines.push(hint_line(&[("Enter", "create the key"), ("Esc", "cancel")]));
             (format!(" Create an access key for {user} "), lines)
         }
+        Dialog::Details { user, key_id } => (
+            format!(" {key_id} of {user} "),
+            details(state, user, key_id),
+        ),
         Dialog::KeyLimit { user, existing } => (
             " IAM allows two access keys per user ".to_string(),
             vec![
@@ -314,12 +318,6 @@ fn key_details(target: &KeyTarget, state: &State) -> Vec<Line<'static>> {
             region.as_deref().unwrap_or("-")
         ),
     };
-    let field = |label: &str, value: String, style: Style| {
-        Line::from(vec![
-            Span::styled(format!("{label:<13}"), theme::LABEL),
-            Span::styled(value, style),
-        ])
-    };
     let mut lines = vec![
         field("Access key", target.key_id.clone(), theme::TITLE),
         field("Status", target.status.as_str().to_string(), Style::new()),
@@ -345,6 +343,104 @@ fn key_details(target: &KeyTarget, state: &State) -> Vec<Line<'static>> {
 
 fn session_link(state: &State, target: &KeyTarget) -> Option<SessionLink> {
     state.context.session.link(&target.user, &target.key_id)
+}
+
+/// A labelled line of a dialog.
+fn field(label: &str, value: String, style: Style) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(format!("{label:<13}"), theme::LABEL),
+        Span::styled(value, style),
+    ])
+}
+
+/// The details of one key: owner, exact times, where its last use was read and
+/// as of when, and every finding with the rule and threshold that made it.
+fn details(state: &State, user: &str, key_id: &str) -> Vec<Line<'static>> {
+    let (Some(owner), Some(entry)) = (state.user(user), state.key(user, key_id)) else {
+        return vec![
+            Line::raw("This key is no longer listed (deleted, or its user was)."),
+            Line::raw(""),
+            hint_line(&[("Enter/Esc", "close")]),
+        ];
+    };
+    let key = &entry.key;
+    let exact = |at: jiff::Timestamp| format!("{at} ({})", format::ago(at, state.now));
+    let mut lines = vec![
+        field("Owner", owner.user.arn.clone(), Style::new()),
+        field("Path", owner.user.path.clone(), Style::new()),
+        field("Status", key.status.as_str().to_string(), Style::new()),
+        field("Created", exact(key.created), Style::new()),
+    ];
+    let (used, service, region) = match &entry.last_used {
+        crate::state::Fetch::Loading => ("not read yet".to_string(), None, None),
+        crate::state::Fetch::Failed(err) => (format!("{}: {}", err.code, err.message), None, None),
+        crate::state::Fetch::Ready(LastUsed::Never) if !never_means_never(key.created) => (
+            "no use recorded (made before IAM recorded use, 2015-04-22)".to_string(),
+            None,
+            None,
+        ),
+        crate::state::Fetch::Ready(LastUsed::Never) => ("never".to_string(), None, None),
+        crate::state::Fetch::Ready(LastUsed::Used {
+            at,
+            service,
+            region,
+        }) => (exact(*at), service.clone(), region.clone()),
+    };
+    lines.push(field("Last used", used, Style::new()));
+    lines.push(field(
+        "Service",
+        service.unwrap_or_else(|| "-".into()),
+        Style::new(),
+    ));
+    lines.push(field(
+        "Region",
+        region.unwrap_or_else(|| "-".into()),
+        Style::new(),
+    ));
+    let source = match entry.use_source {
+        Some(UseSource::Report {
+            generated,
+            provisional,
+        }) => format!(
+            "credential report of {generated}{}",
+            if provisional {
+                " (may have been used since; not confirmed live)"
+            } else {
+                ""
+            }
+        ),
+        Some(UseSource::Live { at }) => format!("GetAccessKeyLastUsed, as of {at}"),
+        None => "-".to_string(),
+    };
+    lines.push(field("Source", source, Style::new()));
+    if let Some(description) = &key.description {
+        lines.push(field("Description", description.clone(), Style::new()));
+    }
+    let (findings, exempt) = state.findings(owner, entry);
+    lines.push(Line::raw(""));
+    if findings.is_empty() {
+        lines.push(Line::raw("No findings."));
+    }
+    for finding in findings {
+        let style = if exempt || !finding.needs_action() {
+            theme::INACTIVE
+        } else {
+            theme::ATTENTION
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<13}", finding.name()), style),
+            Span::raw(finding.rule(&state.context.policy)),
+        ]));
+    }
+    if exempt {
+        lines.push(Line::styled(
+            "The policy exempts this user: its findings are not counted.",
+            theme::INACTIVE,
+        ));
+    }
+    lines.push(Line::raw(""));
+    lines.push(hint_line(&[("Enter/Esc", "close")]));
+    lines
 }
 
 fn push_error(lines: &mut Vec<Line<'static>>, error: &Option<String>) {
