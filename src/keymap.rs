@@ -400,8 +400,17 @@ pub fn action_for(mode: Mode, event: KeyEvent) -> Option<Action> {
 
 /// Footer hints for `mode`, as (keys, word) pairs.
 pub fn hints(mode: Mode) -> impl Iterator<Item = (&'static str, &'static str)> {
+    hints_where(mode, |_| true)
+}
+
+/// The footer's hints for `mode`, only of bindings whose action `works`.
+pub fn hints_where(
+    mode: Mode,
+    works: impl Fn(&Action) -> bool,
+) -> impl Iterator<Item = (&'static str, &'static str)> {
     bindings(mode)
         .iter()
+        .filter(move |b| works(&b.action))
         .filter_map(|b| b.hint.map(|hint| (b.label, hint)))
 }
 

@@ -241,6 +241,20 @@ fn silence_spans(state: &State) -> Option<Vec<Span<'static>>> {
     Some(spans)
 }
 
+/// Whether `action` can do anything now: the footer offers only those.
+fn works(state: &State, action: &crate::action::Action) -> bool {
+    use crate::action::Action;
+    let on_key = state.focus == crate::state::Focus::Keys && state.selected_key_entry().is_some();
+    let writable = !state.context.read_only;
+    match action {
+        Action::ToggleKey | Action::DeleteKey => on_key && writable,
+        Action::CopyKeyId => on_key,
+        Action::CreateKey => state.selected_user().is_some() && writable,
+        Action::Undo => state.last_status_change.is_some() && writable,
+        _ => true,
+    }
+}
+
 pub fn draw_footer(frame: &mut Frame, area: Rect, state: &State) {
     let status = match &state.status {
         Some(s) => Line::styled(
@@ -254,7 +268,7 @@ pub fn draw_footer(frame: &mut Frame, area: Rect, state: &State) {
         None => Line::raw(""),
     };
     let mut hints = Vec::new();
-    for (keys, word) in keymap::hints(state.input_mode()) {
+    for (keys, word) in keymap::hints_where(state.input_mode(), |action| works(state, action)) {
         hints.push(Span::styled(keys, theme::KEY_HINT));
         hints.push(Span::raw(format!(" {word}  ")));
     }
