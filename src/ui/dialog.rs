@@ -364,7 +364,8 @@ fn details(state: &State, user: &str, key_id: &str) -> Vec<Line<'static>> {
         ];
     };
     let key = &entry.key;
-    let exact = |at: jiff::Timestamp| format!("{at} ({})", format::ago(at, state.now));
+    let second = |at: jiff::Timestamp| at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let exact = |at: jiff::Timestamp| format!("{} ({})", second(at), format::ago(at, state.now));
     let mut lines = vec![
         field("Owner", owner.user.arn.clone(), Style::new()),
         field("Path", owner.user.path.clone(), Style::new()),
@@ -402,14 +403,15 @@ fn details(state: &State, user: &str, key_id: &str) -> Vec<Line<'static>> {
             generated,
             provisional,
         }) => format!(
-            "credential report of {generated}{}",
+            "credential report of {}{}",
+            second(generated),
             if provisional {
                 " (may have been used since; not confirmed live)"
             } else {
                 ""
             }
         ),
-        Some(UseSource::Live { at }) => format!("GetAccessKeyLastUsed, as of {at}"),
+        Some(UseSource::Live { at }) => format!("GetAccessKeyLastUsed, as of {}", second(at)),
         None => "-".to_string(),
     };
     lines.push(field("Source", source, Style::new()));
