@@ -210,23 +210,11 @@ async fn a_stale_report_never_shows_a_key_older_or_emptier_than_it_is() {
     );
 
     // `list` says the same, with where each value comes from and as of when.
-    let out = common::list_as_outsider(&emulator.endpoint, &["--output", "json"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let records: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let record = |user: &str| {
-        records
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["user"] == user)
-            .unwrap()
-            .clone()
-    };
+    let records = json_records(common::list_as_outsider(
+        &emulator.endpoint,
+        &["--output", "json"],
+    ));
+    let record = |user: &str| record_of(&records, user);
     let late = record("late.user");
     assert!(late["last_used"].is_string(), "{late}");
     assert_eq!(late["never_used"], false);
@@ -287,23 +275,8 @@ fn list_gates_ci_on_findings_with_the_policy_and_its_exemptions() {
         args.extend_from_slice(extra);
         common::list_as_outsider(&emulator.endpoint, &args)
     };
-    let out = list(&[]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let records: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let by_user = |name: &str| {
-        records
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["user"] == name)
-            .unwrap()
-            .clone()
-    };
+    let records = json_records(list(&[]));
+    let by_user = |name: &str| record_of(&records, name);
     let root = by_user("<root_account>");
     assert_eq!(root["findings"], serde_json::json!(["root-key"]));
     let old = by_user("old.key");
@@ -355,4 +328,26 @@ fn list_gates_ci_on_findings_with_the_policy_and_its_exemptions() {
     let out = list(&["--filter", "is:stale"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("'is:stale'"));
+}
+
+/// The JSON records of a `list` that exited 0.
+fn json_records(out: std::process::Output) -> serde_json::Value {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The first record of `user`.
+fn record_of(records: &serde_json::Value, user: &str) -> serde_json::Value {
+    records
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["user"] == user)
+        .unwrap_or_else(|| panic!("no record of {user}"))
+        .clone()
 }

@@ -21,16 +21,19 @@ macro_rules! send_read {
         if $client.single_attempt {
             request
                 .customize()
-                .config_override(
-                    aws_sdk_iam::config::Builder::default()
-                        .retry_config(aws_sdk_iam::config::retry::RetryConfig::disabled()),
-                )
+                .config_override(no_retries())
                 .send()
                 .await
         } else {
             request.send().await
         }
     }};
+}
+
+/// A per-request override: one attempt, no SDK retries.
+fn no_retries() -> aws_sdk_iam::config::Builder {
+    aws_sdk_iam::config::Builder::default()
+        .retry_config(aws_sdk_iam::config::retry::RetryConfig::disabled())
 }
 
 /// One page of users and the marker of the next page, if any. `tags` holds
@@ -389,10 +392,7 @@ impl IamClient {
             .create_access_key()
             .user_name(user)
             .customize()
-            .config_override(
-                aws_sdk_iam::config::Builder::default()
-                    .retry_config(aws_sdk_iam::config::retry::RetryConfig::disabled()),
-            )
+            .config_override(no_retries())
             .send()
             .await
             .map_err(|e| IamError::from_sdk(op, e))?;
