@@ -115,6 +115,18 @@ impl Finding {
         }
     }
 
+    /// The short form where columns are narrow (the help lists them).
+    pub fn short(self) -> &'static str {
+        match self {
+            Finding::RootKey => "ROOT",
+            Finding::NeverUsed => "never",
+            Finding::Unused => "idle",
+            Finding::RotationDue => "old",
+            Finding::TwoActive => "2act",
+            Finding::ThisSession => "self",
+        }
+    }
+
     pub fn from_name(name: &str) -> Option<Finding> {
         Self::ALL.into_iter().find(|f| f.name() == name)
     }

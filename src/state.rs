@@ -376,6 +376,8 @@ pub struct State {
     /// Users whose change IAM has answered but whose listing does not show it
     /// yet (eventual consistency): the change's answer is shown meanwhile.
     pub propagating: HashSet<String>,
+    /// The first line of the help overlay shown (it scrolls).
+    pub help_scroll: usize,
     /// Rows a page move jumps (the visible height of the users table).
     pub page_rows: usize,
     pub should_quit: bool,
@@ -419,6 +421,7 @@ impl State {
             creating_for: HashSet::new(),
             propagating: HashSet::new(),
             page_rows: 10,
+            help_scroll: 0,
             should_quit: false,
             exit_signal: None,
             quit_requested: None,

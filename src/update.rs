@@ -120,6 +120,19 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         state.rebuild_view();
     }
     match action {
+        Action::Move(motion) if state.mode == Mode::Help => {
+            let page = state.page_rows.max(1);
+            let last = crate::ui::help::line_count().saturating_sub(1);
+            state.help_scroll = match motion {
+                Motion::Up => state.help_scroll.saturating_sub(1),
+                Motion::Down => state.help_scroll + 1,
+                Motion::PageUp => state.help_scroll.saturating_sub(page),
+                Motion::PageDown => state.help_scroll + page,
+                Motion::Top => 0,
+                Motion::Bottom => last,
+            }
+            .min(last);
+        }
         Action::Move(motion) => move_selection(state, motion),
         Action::SwitchFocus => {
             state.focus = match state.focus {
@@ -182,6 +195,7 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
                 Mode::Help => Mode::Normal,
                 _ => Mode::Help,
             };
+            state.help_scroll = 0;
         }
         Action::Quit => quit(state, None),
         Action::Terminate(signal) => quit(state, Some(signal)),

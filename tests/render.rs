@@ -211,3 +211,26 @@ fn enter_on_a_key_shows_its_details_and_findings_with_their_rules() {
     );
     insta::assert_snapshot!(terminal.backend());
 }
+
+#[test]
+fn the_help_scrolls_to_the_dialog_keys_and_the_findings_legend() {
+    let mut state = loaded_state();
+    update(&mut state, Action::ToggleHelp);
+    let first = render(&state, 100, 30).backend().to_string();
+    assert!(first.contains("j/↓ scrolls"), "{first}");
+    assert!(!first.contains("Findings (short form)"));
+    for _ in 0..200 {
+        update(&mut state, Action::Move(iamkeys::action::Motion::Down));
+    }
+    let last = render(&state, 100, 30).backend().to_string();
+    assert!(last.contains("Findings (short form)"), "{last}");
+    assert!(
+        last.contains("rotation-due") && last.contains("(old)"),
+        "{last}"
+    );
+    assert!(last.contains("In the secret dialog"), "{last}");
+    // Closing and opening again starts at the top.
+    update(&mut state, Action::ToggleHelp);
+    update(&mut state, Action::ToggleHelp);
+    assert_eq!(state.help_scroll, 0);
+}

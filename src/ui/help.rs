@@ -7,15 +7,21 @@ use ratatui::widgets::{Block, Clear, Paragraph};
 
 use super::theme;
 use crate::keymap;
+use crate::policy::Finding;
 use crate::state::Mode;
 
-const SECTIONS: [(&str, Mode); 2] = [
+const SECTIONS: [(&str, Mode); 5] = [
     ("Browsing", Mode::Normal),
     ("In the filter field", Mode::Filter),
+    ("In a yes/no dialog", Mode::Confirm),
+    ("In a dialog with a text field", Mode::TextEntry),
+    ("In the secret dialog", Mode::Secret),
 ];
 const KEY_COLUMN: usize = 12;
 
-pub fn draw(frame: &mut Frame, area: Rect) {
+/// Every line of the help: the keymap's sections, then the findings with
+/// their short forms (used where columns are narrow).
+fn lines() -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     for (title, mode) in SECTIONS {
         if !lines.is_empty() {
@@ -29,19 +35,55 @@ pub fn draw(frame: &mut Frame, area: Rect) {
             ]));
         }
     }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("Findings (short form)", theme::HEADER_ROW));
+    for finding in Finding::ALL {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<KEY_COLUMN$}", finding.name()), theme::ATTENTION),
+            Span::raw(format!("({}) ", finding.short())),
+            Span::raw(match finding {
+                Finding::RootKey => "the root user has an access key",
+                Finding::NeverUsed => "active, never used, past the grace days",
+                Finding::Unused => "active, not used for unused_after_days",
+                Finding::RotationDue => "active, older than rotate_after_days",
+                Finding::TwoActive => "both keys of the user active",
+                Finding::ThisSession => "a key this session depends on",
+            }),
+        ]));
+    }
+    lines
+}
+
+/// How many lines the help has (the scroll stops at the last).
+pub fn line_count() -> usize {
+    lines().len()
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, scroll: usize) {
+    let lines = lines();
     let height = (lines.len() as u16 + 2).min(area.height);
-    let width = 60.min(area.width);
+    let width = 70.min(area.width);
     let popup = Rect {
         x: area.x + (area.width - width) / 2,
         y: area.y + (area.height - height) / 2,
         width,
         height,
     };
-    let help = Paragraph::new(lines).block(
-        Block::bordered()
-            .title(" Help — ?/Esc closes ")
-            .border_style(theme::FOCUSED_BORDER),
-    );
+    let visible = height.saturating_sub(2) as usize;
+    let scroll = scroll.min(lines.len().saturating_sub(visible));
+    let more = if scroll + visible < lines.len() {
+        " ↓ j/↓ scrolls "
+    } else {
+        ""
+    };
+    let help = Paragraph::new(lines)
+        .scroll((u16::try_from(scroll).unwrap_or(u16::MAX), 0))
+        .block(
+            Block::bordered()
+                .title(" Help — ?/Esc closes ")
+                .title_bottom(more)
+                .border_style(theme::FOCUSED_BORDER),
+        );
     frame.render_widget(Clear, popup);
     frame.render_widget(help, popup);
 }

@@ -19,7 +19,12 @@ const FULL_LAYOUT_WIDTH: u16 = 140;
 struct Fit {
     dates: bool,
     description_column: bool,
+    /// Findings in their short forms (the help lists them): narrow panes.
+    short_findings: bool,
 }
+
+/// Below this inner width the attention column is too narrow for finding names.
+const SHORT_FINDINGS_WIDTH: u16 = 90;
 
 type Columns = (&'static [&'static str], &'static [Constraint]);
 
@@ -129,6 +134,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let fit = Fit {
         dates: inner >= DATED_LAYOUT_WIDTH,
         description_column: inner >= FULL_LAYOUT_WIDTH,
+        short_findings: inner < SHORT_FINDINGS_WIDTH,
     };
     let rows = keys.iter().map(|k| key_row(k, state, fit));
     let (titles, widths) = if fit.description_column {
@@ -271,7 +277,13 @@ fn key_row<'a>(entry: &'a KeyEntry, state: &State, fit: Fit) -> Row<'a> {
         } else {
             theme::ATTENTION
         };
-        notes.push((f.name().to_string(), style));
+        // Narrow: the short form (the help lists them).
+        let name = if fit.short_findings {
+            f.short()
+        } else {
+            f.name()
+        };
+        notes.push((name.to_string(), style));
     }
     if exempt && findings.iter().any(|f| f.needs_action()) {
         notes.push(("exempt".to_string(), theme::INACTIVE));

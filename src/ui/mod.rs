@@ -3,7 +3,7 @@
 
 mod dialog;
 mod format;
-mod help;
+pub mod help;
 mod keys;
 mod status;
 mod theme;
@@ -55,7 +55,7 @@ pub fn draw(frame: &mut Frame, state: &State, view: &mut ViewState) {
     keys::draw(frame, keys_area, state);
     status::draw_footer(frame, footer, state);
     if state.mode == Mode::Help {
-        help::draw(frame, area);
+        help::draw(frame, area, state.help_scroll);
     }
     if let Some(open) = &state.dialog {
         dialog::draw(frame, area, state, open);
