@@ -339,14 +339,7 @@ impl IamClient {
             return Ok(keys);
         }
         match self.key_descriptions(user).await {
-            Ok(tags) => {
-                for key in &mut keys {
-                    key.description = tags
-                        .iter()
-                        .find(|(k, _)| *k == key.id)
-                        .map(|(_, v)| v.clone());
-                }
-            }
+            Ok(tags) => describe(&mut keys, &tags),
             Err(err) => tracing::warn!(user, error = %err, "key descriptions unreadable"),
         }
         Ok(keys)

@@ -123,15 +123,6 @@ struct Failed {
 }
 
 impl Budget {
-    /// The attempts a read that failed with `err` gets in all (users listing).
-    fn attempts(self, err: &IamError) -> u32 {
-        match self.user {
-            Some(attempts) => attempts.max(1),
-            None if is_throttling(err) => ATTEMPTS_THROTTLED,
-            None => ATTEMPTS_OTHER,
-        }
-    }
-
     /// Counts a failure of a read that had `failed` before: whether it may be tried again.
     fn allows_another(self, failed: &mut Failed, err: &IamError) -> bool {
         if is_throttling(err) {
@@ -453,7 +444,7 @@ async fn list_users<F: Fn(LoadEvent) + Send + Sync>(shared: Arc<Shared<F>>, with
         shared.notify.notify_waiters();
     });
     let mut marker = None;
-    let mut throttles = 0;
+    let mut failed = Failed::default();
     let mut with_details = with_details;
     let mut pages = Pages::new("ListUsers", Pages::USERS);
     // A user repeated across pages (the listing moved under us) is listed once.
@@ -470,7 +461,7 @@ async fn list_users<F: Fn(LoadEvent) + Send + Sync>(shared: Arc<Shared<F>>, with
                 with_details = false;
             }
             Ok(page) => {
-                throttles = 0;
+                failed = Failed::default();
                 let last_page = page.next_marker.is_none();
                 let mut users = Vec::with_capacity(page.users.len());
                 let mut tags = Vec::new();
@@ -506,15 +497,17 @@ async fn list_users<F: Fn(LoadEvent) + Send + Sync>(shared: Arc<Shared<F>>, with
                 }
             }
             Err(err)
-                if is_transient(&err) && throttles + 1 < shared.lock().budget.attempts(&err) =>
+                if is_transient(&err) && {
+                    let budget = shared.lock().budget;
+                    budget.allows_another(&mut failed, &err)
+                } =>
             {
-                throttles += 1;
                 log_passing(&err);
                 if is_throttling(&err) {
                     let event = shared.lock().throttled(Instant::now());
                     shared.emit(event.into_iter().collect());
                 }
-                tokio::time::sleep(backoff(throttles)).await;
+                tokio::time::sleep(backoff(failed.throttled + failed.other)).await;
             }
             Err(err) => return listing_failed(&shared, err),
         }

@@ -118,14 +118,6 @@ impl Profiles {
     }
 }
 
-/// The profile the SDK will use: `--profile`, else AWS_PROFILE, else `default`.
-pub fn selected(named: Option<&str>) -> String {
-    named
-        .map(str::to_string)
-        .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()))
-        .unwrap_or_else(|| "default".to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

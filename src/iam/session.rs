@@ -14,7 +14,7 @@ use super::credentials::ResolvedOnce;
 use super::error::error_chain;
 use super::mfa::TerminalPrompt;
 use super::model::{SessionKeys, user_of_arn};
-use super::profiles::{self, Profiles};
+use super::profiles::Profiles;
 use crate::state::Context;
 
 /// Where to connect. Everything left `None` comes from the standard chain
@@ -55,7 +55,12 @@ pub async fn connect(target: &Target) -> Result<(IamClient, Context), StartupErr
         )
     })?;
     let from_env_profile = std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty());
-    let selected = profiles::selected(target.profile.as_deref());
+    // The profile the SDK will use: `--profile`, else AWS_PROFILE, else `default`.
+    let selected = target
+        .profile
+        .clone()
+        .or_else(|| from_env_profile.clone())
+        .unwrap_or_else(|| "default".to_string());
     if target.static_credentials.is_none()
         && let Some(named) = target.profile.as_ref().or(from_env_profile.as_ref())
     {
