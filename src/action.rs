@@ -15,8 +15,10 @@ pub enum Action {
     Move(Motion),
     /// Switch focus between the users and keys panes.
     SwitchFocus,
-    /// Focus the keys of the selected user.
+    /// Focus the keys of the selected user; on a key, open its details.
     OpenKeys,
+    /// `1`: the users view; `2`: every key of the account.
+    ShowBoard(crate::state::Board),
     StartFilter,
     /// A key typed into the filter field.
     FilterEdit(KeyEvent),
@@ -67,6 +69,16 @@ pub enum Action {
         width: u16,
         height: u16,
     },
+    /// A left click on a row of a table (its index in the whole list).
+    Click {
+        pane: Pane,
+        row: usize,
+    },
+    /// The mouse wheel over a table: moves its selection.
+    Wheel {
+        pane: Pane,
+        down: bool,
+    },
     Tick(Timestamp),
     /// Whether IAM is answering, sampled with each tick.
     IamHealth(HealthReport),
@@ -90,6 +102,11 @@ pub enum Action {
         /// re-reads gave up: how it disagrees.
         unmet: Option<String>,
     },
+    /// A user's groups, policies, MFA devices and console password, for the details dialog.
+    UserDetailsRead {
+        user: String,
+        result: Result<crate::iam::model::UserDetails, IamError>,
+    },
     SecretSaved {
         path: String,
         /// Where it was written (absolute), or why not.
@@ -106,6 +123,16 @@ pub enum SaveError {
     /// The file exists; it is never overwritten without asking.
     Exists,
     Failed(String),
+}
+
+/// A table the mouse can point at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pane {
+    Users,
+    /// The selected user's keys.
+    Keys,
+    /// The keys view's table.
+    AllKeys,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -139,6 +166,8 @@ pub enum Effect {
         secret: Secret,
         overwrite: bool,
     },
+    /// Read a user's groups, policies, MFA devices and console password.
+    ReadUserDetails { user: String },
     /// Load these users' keys first: they are on screen.
     PrioritizeUsers(Vec<String>),
     /// Put text on the clipboard (OSC 52, through the terminal).

@@ -8,7 +8,10 @@ use std::time::Duration;
 
 use tokio::signal::unix::{SignalKind, signal};
 
-use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste, Event, EventStream};
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture, Event,
+    EventStream, MouseEventKind,
+};
 use futures_util::StreamExt;
 use jiff::Timestamp;
 use ratatui::DefaultTerminal;
@@ -19,7 +22,7 @@ use crate::action::{Action, Effect};
 use crate::clipboard::osc52;
 use crate::iam::IamClient;
 use crate::iam::inventory::LoadOptions;
-use crate::keymap;
+
 use crate::state::State;
 use crate::tasks::Tasks;
 use crate::ui::{self, ViewState};
@@ -30,6 +33,8 @@ const TICK: Duration = Duration::from_millis(250);
 /// Set when a background task panicked; the loop then restores nothing itself
 /// (main does) but stops drawing and ends with the report.
 static PANICKED: AtomicBool = AtomicBool::new(false);
+/// Whether the mouse is captured (taken again after a suspend).
+static MOUSE: AtomicBool = AtomicBool::new(false);
 static PANIC_REPORT: Mutex<Option<String>> = Mutex::new(None);
 
 /// Chains a panic hook, after `ratatui::init`. A panic on the UI thread goes to
@@ -43,7 +48,11 @@ pub fn flag_panics() {
     std::panic::set_hook(Box::new(move |info| {
         if std::thread::current().id() == ui_thread {
             // ratatui's hook (in `previous`) leaves raw mode and the alternate screen.
-            let _ = crossterm::execute!(std::io::stdout(), DisableBracketedPaste);
+            let _ = crossterm::execute!(
+                std::io::stdout(),
+                DisableBracketedPaste,
+                DisableMouseCapture
+            );
             previous(info);
             return;
         }
@@ -59,10 +68,15 @@ pub fn flag_panics() {
 const MAX_BATCH: usize = 4096;
 
 /// Takes the terminal: raw mode, the alternate screen, bracketed paste (so a
-/// paste arrives as one event, never as keystrokes).
-pub fn enter_terminal() -> std::io::Result<DefaultTerminal> {
+/// paste arrives as one event, never as keystrokes), and the mouse unless
+/// `mouse` is false (`--no-mouse`).
+pub fn enter_terminal(mouse: bool) -> std::io::Result<DefaultTerminal> {
     let terminal = ratatui::try_init()?;
     crossterm::execute!(std::io::stdout(), EnableBracketedPaste)?;
+    if mouse {
+        crossterm::execute!(std::io::stdout(), EnableMouseCapture)?;
+    }
+    MOUSE.store(mouse, Ordering::SeqCst);
     Ok(terminal)
 }
 
@@ -71,6 +85,7 @@ pub fn leave_terminal() {
     let _ = crossterm::execute!(
         std::io::stdout(),
         DisableBracketedPaste,
+        DisableMouseCapture,
         crossterm::cursor::Show
     );
     ratatui::restore();
@@ -93,6 +108,9 @@ fn suspend(terminal: &mut DefaultTerminal) -> std::io::Result<()> {
         EnableBracketedPaste,
         crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
     )?;
+    if MOUSE.load(Ordering::SeqCst) {
+        crossterm::execute!(std::io::stdout(), EnableMouseCapture)?;
+    }
     terminal.hide_cursor()?;
     // The screen is blank now: an empty frame makes ratatui's idea of it blank
     // too, so the next frame is drawn whole. (`Terminal::clear` would ask the
@@ -160,7 +178,7 @@ pub async fn run(
                 Some(Ok(event)) => {
                     // What a key does can depend on the time (a dialog that just opened).
                     app.dispatch(Action::Tick(Timestamp::now()));
-                    translate(&app.state, event)
+                    translate(&app.state, &app.view, event)
                 }
                 Some(Err(err)) => return Err(err.into()),
                 None => Some(Action::Quit),
@@ -212,12 +230,24 @@ impl App {
     }
 }
 
-/// What a terminal event means to the app.
-fn translate(state: &State, event: Event) -> Option<Action> {
+/// What a terminal event means to the app. A mouse event means what it
+/// points at on the last frame drawn.
+fn translate(state: &State, view: &ViewState, event: Event) -> Option<Action> {
     match event {
-        Event::Key(key) => keymap::action_for(state.input_mode(), key),
+        Event::Key(key) => state.context.keymap.action_for(state.input_mode(), key),
         Event::Resize(width, height) => Some(Action::Resize { width, height }),
         Event::Paste(text) => Some(Action::Paste(text)),
+        Event::Mouse(mouse) => {
+            let (pane, row) = view.hit(mouse.column, mouse.row)?;
+            match mouse.kind {
+                MouseEventKind::Down(crossterm::event::MouseButton::Left) => {
+                    Some(Action::Click { pane, row: row? })
+                }
+                MouseEventKind::ScrollDown => Some(Action::Wheel { pane, down: true }),
+                MouseEventKind::ScrollUp => Some(Action::Wheel { pane, down: false }),
+                _ => None,
+            }
+        }
         _ => None,
     }
 }

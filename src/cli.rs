@@ -42,6 +42,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH")]
     pub log_file: Option<PathBuf>,
 
+    /// Leave the mouse to the terminal (text selection) instead of wheel scrolling and click-to-select.
+    #[arg(long, global = true)]
+    pub no_mouse: bool,
+
     /// Show everything, change nothing: every toggle, create and delete is refused.
     #[arg(long, global = true)]
     pub read_only: bool,

@@ -7,11 +7,14 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::keymap::Keymap;
 use crate::policy::{Exempt, Policy};
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Config {
     pub policy: Policy,
+    /// `[keys]`: the browsing keys, with the file's overrides.
+    pub keymap: Keymap,
     /// Where it was read from (`None`: no file, the defaults).
     pub source: Option<PathBuf>,
 }
@@ -21,6 +24,17 @@ pub struct Config {
 struct FileConfig {
     #[serde(default)]
     policy: FilePolicy,
+    /// Action name → one key or a list of keys, in file order.
+    #[serde(default)]
+    keys: toml::Table,
+}
+
+/// One key or several, as `[keys]` accepts them.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum KeySpellings {
+    One(String),
+    Many(Vec<String>),
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -82,6 +96,7 @@ pub fn parse(text: &str) -> Result<Config, String> {
             None => message,
         }
     })?;
+    let keymap = keymap(text, file.keys)?;
     let defaults = Policy::default();
     let p = file.policy;
     let days = |value: Option<u32>, default: i64| value.map_or(default, i64::from);
@@ -98,8 +113,41 @@ pub fn parse(text: &str) -> Result<Config, String> {
     };
     Ok(Config {
         policy,
+        keymap,
         source: None,
     })
+}
+
+/// The `[keys]` table as a keymap; an error names the line of the entry.
+fn keymap(text: &str, table: toml::Table) -> Result<Keymap, String> {
+    let line_of = |name: &str| {
+        let in_keys = text.find("[keys]").unwrap_or(0);
+        text[in_keys..]
+            .lines()
+            .position(|l| {
+                let l = l.trim_start();
+                l.strip_prefix(name)
+                    .or_else(|| l.strip_prefix(&format!("\"{name}\"")))
+                    .is_some_and(|rest| rest.trim_start().starts_with('='))
+            })
+            .map_or(0, |at| text[..in_keys].matches('\n').count() + at + 1)
+    };
+    let mut pairs = Vec::new();
+    for (name, value) in table {
+        let keys = match KeySpellings::deserialize(value) {
+            Ok(KeySpellings::One(key)) => vec![key],
+            Ok(KeySpellings::Many(keys)) => keys,
+            Err(_) => {
+                return Err(format!(
+                    "line {}: [keys] {name}: write a key as a string, or a list of strings",
+                    line_of(&name)
+                ));
+            }
+        };
+        pairs.push((name, keys));
+    }
+    Keymap::with_overrides(&pairs)
+        .map_err(|(at, why)| format!("line {}: [keys] {why}", line_of(&pairs[at].0)))
 }
 
 fn default_path() -> Option<PathBuf> {
@@ -138,6 +186,29 @@ mod tests {
             "{err}"
         );
         let err = parse("[policy]\nrecent_use_days = -1\n").unwrap_err();
+        assert!(err.starts_with("line 2:"), "{err}");
+    }
+
+    #[test]
+    fn keys_overrides_are_read_and_bad_ones_name_their_line() {
+        let config =
+            parse("[policy]\n\n[keys]\ntoggle = \"t\"\nrefresh = [\"F5\", \"r\"]\n").unwrap();
+        let t = crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::Char('t'),
+            crossterm::event::KeyModifiers::NONE,
+        );
+        assert_eq!(
+            config.keymap.action_for(crate::state::Mode::Normal, t),
+            Some(crate::action::Action::ToggleKey)
+        );
+        let err = parse("[keys]\ntoggle = \"t\"\nexplode = \"x\"\n").unwrap_err();
+        assert!(err.starts_with("line 3: [keys] no action"), "{err}");
+        let err = parse("[keys]\n\ntoggle = \"d\"\n").unwrap_err();
+        assert!(
+            err.starts_with("line 3:") && err.contains("delete"),
+            "{err}"
+        );
+        let err = parse("[keys]\ntoggle = 5\n").unwrap_err();
         assert!(err.starts_with("line 2:"), "{err}");
     }
 

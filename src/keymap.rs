@@ -1,10 +1,14 @@
 //! Default key bindings: one table per mode. The keymap, the help overlay and
 //! the footer hints all read these tables, so they cannot drift apart.
+//! [`Keymap`] holds the config file's `[keys]` overrides of the browsing keys;
+//! everything that reads a binding's keys or label goes through it.
+
+use std::borrow::Cow;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::action::{Action, Motion};
-use crate::state::Mode;
+use crate::state::{Board, Mode};
 
 /// A key with its modifiers. Shift is ignored for characters (`G` arrives as Shift+g).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -137,14 +141,28 @@ static NORMAL: &[Binding] = &[
     Binding {
         keys: &[plain(KeyCode::Enter)],
         label: "Enter",
-        help: "open the selected user's keys",
+        help: "open the selected user's keys; on a key, its details",
         hint: None,
         action: Action::OpenKeys,
     },
     Binding {
+        keys: &[ch('1')],
+        label: "1",
+        help: "users view: users, and the selected user's keys",
+        hint: None,
+        action: Action::ShowBoard(Board::Users),
+    },
+    Binding {
+        keys: &[ch('2')],
+        label: "2",
+        help: "keys view: every key of the account, most urgent first",
+        hint: Some("all keys"),
+        action: Action::ShowBoard(Board::Keys),
+    },
+    Binding {
         keys: &[ch('/')],
         label: "/",
-        help: "filter users by name, path or access key id",
+        help: "filter: text and terms like is:unused age>90",
         hint: Some("filter"),
         action: Action::StartFilter,
     },
@@ -409,37 +427,251 @@ pub fn bindings(mode: Mode) -> &'static [Binding] {
     }
 }
 
-/// What a key press means in `mode`. In the filter field, unbound keys are text.
+/// The names of the browsing actions in the config file's `[keys]`.
+static ACTION_NAMES: &[(&str, Action)] = &[
+    ("down", Action::Move(Motion::Down)),
+    ("up", Action::Move(Motion::Up)),
+    ("page-down", Action::Move(Motion::PageDown)),
+    ("page-up", Action::Move(Motion::PageUp)),
+    ("top", Action::Move(Motion::Top)),
+    ("bottom", Action::Move(Motion::Bottom)),
+    ("switch-focus", Action::SwitchFocus),
+    ("open", Action::OpenKeys),
+    ("users-view", Action::ShowBoard(Board::Users)),
+    ("keys-view", Action::ShowBoard(Board::Keys)),
+    ("filter", Action::StartFilter),
+    ("sort", Action::CycleSort),
+    ("reverse-sort", Action::ReverseSort),
+    ("refresh", Action::Refresh),
+    ("toggle", Action::ToggleKey),
+    ("create", Action::CreateKey),
+    ("delete", Action::DeleteKey),
+    ("copy-id", Action::CopyKeyId),
+    ("undo", Action::Undo),
+    ("back", Action::Back),
+    ("help", Action::ToggleHelp),
+    ("quit", Action::Quit),
+];
+
+/// The names `[keys]` accepts, for error messages and the docs.
+pub fn action_names() -> impl Iterator<Item = &'static str> {
+    ACTION_NAMES.iter().map(|(name, _)| *name)
+}
+
+/// A browsing action bound to other keys than its defaults.
+#[derive(Clone, Debug, PartialEq)]
+struct Override {
+    action: Action,
+    keys: Vec<Key>,
+    label: String,
+}
+
+/// The key bindings in force: the default tables with the config's `[keys]`
+/// overrides of browsing (normal mode) actions. Dialog keys are fixed.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Keymap {
+    overrides: Vec<Override>,
+}
+
+impl Keymap {
+    /// Builds the overrides from `(action name, key spellings)` pairs. An
+    /// unknown name, a key that cannot be spelled, or a key left bound to two
+    /// browsing actions is an error (the caller adds where it was written).
+    pub fn with_overrides(pairs: &[(String, Vec<String>)]) -> Result<Self, (usize, String)> {
+        let mut overrides: Vec<Override> = Vec::new();
+        for (at, (name, spellings)) in pairs.iter().enumerate() {
+            let Some((_, action)) = ACTION_NAMES.iter().find(|(n, _)| n == name) else {
+                let names: Vec<_> = action_names().collect();
+                return Err((
+                    at,
+                    format!(
+                        "no action is called {name:?}; the actions are {}",
+                        names.join(", ")
+                    ),
+                ));
+            };
+            if spellings.is_empty() {
+                return Err((at, format!("{name}: give at least one key")));
+            }
+            let mut keys = spellings
+                .iter()
+                .map(|k| parse_key(k).map_err(|why| (at, format!("{name}: {why}"))))
+                .collect::<Result<Vec<_>, _>>()?;
+            if *action == Action::Quit {
+                // Ctrl-C quits whatever else quits.
+                keys.push(CTRL_C);
+            }
+            overrides.push(Override {
+                action: action.clone(),
+                keys,
+                label: spellings.join("/"),
+            });
+        }
+        let keymap = Self { overrides };
+        keymap.check_conflicts(pairs)?;
+        Ok(keymap)
+    }
+
+    /// Every key bound to one browsing action only, after the overrides.
+    fn check_conflicts(&self, pairs: &[(String, Vec<String>)]) -> Result<(), (usize, String)> {
+        let bound: Vec<(&Action, Key)> = NORMAL
+            .iter()
+            .flat_map(|b| self.keys(b).iter().map(move |k| (&b.action, *k)))
+            .collect();
+        for (at, o) in self.overrides.iter().enumerate() {
+            for key in &o.keys {
+                if let Some((other, _)) = bound
+                    .iter()
+                    .find(|(action, k)| k == key && **action != o.action)
+                {
+                    let other = ACTION_NAMES
+                        .iter()
+                        .find(|(_, a)| a == *other)
+                        .map_or("another action", |(n, _)| n);
+                    return Err((
+                        at,
+                        format!(
+                            "{}: {} is bound to {other} too; give {other} another key",
+                            pairs[at].0,
+                            key_name(key)
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn overridden(&self, action: &Action) -> Option<&Override> {
+        self.overrides.iter().find(|o| &o.action == action)
+    }
+
+    /// The keys of a browsing binding after the overrides.
+    fn keys<'a>(&'a self, binding: &'a Binding) -> &'a [Key] {
+        self.overridden(&binding.action)
+            .map_or(binding.keys, |o| o.keys.as_slice())
+    }
+
+    /// How `binding`'s keys are written in help and hints.
+    pub fn label<'a>(&'a self, mode: Mode, binding: &'a Binding) -> Cow<'a, str> {
+        match self.overridden(&binding.action) {
+            Some(o) if mode == Mode::Normal => Cow::Borrowed(o.label.as_str()),
+            _ => Cow::Borrowed(binding.label),
+        }
+    }
+
+    /// What a key press means in `mode`. In text fields, unbound keys are text.
+    pub fn action_for(&self, mode: Mode, event: KeyEvent) -> Option<Action> {
+        if event.kind == KeyEventKind::Release {
+            return None;
+        }
+        let bound = bindings(mode)
+            .iter()
+            .find(|b| {
+                let keys = if mode == Mode::Normal {
+                    self.keys(b)
+                } else {
+                    b.keys
+                };
+                keys.iter().any(|k| k.matches(&event))
+            })
+            .map(|b| b.action.clone());
+        match (bound, mode) {
+            (Some(action), _) => Some(action),
+            (None, Mode::Filter) => Some(Action::FilterEdit(event)),
+            (None, Mode::TextEntry) => Some(Action::DialogEdit(event)),
+            (None, _) => None,
+        }
+    }
+
+    /// The footer's hints for `mode`, only of bindings whose action `works`.
+    pub fn hints_where<'a>(
+        &'a self,
+        mode: Mode,
+        works: impl Fn(&Action) -> bool + 'a,
+    ) -> impl Iterator<Item = (Cow<'a, str>, &'static str)> + 'a {
+        bindings(mode)
+            .iter()
+            .filter(move |b| works(&b.action))
+            .filter_map(move |b| b.hint.map(|hint| (self.label(mode, b), hint)))
+    }
+}
+
+/// What a key press means in `mode` with the default bindings.
 pub fn action_for(mode: Mode, event: KeyEvent) -> Option<Action> {
-    if event.kind == KeyEventKind::Release {
-        return None;
-    }
-    let bound = bindings(mode)
-        .iter()
-        .find(|b| b.keys.iter().any(|k| k.matches(&event)))
-        .map(|b| b.action.clone());
-    match (bound, mode) {
-        (Some(action), _) => Some(action),
-        (None, Mode::Filter) => Some(Action::FilterEdit(event)),
-        (None, Mode::TextEntry) => Some(Action::DialogEdit(event)),
-        (None, _) => None,
-    }
+    Keymap::default().action_for(mode, event)
 }
 
-/// Footer hints for `mode`, as (keys, word) pairs.
-pub fn hints(mode: Mode) -> impl Iterator<Item = (&'static str, &'static str)> {
-    hints_where(mode, |_| true)
+/// Footer hints for `mode` with the default bindings, as (keys, word) pairs.
+pub fn hints(mode: Mode) -> Vec<(String, &'static str)> {
+    Keymap::default()
+        .hints_where(mode, |_| true)
+        .map(|(keys, word)| (keys.into_owned(), word))
+        .collect()
 }
 
-/// The footer's hints for `mode`, only of bindings whose action `works`.
-pub fn hints_where(
-    mode: Mode,
-    works: impl Fn(&Action) -> bool,
-) -> impl Iterator<Item = (&'static str, &'static str)> {
-    bindings(mode)
-        .iter()
-        .filter(move |b| works(&b.action))
-        .filter_map(|b| b.hint.map(|hint| (b.label, hint)))
+/// Reads a key as the config writes it: `x`, `X`, `Ctrl-x`, `Enter`, `Esc`,
+/// `Tab`, `Space`, `Up`, `Down`, `Left`, `Right`, `PageUp`, `PageDown`,
+/// `Home`, `End`, `Delete`, `Backspace`, `F1`…`F12`.
+pub fn parse_key(text: &str) -> Result<Key, String> {
+    let (modifiers, rest) = match text
+        .strip_prefix("Ctrl-")
+        .or_else(|| text.strip_prefix("ctrl-"))
+        .or_else(|| text.strip_prefix("C-"))
+    {
+        Some(rest) => (KeyModifiers::CONTROL, rest),
+        None => (KeyModifiers::NONE, text),
+    };
+    let mut chars = rest.chars();
+    let code = match (chars.next(), chars.next()) {
+        (Some(c), None) if !c.is_control() && c != ' ' => KeyCode::Char(c),
+        _ => match rest.to_ascii_lowercase().as_str() {
+            "enter" | "return" => KeyCode::Enter,
+            "esc" | "escape" => KeyCode::Esc,
+            "tab" => KeyCode::Tab,
+            "backtab" => KeyCode::BackTab,
+            "space" => KeyCode::Char(' '),
+            "up" => KeyCode::Up,
+            "down" => KeyCode::Down,
+            "left" => KeyCode::Left,
+            "right" => KeyCode::Right,
+            "pageup" | "pgup" => KeyCode::PageUp,
+            "pagedown" | "pgdn" => KeyCode::PageDown,
+            "home" => KeyCode::Home,
+            "end" => KeyCode::End,
+            "delete" | "del" => KeyCode::Delete,
+            "backspace" => KeyCode::Backspace,
+            other => match other.strip_prefix('f').and_then(|n| n.parse::<u8>().ok()) {
+                Some(n @ 1..=12) => KeyCode::F(n),
+                _ => {
+                    return Err(format!(
+                        "cannot read the key {text:?} (write a character, Ctrl-x, Enter, Esc, Tab, Space, an arrow, PageUp, PageDown, Home, End, Delete, Backspace or F1…F12)"
+                    ));
+                }
+            },
+        },
+    };
+    if modifiers == KeyModifiers::CONTROL && matches!(code, KeyCode::Char('c' | 'z')) {
+        return Err(format!(
+            "{text} is kept for quitting and suspending; choose another key"
+        ));
+    }
+    Ok(Key { code, modifiers })
+}
+
+/// A key as the help writes it.
+fn key_name(key: &Key) -> String {
+    let base = match key.code {
+        KeyCode::Char(' ') => "Space".to_string(),
+        KeyCode::Char(c) => c.to_string(),
+        KeyCode::F(n) => format!("F{n}"),
+        other => format!("{other:?}"),
+    };
+    if key.modifiers.contains(KeyModifiers::CONTROL) {
+        format!("Ctrl-{base}")
+    } else {
+        base
+    }
 }
 
 #[cfg(test)]
@@ -508,12 +740,69 @@ mod tests {
                 assert!(!b.keys.is_empty() && !b.help.is_empty(), "{b:?}");
             }
         }
-        let words: Vec<_> = hints(Mode::Normal).map(|(_, w)| w).collect();
+        let words: Vec<_> = hints(Mode::Normal).into_iter().map(|(_, w)| w).collect();
         assert_eq!(
             words,
             [
-                "filter", "refresh", "toggle", "create", "delete", "help", "quit"
+                "all keys", "filter", "refresh", "toggle", "create", "delete", "help", "quit"
             ]
         );
+    }
+
+    fn pairs(list: &[(&str, &[&str])]) -> Vec<(String, Vec<String>)> {
+        list.iter()
+            .map(|(n, keys)| (n.to_string(), keys.iter().map(|k| k.to_string()).collect()))
+            .collect()
+    }
+
+    #[test]
+    fn overrides_rebind_browsing_keys_and_their_labels() {
+        let keymap = Keymap::with_overrides(&pairs(&[
+            ("toggle", &["t"]),
+            ("refresh", &["F5", "Ctrl-r"]),
+        ]))
+        .unwrap();
+        let key = |c| press(KeyCode::Char(c), KeyModifiers::NONE);
+        assert_eq!(
+            keymap.action_for(Mode::Normal, key('t')),
+            Some(Action::ToggleKey)
+        );
+        assert_eq!(keymap.action_for(Mode::Normal, key(' ')), None);
+        assert_eq!(
+            keymap.action_for(Mode::Normal, press(KeyCode::F(5), KeyModifiers::NONE)),
+            Some(Action::Refresh)
+        );
+        assert_eq!(keymap.action_for(Mode::Normal, key('r')), None);
+        // Dialog keys are not browsing keys: `t` is text in the filter.
+        assert_eq!(
+            keymap.action_for(Mode::Filter, key('t')),
+            Some(Action::FilterEdit(key('t')))
+        );
+        let hints: Vec<_> = keymap
+            .hints_where(Mode::Normal, |_| true)
+            .map(|(k, w)| format!("{k} {w}"))
+            .collect();
+        assert!(hints.contains(&"t toggle".to_string()), "{hints:?}");
+        assert!(
+            hints.contains(&"F5/Ctrl-r refresh".to_string()),
+            "{hints:?}"
+        );
+    }
+
+    #[test]
+    fn overrides_that_clash_or_do_not_parse_are_refused() {
+        let err = Keymap::with_overrides(&pairs(&[("toggle", &["d"])])).unwrap_err();
+        assert_eq!(err.0, 0);
+        assert!(err.1.contains("delete"), "{}", err.1);
+        // Moving delete away first frees d.
+        assert!(Keymap::with_overrides(&pairs(&[("toggle", &["d"]), ("delete", &["D"])])).is_ok());
+        let err =
+            Keymap::with_overrides(&pairs(&[("sort", &["s"]), ("explode", &["e"])])).unwrap_err();
+        assert_eq!(err.0, 1);
+        assert!(err.1.contains("toggle"), "lists the names: {}", err.1);
+        assert!(Keymap::with_overrides(&pairs(&[("quit", &["Ctrl-c"])])).is_err());
+        assert!(Keymap::with_overrides(&pairs(&[("quit", &["Hyper-q"])])).is_err());
+        assert_eq!(parse_key("F12").unwrap().code, KeyCode::F(12));
+        assert_eq!(parse_key("Space").unwrap().code, KeyCode::Char(' '));
     }
 }

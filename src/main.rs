@@ -78,6 +78,7 @@ async fn run(cli: Cli, config: iamkeys::config::Config) -> ExitCode {
     };
     context.read_only = cli.read_only;
     context.policy = config.policy.clone();
+    context.keymap = config.keymap.clone();
     let mut client = client;
     client.limit_requests(cli.concurrency.into());
     tracing::info!(read_only = cli.read_only, account = %context.identity.account, arn = %context.identity.arn, "connected");
@@ -101,7 +102,7 @@ async fn run(cli: Cli, config: iamkeys::config::Config) -> ExitCode {
         }
         Some(Command::Tui) | None => {
             let state = State::new(context, Timestamp::now());
-            let mut terminal = match iamkeys::app::enter_terminal() {
+            let mut terminal = match iamkeys::app::enter_terminal(!cli.no_mouse) {
                 Ok(terminal) => terminal,
                 Err(err) => {
                     iamkeys::app::leave_terminal();

@@ -112,6 +112,16 @@ pub struct Context {
     pub read_only: bool,
     /// Thresholds and exemptions (the config file's `[policy]`).
     pub policy: crate::policy::Policy,
+    /// The key bindings, with the config file's `[keys]` overrides.
+    pub keymap: crate::keymap::Keymap,
+}
+
+/// Which table fills the screen: the users with the selected user's keys
+/// (`1`), or every key of the account (`2`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Board {
+    Users,
+    Keys,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -360,6 +370,16 @@ pub struct State {
     /// Position of the selection in `view`.
     pub selected: usize,
     pub selected_key: usize,
+    /// The table on screen.
+    pub board: Board,
+    /// The keys view's rows after filter and urgency order: (index into
+    /// `users`, index into that user's keys).
+    pub key_rows: Vec<(usize, usize)>,
+    /// Position of the selection in `key_rows`.
+    pub selected_row: usize,
+    /// The id of the key selected in the keys view: rows are indices, and
+    /// this is what a rebuild keeps selected when keys come and go.
+    pub selected_row_key: Option<String>,
     pub focus: Focus,
     pub mode: Mode,
     pub filter: Input,
@@ -376,6 +396,9 @@ pub struct State {
     /// Users whose change IAM has answered but whose listing does not show it
     /// yet (eventual consistency): the change's answer is shown meanwhile.
     pub propagating: HashSet<String>,
+    /// Users' groups, policies, MFA and console password, read when their
+    /// key's details open (kept until the next refresh).
+    pub user_details: HashMap<String, Fetch<crate::iam::model::UserDetails>>,
     /// The first line of the help overlay shown (it scrolls).
     pub help_scroll: usize,
     /// Rows a page move jumps (the visible height of the users table).
@@ -406,6 +429,10 @@ impl State {
             view_stale: false,
             selected: 0,
             selected_key: 0,
+            board: Board::Users,
+            key_rows: Vec::new(),
+            selected_row: 0,
+            selected_row_key: None,
             focus: Focus::Users,
             mode: Mode::Normal,
             filter: Input::default(),
@@ -421,6 +448,7 @@ impl State {
             creating_for: HashSet::new(),
             propagating: HashSet::new(),
             page_rows: 10,
+            user_details: HashMap::new(),
             help_scroll: 0,
             should_quit: false,
             exit_signal: None,
@@ -438,15 +466,28 @@ impl State {
         self.dialog.as_ref().map_or(self.mode, Dialog::mode)
     }
 
+    /// The selected user; in the keys view, the owner of the selected key.
     pub fn selected_user(&self) -> Option<&UserEntry> {
-        self.view
-            .get(self.selected)
-            .and_then(|&i| self.users.get(i))
+        let at = match self.board {
+            Board::Users => self.view.get(self.selected),
+            Board::Keys => self.key_rows.get(self.selected_row).map(|(user, _)| user),
+        };
+        at.and_then(|&i| self.users.get(i))
     }
 
+    /// The key the key actions apply to: the keys pane's selection, or the
+    /// keys view's.
     pub fn selected_key_entry(&self) -> Option<&KeyEntry> {
-        self.selected_user()
-            .and_then(|u| u.key_entries().get(self.selected_key))
+        let at = match self.board {
+            Board::Users => self.selected_key,
+            Board::Keys => self.key_rows.get(self.selected_row)?.1,
+        };
+        self.selected_user().and_then(|u| u.key_entries().get(at))
+    }
+
+    /// Whether a key (not only a user) is selected for the key actions.
+    pub fn key_focused(&self) -> bool {
+        self.board == Board::Keys || self.focus == Focus::Keys
     }
 
     pub fn user_mut(&mut self, name: &str) -> Option<&mut UserEntry> {
@@ -465,31 +506,47 @@ impl State {
                 key: None,
             });
         }
-        entries.iter().any(|entry| {
-            let (findings, _) = self.findings(user, entry);
-            let used = entry.settled_use();
-            let key = KeySubject {
-                id: &entry.key.id,
-                description: entry.key.description.as_deref(),
-                active: entry.key.status == KeyStatus::Active,
-                findings: &findings,
-                service: match used {
-                    Some(LastUsed::Used { service, .. }) => service.as_deref(),
-                    _ => None,
-                },
-                region: match used {
-                    Some(LastUsed::Used { region, .. }) => region.as_deref(),
-                    _ => None,
-                },
-                age_days: days_since(entry.key.created, self.now),
-                unused_days: used.map(|u| u.at().map(|at| days_since(at, self.now))),
-            };
-            filter.matches(&Subject {
-                name: &user.user.name,
-                path: &user.user.path,
-                key: Some(key),
-            })
+        entries
+            .iter()
+            .any(|entry| self.key_matches(filter, user, entry))
+    }
+
+    /// Whether every term of `filter` holds for `entry`, a key of `user`.
+    pub fn key_matches(&self, filter: &Filter, user: &UserEntry, entry: &KeyEntry) -> bool {
+        let (findings, _) = self.findings(user, entry);
+        let used = entry.settled_use();
+        let key = KeySubject {
+            id: &entry.key.id,
+            description: entry.key.description.as_deref(),
+            active: entry.key.status == KeyStatus::Active,
+            findings: &findings,
+            service: match used {
+                Some(LastUsed::Used { service, .. }) => service.as_deref(),
+                _ => None,
+            },
+            region: match used {
+                Some(LastUsed::Used { region, .. }) => region.as_deref(),
+                _ => None,
+            },
+            age_days: days_since(entry.key.created, self.now),
+            unused_days: used.map(|u| u.at().map(|at| days_since(at, self.now))),
+        };
+        filter.matches(&Subject {
+            name: &user.user.name,
+            path: &user.user.path,
+            key: Some(key),
         })
+    }
+
+    /// Where a key goes in the keys view: the rank of its most urgent finding
+    /// that asks for action (exempt users' keys rank as having none).
+    pub fn key_urgency_rank(&self, user: &UserEntry, entry: &KeyEntry) -> usize {
+        let (findings, exempt) = self.findings(user, entry);
+        findings
+            .into_iter()
+            .filter(|f| f.needs_action() && !exempt)
+            .min()
+            .map_or(Finding::ALL.len(), |f| f as usize)
     }
 
     /// Where `user` goes in urgency order: the rank of its most urgent finding
@@ -572,8 +629,15 @@ impl State {
 
     /// Rebuilds `view` from filter and sort, keeping the selected user selected.
     pub fn rebuild_view(&mut self) {
-        let keep = self.selected_user().map(|u| u.user.name.clone());
+        let keep = self.users_view_user().map(|u| u.user.name.clone());
         self.rebuild_view_keeping(keep);
+    }
+
+    /// The user selected in the users view (whichever view is on screen).
+    fn users_view_user(&self) -> Option<&UserEntry> {
+        self.view
+            .get(self.selected)
+            .and_then(|&i| self.users.get(i))
     }
 
     /// Rebuilds `view`, selecting the user named `keep` if it is still shown.
@@ -621,10 +685,52 @@ impl State {
             .unwrap_or(0)
             .min(self.view.len().saturating_sub(1));
         self.clamp_key_selection();
+        self.rebuild_key_rows(&filter);
+    }
+
+    /// Rebuilds the keys view's rows: every key that `filter` matches, most
+    /// urgent first, then oldest first; the selected key stays selected.
+    fn rebuild_key_rows(&mut self, filter: &Filter) {
+        let keep = self.selected_row_key.take();
+        let mut rows: Vec<(usize, usize, usize)> = Vec::new();
+        for (u, user) in self.users.iter().enumerate() {
+            for (k, entry) in user.key_entries().iter().enumerate() {
+                if filter.is_empty() || self.key_matches(filter, user, entry) {
+                    rows.push((self.key_urgency_rank(user, entry), u, k));
+                }
+            }
+        }
+        let key = |&(_, u, k): &(usize, usize, usize)| &self.users[u].key_entries()[k];
+        rows.sort_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| key(a).key.created.cmp(&key(b).key.created))
+                .then_with(|| key(a).key.id.cmp(&key(b).key.id))
+        });
+        self.key_rows = rows.into_iter().map(|(_, u, k)| (u, k)).collect();
+        self.selected_row = keep
+            .and_then(|id| {
+                self.key_rows.iter().position(|&(u, k)| {
+                    self.users[u]
+                        .key_entries()
+                        .get(k)
+                        .is_some_and(|e| e.key.id == id)
+                })
+            })
+            .unwrap_or(self.selected_row)
+            .min(self.key_rows.len().saturating_sub(1));
+        self.remember_selected_row();
+    }
+
+    /// Records which key the keys view's selection is on (after it moved).
+    pub fn remember_selected_row(&mut self) {
+        self.selected_row_key = self
+            .key_rows
+            .get(self.selected_row)
+            .and_then(|&(u, k)| Some(self.users.get(u)?.key_entries().get(k)?.key.id.clone()));
     }
 
     pub fn clamp_key_selection(&mut self) {
-        let count = self.selected_user().map_or(0, |u| u.key_entries().len());
+        let count = self.users_view_user().map_or(0, |u| u.key_entries().len());
         self.selected_key = self.selected_key.min(count.saturating_sub(1));
     }
 
@@ -636,11 +742,13 @@ impl State {
     /// Keeps the users for which `keep` holds, appending `extra`, and rebuilds
     /// indices and view with the selection on the same user where it survives.
     pub fn retain_users(&mut self, keep: impl Fn(&UserEntry) -> bool, extra: Vec<UserEntry>) {
-        let selected = self.selected_user().map(|u| u.user.name.clone());
+        let selected = self.users_view_user().map(|u| u.user.name.clone());
         self.users.retain(|u| keep(u));
         self.users.extend(extra);
         self.reindex();
         self.view.clear();
+        // Row indices pointed into the old `users`; the key is kept by id.
+        self.key_rows.clear();
         self.rebuild_view_keeping(selected);
     }
 

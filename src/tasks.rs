@@ -128,6 +128,15 @@ impl Tasks {
                     post(&tx, Action::SecretSaved { path, result });
                 });
             }
+            Effect::ReadUserDetails { user } => {
+                tokio::spawn(async move {
+                    let result = client.user_details(&user).await;
+                    if let Err(err) = &result {
+                        log_failure("user details", err);
+                    }
+                    post(&tx, Action::UserDetailsRead { user, result });
+                });
+            }
             Effect::PrioritizeUsers(users) => {
                 if let Some(priority) = &self.priority {
                     priority.send_replace(users);

@@ -13,7 +13,8 @@ use crate::dialog::{Button, Dialog};
 use crate::iam::inventory::LoadEvent;
 use crate::iam::model::UseSource;
 use crate::state::{
-    Fetch, Focus, KeyEntry, Mode, QuitRequest, STATUS_EXPIRES_SECS, State, StatusLine, UserEntry,
+    Board, Fetch, Focus, KeyEntry, Mode, QuitRequest, STATUS_EXPIRES_SECS, State, StatusLine,
+    UserEntry,
 };
 
 /// How long a dialog that changes IAM ignores confirming keys after it opens,
@@ -59,6 +60,7 @@ fn is_keypress(action: &Action) -> bool {
             | Action::Changed { .. }
             | Action::UserKeysRead { .. }
             | Action::SecretSaved { .. }
+            | Action::UserDetailsRead { .. }
             | Action::Resize { .. }
             | Action::Terminate(_)
     )
@@ -122,7 +124,7 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
     match action {
         Action::Move(motion) if state.mode == Mode::Help => {
             let page = state.page_rows.max(1);
-            let last = crate::ui::help::line_count().saturating_sub(1);
+            let last = crate::ui::help::line_count(&state.context.keymap).saturating_sub(1);
             state.help_scroll = match motion {
                 Motion::Up => state.help_scroll.saturating_sub(1),
                 Motion::Down => state.help_scroll + 1,
@@ -134,18 +136,34 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             .min(last);
         }
         Action::Move(motion) => move_selection(state, motion),
+        Action::ShowBoard(board) => {
+            state.board = board;
+            if board == Board::Keys {
+                state.remember_selected_row();
+            }
+        }
+        Action::SwitchFocus if state.board == Board::Keys => {}
         Action::SwitchFocus => {
             state.focus = match state.focus {
                 Focus::Users if has_keys(state) => Focus::Keys,
                 _ => Focus::Users,
             };
         }
-        Action::OpenKeys if state.focus == Focus::Keys => {
+        Action::OpenKeys if state.key_focused() => {
             if let Some(entry) = state.selected_key_entry() {
+                let user = entry.key.user.clone();
                 state.dialog = Some(Dialog::Details {
-                    user: entry.key.user.clone(),
+                    user: user.clone(),
                     key_id: entry.key.id.clone(),
                 });
+                // Read once a load; a failed read is tried again.
+                if !matches!(
+                    state.user_details.get(&user),
+                    Some(Fetch::Ready(_) | Fetch::Loading)
+                ) {
+                    state.user_details.insert(user.clone(), Fetch::Loading);
+                    return vec![Effect::ReadUserDetails { user }];
+                }
             }
         }
         Action::OpenKeys => {
@@ -166,6 +184,15 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             }
         }
         Action::FilterAccept => state.mode = Mode::Normal,
+        Action::Back if state.board == Board::Keys => {
+            if state.filter.value().is_empty() {
+                state.board = Board::Users;
+            } else {
+                state.filter.reset();
+                state.rebuild_view();
+                say(state, "filter cleared");
+            }
+        }
         Action::Back => match state.focus {
             Focus::Keys => state.focus = Focus::Users,
             Focus::Users if !state.filter.value().is_empty() => {
@@ -238,10 +265,25 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             unmet,
         } => mutations::user_keys_read(state, ticket, user, result, unmet),
         Action::SecretSaved { path, result } => mutations::secret_saved(state, path, result),
+        Action::UserDetailsRead { user, result } => {
+            state.user_details.insert(
+                user,
+                match result {
+                    Ok(details) => Fetch::Ready(details),
+                    Err(err) => Fetch::Failed(err),
+                },
+            );
+        }
         Action::Resize { height, .. } => {
             state.page_rows = crate::ui::users_table_rows(height).max(1);
         }
         Action::IamHealth(report) => state.iam_health = report,
+        Action::Click { pane, row } => click(state, pane, row),
+        Action::Wheel { pane, down } => {
+            if state.dialog.is_none() && state.mode != Mode::Help && point_at(state, pane) {
+                move_selection(state, if down { Motion::Down } else { Motion::Up });
+            }
+        }
         Action::Tick(now) => {
             state.now = now;
             if state.status.as_ref().is_some_and(|s| {
@@ -335,6 +377,41 @@ fn paste(state: &mut State, text: &str) {
     }
 }
 
+/// Focuses the table under the mouse; false if it cannot take focus now.
+fn point_at(state: &mut State, pane: crate::action::Pane) -> bool {
+    use crate::action::Pane;
+    match pane {
+        Pane::Users if state.board == Board::Users => state.focus = Focus::Users,
+        Pane::Keys if state.board == Board::Users && has_keys(state) => state.focus = Focus::Keys,
+        Pane::AllKeys if state.board == Board::Keys => {}
+        _ => return false,
+    }
+    true
+}
+
+/// A click selects the row under it (in a text field, or under a dialog, nothing).
+fn click(state: &mut State, pane: crate::action::Pane, row: usize) {
+    use crate::action::Pane;
+    if state.dialog.is_some() || state.mode != Mode::Normal || !point_at(state, pane) {
+        return;
+    }
+    match pane {
+        Pane::Users if row < state.view.len() && row != state.selected => {
+            state.selected = row;
+            state.selected_key = 0;
+        }
+        Pane::Keys => {
+            let count = state.selected_user().map_or(0, |u| u.key_entries().len());
+            state.selected_key = row.min(count.saturating_sub(1));
+        }
+        Pane::AllKeys if row < state.key_rows.len() => {
+            state.selected_row = row;
+            state.remember_selected_row();
+        }
+        _ => {}
+    }
+}
+
 fn has_keys(state: &State) -> bool {
     state
         .selected_user()
@@ -342,9 +419,10 @@ fn has_keys(state: &State) -> bool {
 }
 
 fn move_selection(state: &mut State, motion: Motion) {
-    let (position, len) = match state.focus {
-        Focus::Users => (state.selected, state.view.len()),
-        Focus::Keys => (
+    let (position, len) = match (state.board, state.focus) {
+        (Board::Keys, _) => (state.selected_row, state.key_rows.len()),
+        (_, Focus::Users) => (state.selected, state.view.len()),
+        (_, Focus::Keys) => (
             state.selected_key,
             state.selected_user().map_or(0, |u| u.key_entries().len()),
         ),
@@ -362,19 +440,25 @@ fn move_selection(state: &mut State, motion: Motion) {
         Motion::Top => 0,
         Motion::Bottom => last,
     };
-    match state.focus {
-        Focus::Users => {
+    match (state.board, state.focus) {
+        (Board::Keys, _) => {
+            state.selected_row = target;
+            state.remember_selected_row();
+        }
+        (_, Focus::Users) => {
             if target != state.selected {
                 state.selected = target;
                 state.selected_key = 0;
             }
         }
-        Focus::Keys => state.selected_key = target,
+        (_, Focus::Keys) => state.selected_key = target,
     }
 }
 
 /// Starts a new load generation; replies of older loads are ignored from now on.
 fn start_load(state: &mut State) -> Vec<Effect> {
+    // Groups, policies and MFA are read again when details next open.
+    state.user_details.clear();
     let generation = state.load.generation + 1;
     let ticket = state.tickets.issue(generation);
     state.load = crate::state::LoadProgress {

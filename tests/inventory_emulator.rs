@@ -351,3 +351,84 @@ fn record_of(records: &serde_json::Value, user: &str) -> serde_json::Value {
         .unwrap_or_else(|| panic!("no record of {user}"))
         .clone()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_details_read_groups_policies_mfa_and_the_console_password() {
+    use iamkeys::iam::model::ConsolePassword;
+    let emulator = common::start_emulator(&common::small_org());
+    let (client, _) = common::connect(&emulator, common::OUTSIDER_KEY).await;
+    let iam = common::raw_iam(&emulator.endpoint).await;
+    let user = "carol.ops";
+    iam.create_group()
+        .group_name("oncall")
+        .send()
+        .await
+        .unwrap();
+    iam.add_user_to_group()
+        .group_name("oncall")
+        .user_name(user)
+        .send()
+        .await
+        .unwrap();
+    let document = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}"#;
+    let policy = iam
+        .create_policy()
+        .policy_name("ReadBuckets")
+        .policy_document(document)
+        .send()
+        .await
+        .unwrap();
+    iam.attach_user_policy()
+        .user_name(user)
+        .policy_arn(policy.policy().unwrap().arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    iam.put_user_policy()
+        .user_name(user)
+        .policy_name("break-glass")
+        .policy_document(document)
+        .send()
+        .await
+        .unwrap();
+    let device = iam
+        .create_virtual_mfa_device()
+        .virtual_mfa_device_name("carol-phone")
+        .send()
+        .await
+        .unwrap();
+    let serial = device
+        .virtual_mfa_device()
+        .unwrap()
+        .serial_number()
+        .to_string();
+    iam.enable_mfa_device()
+        .user_name(user)
+        .serial_number(&serial)
+        .authentication_code1("123456")
+        .authentication_code2("654321")
+        .send()
+        .await
+        .unwrap();
+    let before = client.user_details(user).await.unwrap();
+    assert_eq!(before.groups, ["oncall"]);
+    assert_eq!(before.attached_policies, ["ReadBuckets"]);
+    assert_eq!(before.inline_policies, ["break-glass"]);
+    assert_eq!(before.mfa_devices, [serial]);
+    assert_eq!(before.console, ConsolePassword::None);
+    iam.create_login_profile()
+        .user_name(user)
+        .password("Correct-Horse-Battery-9")
+        .send()
+        .await
+        .unwrap();
+    let after = client.user_details(user).await.unwrap();
+    assert!(
+        matches!(after.console, ConsolePassword::Enabled { .. }),
+        "{:?}",
+        after.console
+    );
+    // A user that is gone says so.
+    let err = client.user_details("nobody-here").await.unwrap_err();
+    assert_eq!(err.kind(), iamkeys::iam::ErrorKind::NoSuchEntity, "{err}");
+}

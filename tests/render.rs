@@ -234,3 +234,144 @@ fn the_help_scrolls_to_the_dialog_keys_and_the_findings_legend() {
     update(&mut state, Action::ToggleHelp);
     assert_eq!(state.help_scroll, 0);
 }
+
+/// The screen as a terminal with `NO_COLOR` shows it: colours dropped (what
+/// crossterm does when NO_COLOR is set), each row followed by the text
+/// attributes that remain (`R` reversed, `B` bold) so the snapshot shows what
+/// still marks the selection and the focused pane.
+fn without_colour(terminal: &Terminal<TestBackend>) -> String {
+    use ratatui::style::Modifier;
+    let buffer = terminal.backend().buffer();
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        let mut line = String::new();
+        let (mut reversed, mut bold) = (false, false);
+        for x in 0..buffer.area.width {
+            let cell = &buffer[(x, y)];
+            line.push_str(cell.symbol());
+            reversed |= cell.modifier.contains(Modifier::REVERSED);
+            bold |= cell.modifier.contains(Modifier::BOLD);
+        }
+        let marks = format!(
+            "{}{}",
+            if reversed { "R" } else { "" },
+            if bold { "B" } else { "" }
+        );
+        out.push_str(&format!("{line}|{marks}\n"));
+    }
+    out
+}
+
+/// Rows whose cells are reversed: the selected row of the focused table.
+fn reversed_rows(text: &str) -> Vec<&str> {
+    text.lines()
+        .filter(|l| l.rsplit('|').next().is_some_and(|m| m.contains('R')))
+        .collect()
+}
+
+fn assert_ids_whole(text: &str, state: &State) {
+    let ids: Vec<&str> = state
+        .users
+        .iter()
+        .flat_map(|u| u.key_entries().iter().map(|e| e.key.id.as_str()))
+        .collect();
+    // Every key id on screen is whole: each "AKIA" starts one of the ids.
+    for (at, _) in text.match_indices("AKIA") {
+        let shown = &text[at..(at + 20).min(text.len())];
+        assert!(ids.contains(&shown), "a cut key id: {shown:?}");
+    }
+}
+
+#[test]
+fn users_view_at_every_size_with_and_without_colour() {
+    for (w, h) in [(60, 20), (80, 24), (120, 40)] {
+        let mut state = loaded_state();
+        update(&mut state, Action::OpenKeys);
+        let terminal = render(&state, w, h);
+        let text = terminal.backend().to_string();
+        assert!(text.contains("AKIACAROL00000000001"), "{w}x{h}: {text}");
+        assert_ids_whole(&text, &state);
+        assert!(text.contains('▶'), "the selection is marked at {w}x{h}");
+        insta::assert_snapshot!(format!("users_view_{w}x{h}"), terminal.backend());
+        let plain = without_colour(&terminal);
+        // One selected row, in the focused (thick-bordered) keys pane.
+        let selected = reversed_rows(&plain);
+        assert_eq!(selected.len(), 1, "{plain}");
+        assert!(selected[0].contains("▶ AKIACAROL00000000001"), "{plain}");
+        assert!(plain.contains("┏ Keys of carol.ops"), "{plain}");
+        insta::assert_snapshot!(format!("users_view_{w}x{h}_no_color"), plain);
+    }
+}
+
+#[test]
+fn keys_view_lists_every_key_most_urgent_first_at_every_size() {
+    for (w, h) in [(60, 20), (80, 24), (120, 40)] {
+        let mut state = loaded_state();
+        update(&mut state, Action::ShowBoard(iamkeys::state::Board::Keys));
+        let terminal = render(&state, w, h);
+        let text = terminal.backend().to_string();
+        assert!(text.contains("All keys"), "{text}");
+        assert_ids_whole(&text, &state);
+        insta::assert_snapshot!(format!("keys_view_{w}x{h}"), terminal.backend());
+        let plain = without_colour(&terminal);
+        let selected = reversed_rows(&plain);
+        assert_eq!(selected.len(), 1, "{plain}");
+        assert!(selected[0].contains('▶'), "{plain}");
+        insta::assert_snapshot!(format!("keys_view_{w}x{h}_no_color"), plain);
+    }
+    // Every key of the account is a row; urgent ones first.
+    let mut state = loaded_state();
+    update(&mut state, Action::ShowBoard(iamkeys::state::Board::Keys));
+    let total: usize = state.users.iter().map(|u| u.key_entries().len()).sum();
+    assert_eq!(state.key_rows.len(), total);
+    let ranks: Vec<usize> = state
+        .key_rows
+        .iter()
+        .map(|&(u, k)| state.key_urgency_rank(&state.users[u], &state.users[u].key_entries()[k]))
+        .collect();
+    assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "{ranks:?}");
+}
+
+#[test]
+fn a_click_selects_the_row_under_it_and_the_wheel_moves_the_selection() {
+    use iamkeys::action::Pane;
+    let mut state = loaded_state();
+    let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    let mut view = ViewState::default();
+    terminal.draw(|f| ui::draw(f, &state, &mut view)).unwrap();
+    let text = terminal.backend().to_string();
+    // Find the screen row of a user and click it.
+    let y = text
+        .lines()
+        .position(|l| l.contains("iamkeys-admin") && !l.contains("arn:"))
+        .unwrap() as u16;
+    let (pane, row) = view.hit(10, y).unwrap();
+    assert_eq!(pane, Pane::Users);
+    update(
+        &mut state,
+        Action::Click {
+            pane,
+            row: row.unwrap(),
+        },
+    );
+    assert_eq!(state.selected_user().unwrap().user.name, "iamkeys-admin");
+    // The column header and the border are not rows.
+    let header_y = text.lines().position(|l| l.contains("Needs")).unwrap() as u16;
+    assert_eq!(view.hit(10, header_y), Some((Pane::Users, None)));
+    // The wheel over the keys pane focuses it and moves its selection.
+    terminal.draw(|f| ui::draw(f, &state, &mut view)).unwrap();
+    let keys_y = terminal
+        .backend()
+        .to_string()
+        .lines()
+        .position(|l| l.contains("AKIAADMIN00000000001"))
+        .unwrap() as u16;
+    let (pane, row) = view.hit(10, keys_y).unwrap();
+    assert_eq!((pane, row), (Pane::Keys, Some(0)));
+    update(&mut state, Action::Wheel { pane, down: true });
+    assert_eq!(state.focus, iamkeys::state::Focus::Keys);
+    // Under a dialog, the mouse points at nothing.
+    update(&mut state, Action::OpenKeys);
+    terminal.draw(|f| ui::draw(f, &state, &mut view)).unwrap();
+    assert_eq!(view.hit(10, keys_y), None);
+}

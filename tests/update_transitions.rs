@@ -746,3 +746,52 @@ fn messages_expire_and_errors_stay_until_a_key() {
     update(&mut state, Action::Move(Motion::Down));
     assert_eq!(state.status, None, "until the next key");
 }
+
+#[test]
+fn the_keys_view_lists_every_key_and_key_actions_work_there() {
+    use iamkeys::dialog::Dialog;
+    use iamkeys::state::Board;
+    let mut state = sample_state();
+    update(&mut state, Action::ShowBoard(Board::Keys));
+    assert_eq!(state.board, Board::Keys);
+    let total: usize = state.users.iter().map(|u| u.key_entries().len()).sum();
+    assert_eq!(state.key_rows.len(), total);
+    // The most urgent key first: carol's rotation-due key.
+    assert_eq!(
+        state.selected_key_entry().unwrap().key.id,
+        "AKIACAROL00000000001"
+    );
+    // Moving walks the keys of every user.
+    update(&mut state, Action::Move(Motion::Bottom));
+    let last = state.selected_key_entry().unwrap().key.id.clone();
+    assert_eq!(last, "AKIACAROL00000000002");
+    // Key actions act on the selected row, with no Tab first: delete of an
+    // inactive key asks to delete that key.
+    update(&mut state, Action::DeleteKey);
+    match &state.dialog {
+        Some(Dialog::Delete { target, .. }) => assert_eq!(target.key_id, last),
+        other => panic!("{other:?}"),
+    }
+    update(&mut state, Action::DialogCancel);
+    update(&mut state, Action::OpenKeys);
+    assert!(matches!(state.dialog, Some(Dialog::Details { .. })));
+    update(&mut state, Action::DialogCancel);
+    // The filter narrows the keys themselves, not the users.
+    update(&mut state, Action::StartFilter);
+    type_text(&mut state, "is:inactive");
+    update(&mut state, Action::FilterAccept);
+    assert_eq!(state.key_rows.len(), 1);
+    assert_eq!(state.selected_key_entry().unwrap().key.id, last);
+    // Esc clears the filter, then goes back to the users view.
+    update(&mut state, Action::Back);
+    assert_eq!(state.key_rows.len(), total);
+    assert_eq!(state.board, Board::Keys);
+    update(&mut state, Action::Back);
+    assert_eq!(state.board, Board::Users);
+    update(&mut state, Action::ShowBoard(Board::Keys));
+    assert_eq!(
+        state.selected_key_entry().unwrap().key.id,
+        last,
+        "the selection is kept by key"
+    );
+}

@@ -629,3 +629,5 @@ fn timestamp(op: &'static str, date: &DateTime) -> Result<Timestamp, IamError> {
     Timestamp::new(date.secs(), date.subsec_nanos() as i32)
         .map_err(|e| IamError::new(op, "BadResponse", format!("date out of range: {e}")))
 }
+
+mod user_details;

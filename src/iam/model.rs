@@ -258,3 +258,21 @@ mod tests {
         assert_eq!(keys.link("bob", "AKIA3"), None);
     }
 }
+
+/// What the details dialog shows of a user beyond its keys (read on demand).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserDetails {
+    pub groups: Vec<String>,
+    pub attached_policies: Vec<String>,
+    pub inline_policies: Vec<String>,
+    /// MFA device serial numbers (ARNs for virtual devices).
+    pub mfa_devices: Vec<String>,
+    pub console: ConsolePassword,
+}
+
+/// Whether the user can sign in to the console with a password.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConsolePassword {
+    None,
+    Enabled { last_used: Option<Timestamp> },
+}

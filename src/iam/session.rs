@@ -156,6 +156,7 @@ pub async fn connect(target: &Target) -> Result<(IamClient, Context), StartupErr
         session,
         read_only: false,
         policy: Default::default(),
+        keymap: Default::default(),
     };
     Ok((client, context))
 }

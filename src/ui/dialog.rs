@@ -441,8 +441,69 @@ fn details(state: &State, user: &str, key_id: &str) -> Vec<Line<'static>> {
         ));
     }
     lines.push(Line::raw(""));
+    lines.extend(user_details(state, user, &exact));
+    lines.push(Line::raw(""));
     lines.push(hint_line(&[("Enter/Esc", "close")]));
     lines
+}
+
+/// The user part of the details: groups, policies, MFA, console password.
+fn user_details(
+    state: &State,
+    user: &str,
+    exact: &dyn Fn(jiff::Timestamp) -> String,
+) -> Vec<Line<'static>> {
+    use crate::iam::model::ConsolePassword;
+    use crate::state::Fetch;
+    let details = match state.user_details.get(user) {
+        None | Some(Fetch::Loading) => {
+            return vec![Line::styled(
+                format!("reading the groups, policies and MFA of {user}…"),
+                theme::LABEL,
+            )];
+        }
+        Some(Fetch::Failed(err)) => {
+            return vec![Line::styled(
+                format!(
+                    "Cannot read the rest of {user}: {}: {}",
+                    err.code, err.message
+                ),
+                theme::ERROR,
+            )];
+        }
+        Some(Fetch::Ready(details)) => details,
+    };
+    let list = |names: &[String]| {
+        if names.is_empty() {
+            "none".to_string()
+        } else {
+            names.join(", ")
+        }
+    };
+    let console = match &details.console {
+        ConsolePassword::None => "no password".to_string(),
+        ConsolePassword::Enabled { last_used: None } => "password set, never used".to_string(),
+        ConsolePassword::Enabled {
+            last_used: Some(at),
+        } => format!("password set, last used {}", exact(*at)),
+    };
+    let no_mfa_with_password = details.mfa_devices.is_empty()
+        && matches!(details.console, ConsolePassword::Enabled { .. });
+    vec![
+        field("Groups", list(&details.groups), Style::new()),
+        field("Policies", list(&details.attached_policies), Style::new()),
+        field("Inline", list(&details.inline_policies), Style::new()),
+        field(
+            "MFA",
+            list(&details.mfa_devices),
+            if no_mfa_with_password {
+                theme::WARNING
+            } else {
+                Style::new()
+            },
+        ),
+        field("Console", console, Style::new()),
+    ]
 }
 
 fn push_error(lines: &mut Vec<Line<'static>>, error: &Option<String>) {

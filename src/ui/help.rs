@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
 use super::theme;
-use crate::keymap;
+use crate::keymap::{self, Keymap};
 use crate::policy::Finding;
 use crate::state::Mode;
 
@@ -21,7 +21,7 @@ const KEY_COLUMN: usize = 12;
 
 /// Every line of the help: the keymap's sections, then the findings with
 /// their short forms (used where columns are narrow).
-fn lines() -> Vec<Line<'static>> {
+fn lines(keymap: &Keymap) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     for (title, mode) in SECTIONS {
         if !lines.is_empty() {
@@ -29,8 +29,9 @@ fn lines() -> Vec<Line<'static>> {
         }
         lines.push(Line::styled(title, theme::HEADER_ROW));
         for b in keymap::bindings(mode) {
+            let label = keymap.label(mode, b);
             lines.push(Line::from(vec![
-                Span::styled(format!("{:<KEY_COLUMN$}", b.label), theme::KEY_HINT),
+                Span::styled(format!("{label:<KEY_COLUMN$}"), theme::KEY_HINT),
                 Span::raw(b.help),
             ]));
         }
@@ -55,12 +56,12 @@ fn lines() -> Vec<Line<'static>> {
 }
 
 /// How many lines the help has (the scroll stops at the last).
-pub fn line_count() -> usize {
-    lines().len()
+pub fn line_count(keymap: &Keymap) -> usize {
+    lines(keymap).len()
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, scroll: usize) {
-    let lines = lines();
+pub fn draw(frame: &mut Frame, area: Rect, keymap: &Keymap, scroll: usize) {
+    let lines = lines(keymap);
     let height = (lines.len() as u16 + 2).min(area.height);
     let width = 70.min(area.width);
     let popup = Rect {

@@ -1,9 +1,11 @@
 //! The view: `draw` paints `State` and never changes it. Only scroll offsets,
 //! which are about the screen and not the data, live in [`ViewState`].
 
+mod all_keys;
 mod dialog;
 mod format;
 pub mod help;
+mod key_table;
 mod keys;
 mod status;
 mod theme;
@@ -13,7 +15,8 @@ use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use crate::state::{Mode, State};
+use crate::action::Pane;
+use crate::state::{Board, Mode, State};
 
 /// Smallest terminal the dashboard draws in; below it a notice says so.
 pub const MIN_WIDTH: u16 = 60;
@@ -30,6 +33,36 @@ const USERS_CHROME_ROWS: u16 = 3;
 #[derive(Debug, Default)]
 pub struct ViewState {
     pub users_offset: usize,
+    /// The keys view's first row shown.
+    pub key_rows_offset: usize,
+    /// Where each table was drawn on the last frame, for the mouse.
+    pub tables: Vec<TableArea>,
+}
+
+/// A table on screen: its pane, the rectangle of its block, and the list
+/// index of its first row shown.
+#[derive(Clone, Copy, Debug)]
+pub struct TableArea {
+    pub pane: Pane,
+    pub area: Rect,
+    pub first_row: usize,
+}
+
+/// Borders and the column header above a table's first row.
+const TABLE_TOP_ROWS: u16 = 2;
+
+impl ViewState {
+    /// The table at a screen cell, and the row there (none on its border or header).
+    pub fn hit(&self, column: u16, row: u16) -> Option<(Pane, Option<usize>)> {
+        let table = self.tables.iter().find(|t| {
+            t.area
+                .contains(ratatui::layout::Position { x: column, y: row })
+        })?;
+        let first = table.area.y + TABLE_TOP_ROWS;
+        let last = table.area.bottom().saturating_sub(1);
+        let at = (row >= first && row < last).then(|| table.first_row + usize::from(row - first));
+        Some((table.pane, at))
+    }
 }
 
 /// How many users the table shows in a terminal `height` rows high.
@@ -43,19 +76,50 @@ pub fn draw(frame: &mut Frame, state: &State, view: &mut ViewState) {
         draw_too_small(frame, area);
         return;
     }
-    let [header, users_area, keys_area, footer] = Layout::vertical([
+    let [header, body, footer] = Layout::vertical([
         Constraint::Length(HEADER_ROWS),
         Constraint::Min(USERS_CHROME_ROWS),
-        Constraint::Length(KEYS_PANE_ROWS),
         Constraint::Length(FOOTER_ROWS),
     ])
     .areas(area);
     status::draw_header(frame, header, state);
-    users::draw(frame, users_area, state, view);
-    keys::draw(frame, keys_area, state);
+    view.tables.clear();
+    match state.board {
+        Board::Users => {
+            let [users_area, keys_area] = Layout::vertical([
+                Constraint::Min(USERS_CHROME_ROWS),
+                Constraint::Length(KEYS_PANE_ROWS),
+            ])
+            .areas(body);
+            users::draw(frame, users_area, state, view);
+            keys::draw(frame, keys_area, state);
+            view.tables.push(TableArea {
+                pane: Pane::Users,
+                area: users_area,
+                first_row: view.users_offset,
+            });
+            view.tables.push(TableArea {
+                pane: Pane::Keys,
+                area: keys_area,
+                first_row: 0,
+            });
+        }
+        Board::Keys => {
+            all_keys::draw(frame, body, state, view);
+            view.tables.push(TableArea {
+                pane: Pane::AllKeys,
+                area: body,
+                first_row: view.key_rows_offset,
+            });
+        }
+    }
     status::draw_footer(frame, footer, state);
+    if state.mode == Mode::Help || state.dialog.is_some() {
+        // Overlays cover the tables: the mouse points at nothing under them.
+        view.tables.clear();
+    }
     if state.mode == Mode::Help {
-        help::draw(frame, area, state.help_scroll);
+        help::draw(frame, area, &state.context.keymap, state.help_scroll);
     }
     if let Some(open) = &state.dialog {
         dialog::draw(frame, area, state, open);

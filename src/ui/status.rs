@@ -8,7 +8,7 @@ use ratatui::widgets::Paragraph;
 use super::{format, theme};
 use crate::iam::inventory::DataSource;
 use crate::iam::model::{KeyStatus, UseSource};
-use crate::keymap;
+
 use crate::policy::Finding;
 use crate::state::{SILENCE_SHOWN_AFTER, STALE_AFTER, State};
 
@@ -244,7 +244,7 @@ fn silence_spans(state: &State) -> Option<Vec<Span<'static>>> {
 /// Whether `action` can do anything now: the footer offers only those.
 fn works(state: &State, action: &crate::action::Action) -> bool {
     use crate::action::Action;
-    let on_key = state.focus == crate::state::Focus::Keys && state.selected_key_entry().is_some();
+    let on_key = state.key_focused() && state.selected_key_entry().is_some();
     let writable = !state.context.read_only;
     match action {
         Action::ToggleKey | Action::DeleteKey => on_key && writable,
@@ -268,8 +268,9 @@ pub fn draw_footer(frame: &mut Frame, area: Rect, state: &State) {
         None => Line::raw(""),
     };
     let mut hints = Vec::new();
-    for (keys, word) in keymap::hints_where(state.input_mode(), |action| works(state, action)) {
-        hints.push(Span::styled(keys, theme::KEY_HINT));
+    let keymap = &state.context.keymap;
+    for (keys, word) in keymap.hints_where(state.input_mode(), |action| works(state, action)) {
+        hints.push(Span::styled(keys.into_owned(), theme::KEY_HINT));
         hints.push(Span::raw(format!(" {word}  ")));
     }
     frame.render_widget(Paragraph::new(vec![status, Line::from(hints)]), area);

@@ -10,15 +10,16 @@ use crate::iam::model::{UseSource, never_means_never};
 use crate::state::{Fetch, Focus, Mode, SortColumn, State, UserEntry};
 
 /// Columns: title, the sort it shows, its width, and the narrowest inner width
-/// at which it is drawn (Path and Created give way first, so that names keep
-/// room and the most urgent finding stays).
+/// at which it is drawn (Path and Created give way first, then Active and
+/// Oldest key, so that names keep at least 12 characters and the most urgent
+/// finding stays).
 const COLUMNS: [(&str, SortColumn, Constraint, u16); 8] = [
     ("User", SortColumn::Name, Constraint::Fill(3), 0),
     ("Needs", SortColumn::Urgency, Constraint::Length(12), 0),
     ("Path", SortColumn::Path, Constraint::Fill(2), 90),
     ("Keys", SortColumn::Keys, Constraint::Length(6), 0),
-    ("Active", SortColumn::Keys, Constraint::Length(6), 0),
-    ("Oldest key", SortColumn::KeyAge, Constraint::Length(12), 0),
+    ("Active", SortColumn::Keys, Constraint::Length(6), 78),
+    ("Oldest key", SortColumn::KeyAge, Constraint::Length(12), 78),
     ("Last used", SortColumn::LastUsed, Constraint::Length(13), 0),
     ("Created", SortColumn::Created, Constraint::Length(10), 100),
 ];
@@ -91,9 +92,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &mut ViewState) 
         table_state.select(Some(state.selected - view.users_offset.min(state.selected)));
     }
     frame.render_stateful_widget(table, area, &mut table_state);
+    place_filter_cursor(frame, area, &title_prefix(state), state);
+}
+
+/// While the filter is edited, the terminal cursor sits in the title's field.
+pub(super) fn place_filter_cursor(frame: &mut Frame, area: Rect, prefix: &str, state: &State) {
     if state.input_mode() == Mode::Filter {
-        // Put the terminal cursor in the filter field of the title.
-        let prefix = title_prefix(state).chars().count() as u16;
+        let prefix = prefix.chars().count() as u16;
         let cursor = state.filter.visual_cursor() as u16;
         let x = (area.x + 1 + prefix + cursor).min(area.right().saturating_sub(2));
         frame.set_cursor_position((x, area.y));
@@ -116,6 +121,13 @@ fn title_prefix(state: &State) -> String {
 
 fn title(state: &State) -> Line<'static> {
     let mut spans = vec![Span::styled(title_prefix(state), theme::TITLE)];
+    spans.extend(filter_spans(state));
+    Line::from(spans)
+}
+
+/// The filter's text (or how to start one) and why it is not a filter, if it is not.
+pub(super) fn filter_spans(state: &State) -> Vec<Span<'static>> {
+    let mut spans = Vec::new();
     let value = state.filter.value();
     if state.mode == Mode::Filter || !value.is_empty() {
         spans.push(Span::styled(format!("{value} "), theme::KEY_HINT));
@@ -125,7 +137,7 @@ fn title(state: &State) -> Line<'static> {
     if let Some(why) = &state.filter_error {
         spans.push(Span::styled(format!("· {why} "), theme::ERROR));
     }
-    Line::from(spans)
+    spans
 }
 
 /// The user's row, one cell per column of [`COLUMNS`].

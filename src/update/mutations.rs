@@ -140,7 +140,7 @@ fn is_session_key(state: &State, target: &KeyTarget) -> bool {
 
 /// The key the key-level bindings act on: the selected key of the keys pane.
 fn focused_key(state: &mut State) -> Option<KeyTarget> {
-    if state.focus != Focus::Keys {
+    if !state.key_focused() {
         let hint = if state
             .selected_user()
             .is_some_and(|u| !u.key_entries().is_empty())

@@ -28,6 +28,7 @@ pub fn context() -> Context {
         },
         read_only: false,
         policy: Default::default(),
+        keymap: Default::default(),
     }
 }
 

@@ -451,3 +451,17 @@ pub fn assert_inventory_equals_seed(
     assert!(last_used.values().any(|u| *u == LastUsed::Never));
     assert_eq!(last_used.len(), all.len());
 }
+
+/// A plain SDK client of the emulator, for seeding what the seed file does not
+/// (groups, policies, MFA devices, login profiles).
+pub async fn raw_iam(endpoint: &str) -> aws_sdk_iam::Client {
+    let credentials =
+        aws_credential_types::Credentials::new(OUTSIDER_KEY.0, OUTSIDER_KEY.1, None, None, "test");
+    let config = aws_sdk_iam::Config::builder()
+        .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
+        .region(aws_sdk_iam::config::Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(credentials)
+        .build();
+    aws_sdk_iam::Client::from_conf(config)
+}
