@@ -377,8 +377,9 @@ pub struct State {
     pub key_rows: Vec<(usize, usize)>,
     /// Position of the selection in `key_rows`.
     pub selected_row: usize,
-    /// The id of the key selected in the keys view: rows are indices, and
-    /// this is what a rebuild keeps selected when keys come and go.
+    /// The id of the key selected in the keys view once the administrator
+    /// chose one: rows are indices, and this is what a rebuild keeps selected
+    /// when keys come and go (until then the first row stays selected).
     pub selected_row_key: Option<String>,
     pub focus: Focus,
     pub mode: Mode,
@@ -691,7 +692,7 @@ impl State {
     /// Rebuilds the keys view's rows: every key that `filter` matches, most
     /// urgent first, then oldest first; the selected key stays selected.
     fn rebuild_key_rows(&mut self, filter: &Filter) {
-        let keep = self.selected_row_key.take();
+        let keep = self.selected_row_key.clone();
         let mut rows: Vec<(usize, usize, usize)> = Vec::new();
         for (u, user) in self.users.iter().enumerate() {
             for (k, entry) in user.key_entries().iter().enumerate() {
@@ -718,7 +719,6 @@ impl State {
             })
             .unwrap_or(self.selected_row)
             .min(self.key_rows.len().saturating_sub(1));
-        self.remember_selected_row();
     }
 
     /// Records which key the keys view's selection is on (after it moved).

@@ -136,12 +136,7 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             .min(last);
         }
         Action::Move(motion) => move_selection(state, motion),
-        Action::ShowBoard(board) => {
-            state.board = board;
-            if board == Board::Keys {
-                state.remember_selected_row();
-            }
-        }
+        Action::ShowBoard(board) => state.board = board,
         Action::SwitchFocus if state.board == Board::Keys => {}
         Action::SwitchFocus => {
             state.focus = match state.focus {
