@@ -107,6 +107,8 @@ pub enum Action {
         user: String,
         result: Result<crate::iam::model::UserDetails, IamError>,
     },
+    /// A change was made but its journal entry could not be written: why.
+    JournalFailed(String),
     SecretSaved {
         path: String,
         /// Where it was written (absolute), or why not.

@@ -125,13 +125,21 @@ pub async fn run(
     state: State,
     client: IamClient,
     options: LoadOptions,
+    journal: crate::journal::Journal,
 ) -> color_eyre::Result<Option<i32>> {
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let session_keys = state.context.session.clone();
+    let runner = crate::runner::Runner {
+        client,
+        session: state.context.session.clone(),
+        journal,
+        read_only: state.context.read_only,
+        account: state.context.identity.account.clone(),
+        caller_arn: state.context.identity.arn.clone(),
+    };
     let mut app = App {
         state,
         view: ViewState::default(),
-        tasks: Tasks::new(client, options, tx, session_keys),
+        tasks: Tasks::new(runner, options, tx),
         clipboard: Vec::new(),
         suspend: false,
     };

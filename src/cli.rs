@@ -38,6 +38,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
 
+    /// The journal of changes (default: $XDG_STATE_HOME/iamkeys/journal.jsonl, else ~/.local/state/iamkeys/journal.jsonl).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub journal: Option<PathBuf>,
+
     /// Write diagnostic logs to this file (nothing is printed over the dashboard).
     #[arg(long, global = true, value_name = "PATH")]
     pub log_file: Option<PathBuf>,
@@ -72,6 +76,34 @@ pub enum Command {
         #[arg(long, value_name = "FINDINGS", value_parser = crate::list::parse_fail_on)]
         fail_on: Option<crate::list::FailOn>,
     },
+    /// Deactivate every active key the filter matches: a plan, a confirmation (the count typed), per-key results.
+    Deactivate(BulkArgs),
+    /// Delete every inactive key the filter matches (active ones are listed as left out).
+    Delete(BulkArgs),
+    /// Reactivate the keys the journal's last operation (or last N entries) deactivated.
+    Undo {
+        /// Undo the last N journal entries instead of the last operation.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        last: Option<u32>,
+        /// Do not ask on the terminal.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+/// The arguments of `deactivate` and `delete`.
+#[derive(Debug, clap::Args)]
+pub struct BulkArgs {
+    /// Which keys: the dashboard's filter terms (text, is:FINDING, is:active, service:, region:,
+    /// path:, age>N, unused>N; all must hold), e.g. `is:unused`.
+    #[arg(long, value_name = "TERMS", value_parser = crate::filter::Filter::parse)]
+    pub filter: crate::filter::Filter,
+    /// Print the plan and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask on the terminal (run --dry-run first).
+    #[arg(long)]
+    pub yes: bool,
 }
 
 /// Accepts `http://` and `https://` URLs with a host.

@@ -32,6 +32,10 @@ pub struct Seed {
     /// The `<root_account>` row says the root user has an access key.
     #[serde(default)]
     pub root_key: bool,
+    /// STS refuses a new key for this many seconds after it was made, as IAM
+    /// does while a key propagates (moto accepts it at once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_key_propagation_secs: Option<f64>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

@@ -6,6 +6,7 @@
 
 pub mod action;
 pub mod app;
+pub mod bulk;
 pub mod change;
 pub mod cli;
 pub mod clipboard;
@@ -14,11 +15,14 @@ pub mod dialog;
 pub mod emulator;
 pub mod filter;
 pub mod hardening;
+pub mod headless;
 pub mod iam;
+pub mod journal;
 pub mod keymap;
 pub mod list;
 pub mod logging;
 pub mod policy;
+pub mod runner;
 pub mod sanitize;
 pub mod secret_file;
 pub mod state;

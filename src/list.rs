@@ -163,6 +163,54 @@ pub async fn run(
     output: Output,
     fail_on: &[Finding],
 ) -> u8 {
+    let loaded = match load(client, options, context, filter).await {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    let records = loaded.records;
+    if let Err(err) = write(&records, output, &mut std::io::stdout().lock()) {
+        eprintln!("iamkeys: cannot write the output: {err}");
+        return EXIT_FAILED;
+    }
+    if let Some(err) = &loaded.users_error {
+        eprintln!("iamkeys: cannot list users: {err}");
+        return EXIT_FAILED;
+    }
+    let failed = records.iter().filter(|r| r.error.is_some()).count();
+    if failed > 0 {
+        eprintln!("iamkeys: {failed} records could not be read completely (see their error field)");
+    }
+    let hits = failing(&records, fail_on);
+    if hits > 0 {
+        let names: Vec<&str> = fail_on.iter().map(|f| f.name()).collect();
+        eprintln!(
+            "iamkeys: {hits} records have findings of --fail-on {}",
+            names.join(",")
+        );
+        return EXIT_FINDINGS;
+    }
+    if failed > 0 {
+        return EXIT_PARTIAL;
+    }
+    EXIT_OK
+}
+
+/// What a headless load produced: the records that `filter` matches, and
+/// the failure to list users, if there was one.
+pub struct Loaded {
+    pub records: Vec<Record>,
+    pub users_error: Option<IamError>,
+}
+
+/// Loads the inventory with the dashboard's loader (progress on stderr when
+/// it is a terminal) into records. `Err` is the exit code when the load
+/// could not finish (IAM silent for too long, the loader stopped).
+pub async fn load(
+    client: IamClient,
+    options: LoadOptions,
+    context: &Context,
+    filter: &Filter,
+) -> Result<Loaded, u8> {
     let inventory = Arc::new(Mutex::new(Inventory::default()));
     let sink = inventory.clone();
     let watched = client.clone();
@@ -191,7 +239,7 @@ pub async fn run(
                         watched.endpoint_label(),
                         silent.as_secs()
                     );
-                    return EXIT_FAILED;
+                    return Err(EXIT_FAILED);
                 }
                 if show_progress {
                     let line = inventory.lock().unwrap_or_else(|p| p.into_inner()).progress();
@@ -205,36 +253,14 @@ pub async fn run(
     }
     if let Err(err) = joined {
         eprintln!("iamkeys: the load stopped: {err}");
-        return EXIT_FAILED;
+        return Err(EXIT_FAILED);
     }
     let inventory = std::mem::take(&mut *inventory.lock().unwrap_or_else(|p| p.into_inner()));
-    let records = records(&inventory, filter, Timestamp::now(), context);
-    if let Err(err) = write(&records, output, &mut std::io::stdout().lock()) {
-        eprintln!("iamkeys: cannot write the output: {err}");
-        return EXIT_FAILED;
-    }
     report_source(&inventory);
-    if let Some(err) = &inventory.users_error {
-        eprintln!("iamkeys: cannot list users: {err}");
-        return EXIT_FAILED;
-    }
-    let failed = records.iter().filter(|r| r.error.is_some()).count();
-    if failed > 0 {
-        eprintln!("iamkeys: {failed} records could not be read completely (see their error field)");
-    }
-    let hits = failing(&records, fail_on);
-    if hits > 0 {
-        let names: Vec<&str> = fail_on.iter().map(|f| f.name()).collect();
-        eprintln!(
-            "iamkeys: {hits} records have findings of --fail-on {}",
-            names.join(",")
-        );
-        return EXIT_FINDINGS;
-    }
-    if failed > 0 {
-        return EXIT_PARTIAL;
-    }
-    EXIT_OK
+    Ok(Loaded {
+        records: records(&inventory, filter, Timestamp::now(), context),
+        users_error: inventory.users_error,
+    })
 }
 
 /// How many records that are not exempt have one of `fail_on`.

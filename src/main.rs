@@ -35,6 +35,13 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let journal = match iamkeys::journal::Journal::resolve(cli.journal.as_deref()) {
+        Ok(journal) => journal,
+        Err(err) => {
+            eprintln!("iamkeys: {err}");
+            return ExitCode::from(2);
+        }
+    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(err) => {
@@ -42,10 +49,14 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(run(cli, config))
+    runtime.block_on(run(cli, config, journal))
 }
 
-async fn run(cli: Cli, config: iamkeys::config::Config) -> ExitCode {
+async fn run(
+    cli: Cli,
+    config: iamkeys::config::Config,
+    journal: iamkeys::journal::Journal,
+) -> ExitCode {
     // Kept alive until the command ends; dropping it stops the emulator.
     let mut emulator = None;
     let target = if cli.demo {
@@ -100,6 +111,17 @@ async fn run(cli: Cli, config: iamkeys::config::Config) -> ExitCode {
                 iamkeys::list::run(client, options, &context, &filter, output, &fail_on).await,
             )
         }
+        Some(command @ (Command::Deactivate(_) | Command::Delete(_) | Command::Undo { .. })) => {
+            let runner = iamkeys::runner::Runner {
+                client,
+                session: context.session.clone(),
+                journal,
+                read_only: context.read_only,
+                account: context.identity.account.clone(),
+                caller_arn: context.identity.arn.clone(),
+            };
+            ExitCode::from(headless(command, runner, options, &context).await)
+        }
         Some(Command::Tui) | None => {
             let state = State::new(context, Timestamp::now());
             let mut terminal = match iamkeys::app::enter_terminal(!cli.no_mouse) {
@@ -111,7 +133,7 @@ async fn run(cli: Cli, config: iamkeys::config::Config) -> ExitCode {
                 }
             };
             iamkeys::app::flag_panics();
-            let result = iamkeys::app::run(&mut terminal, state, client, options).await;
+            let result = iamkeys::app::run(&mut terminal, state, client, options, journal).await;
             iamkeys::app::leave_terminal();
             match result {
                 // As shells expect of a program ended by a signal.
@@ -129,6 +151,47 @@ async fn run(cli: Cli, config: iamkeys::config::Config) -> ExitCode {
     };
     drop(emulator);
     code
+}
+
+/// Runs a headless command that changes IAM; returns its exit code.
+async fn headless(
+    command: Command,
+    runner: iamkeys::runner::Runner,
+    options: LoadOptions,
+    context: &iamkeys::state::Context,
+) -> u8 {
+    use iamkeys::bulk::BulkKind;
+    use iamkeys::headless;
+    match command {
+        Command::Deactivate(args) => {
+            headless::bulk::run(
+                runner,
+                options,
+                context,
+                BulkKind::Deactivate,
+                &args.filter,
+                args.dry_run,
+                args.yes,
+            )
+            .await
+        }
+        Command::Delete(args) => {
+            headless::bulk::run(
+                runner,
+                options,
+                context,
+                BulkKind::Delete,
+                &args.filter,
+                args.dry_run,
+                args.yes,
+            )
+            .await
+        }
+        Command::Undo { last, yes } => {
+            headless::undo::run(runner, last.map(|n| n as usize), yes).await
+        }
+        Command::List { .. } | Command::Tui => headless::EXIT_REFUSED,
+    }
 }
 
 /// The demo signs as the seeded `iamkeys-admin` user, so its key shows as this session's.

@@ -11,18 +11,18 @@ use crate::change::Expectation;
 use crate::iam::IamClient;
 use crate::iam::IamError;
 use crate::iam::inventory::{self, LoadOptions};
-use crate::iam::model::SessionKeys;
+use crate::runner::{Operation, Runner};
 use crate::secret_file::write_secret_csv;
 
 pub struct Tasks {
     client: IamClient,
+    /// Runs and journals changes (the choke point at run time).
+    runner: Runner,
     options: LoadOptions,
     tx: UnboundedSender<Action>,
     loader: Option<JoinHandle<()>>,
     /// Tells the running load which users are on screen.
     priority: Option<watch::Sender<Vec<String>>>,
-    /// The keys this session depends on: changes re-check them against the server's answer.
-    session_keys: SessionKeys,
 }
 
 /// Posts a result; the receiver only goes away when the app is quitting.
@@ -31,19 +31,14 @@ fn post(tx: &UnboundedSender<Action>, action: Action) {
 }
 
 impl Tasks {
-    pub fn new(
-        client: IamClient,
-        options: LoadOptions,
-        tx: UnboundedSender<Action>,
-        session_keys: SessionKeys,
-    ) -> Self {
+    pub fn new(runner: Runner, options: LoadOptions, tx: UnboundedSender<Action>) -> Self {
         Self {
-            client,
+            client: runner.client.clone(),
+            runner,
             options,
             tx,
             loader: None,
             priority: None,
-            session_keys,
         }
     }
 
@@ -73,10 +68,14 @@ impl Tasks {
                 )));
             }
             Effect::Change { ticket, change } => {
-                let session_keys = self.session_keys.clone();
+                let runner = self.runner.clone();
                 tokio::spawn(async move {
                     tracing::info!(user = %change.user(), key_id = ?change.key_id(), operation = change.operation(), "change");
-                    let result = crate::iam::changes::apply(&client, &change, &session_keys).await;
+                    let recorded = runner.run(&change, &Operation::new("dashboard")).await;
+                    if let Some(why) = recorded.journal_error {
+                        post(&tx, Action::JournalFailed(why));
+                    }
+                    let result = recorded.result;
                     match &result {
                         Ok(outcome) => tracing::info!(
                             operation = change.operation(),

@@ -61,6 +61,7 @@ fn is_keypress(action: &Action) -> bool {
             | Action::UserKeysRead { .. }
             | Action::SecretSaved { .. }
             | Action::UserDetailsRead { .. }
+            | Action::JournalFailed(_)
             | Action::Resize { .. }
             | Action::Terminate(_)
     )
@@ -260,6 +261,12 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             unmet,
         } => mutations::user_keys_read(state, ticket, user, result, unmet),
         Action::SecretSaved { path, result } => mutations::secret_saved(state, path, result),
+        Action::JournalFailed(why) => complain(
+            state,
+            format!(
+                "the change was made, but not written to the journal (u cannot undo it): {why}"
+            ),
+        ),
         Action::UserDetailsRead { user, result } => {
             state.user_details.insert(
                 user,

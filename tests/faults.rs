@@ -71,7 +71,11 @@ async fn a_create_whose_reply_is_lost_happens_once_and_reports_failure() {
         only_action: Some("CreateAccessKey".into()),
         ..Faults::default()
     });
-    let err = client.create_key("erin.nokeys").await.unwrap_err();
+    let err = client
+        .create_key("erin.nokeys")
+        .await
+        .map(|_| ())
+        .unwrap_err();
     assert_eq!(err.code, "NetworkError", "{err}");
     proxy.set_faults(Faults::default());
     let keys = client.list_access_keys("erin.nokeys").await.unwrap();

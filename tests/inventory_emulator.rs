@@ -119,6 +119,7 @@ fn org_with_an_old_report() -> iamkeys::emulator::Seed {
         ],
         report_hours_ago: Some(3.0),
         root_key: true,
+        ..Seed::default()
     }
 }
 

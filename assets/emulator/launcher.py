@@ -19,7 +19,9 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.iam import models as iam_models
 from moto.iam import responses as iam_responses
 from moto.iam.models import AccessKeyLastUsed, iam_backends
+from moto.core.exceptions import InvalidClientTokenIdError
 from moto.server import ThreadedMotoServer
+from moto.sts import responses as sts_responses
 
 PARTITION = "aws"
 REGION = "us-east-1"
@@ -215,11 +217,46 @@ def patch_credential_report(spec):
     return snapshot_at
 
 
+def patch_sts_key_checks(spec):
+    """Make STS GetCallerIdentity refuse keys the way AWS does.
+
+    moto answers for any key. AWS answers InvalidClientTokenId for an inactive
+    key, a deleted key, and a new key for its first seconds while it
+    propagates (seed `new_key_propagation_secs`). Keys that IAM never had
+    (the tests' outsider key) still act as moto's default identity.
+    """
+    delay = timedelta(seconds=float(spec.get("new_key_propagation_secs") or 0))
+    deleted = set()
+    original_delete = iam_models.IAMBackend.delete_access_key_by_name
+
+    def delete_access_key_by_name(self, name):
+        deleted.add(name)
+        return original_delete(self, name)
+
+    original_identity = sts_responses.TokenResponse.get_caller_identity
+
+    def get_caller_identity(self):
+        key_id = self.get_access_key()
+        if key_id in deleted:
+            raise InvalidClientTokenIdError()
+        backend = iam_backends[DEFAULT_ACCOUNT_ID][PARTITION]
+        key = backend.access_keys.get(key_id)
+        if key is not None:
+            now = datetime.now(timezone.utc).replace(tzinfo=None)
+            if key.status != "Active" or now - key.create_date < delay:
+                raise InvalidClientTokenIdError()
+        return original_identity(self)
+
+    iam_models.IAMBackend.delete_access_key_by_name = delete_access_key_by_name
+    sts_responses.TokenResponse.get_caller_identity = get_caller_identity
+
+
 def main():
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     with open(sys.argv[1], encoding="utf-8") as handle:
         spec = json.load(handle)
     snapshot_at = patch_credential_report(spec)
+    patch_sts_key_checks(spec)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     _, port = server.get_host_and_port()

@@ -14,6 +14,18 @@ pub async fn apply(
     change: &KeyChange,
     session: &SessionKeys,
 ) -> Result<ChangeOutcome, IamError> {
+    apply_with_request_id(client, change, session)
+        .await
+        .map(|(outcome, _)| outcome)
+}
+
+/// [`apply`], with IAM's request id of the call that made the change (none
+/// when the change was found made, or its reply was lost).
+pub async fn apply_with_request_id(
+    client: &IamClient,
+    change: &KeyChange,
+    session: &SessionKeys,
+) -> Result<(ChangeOutcome, Option<String>), IamError> {
     let op = change.operation();
     let user = change.user();
     let before = client.list_access_keys(user).await?;
@@ -26,7 +38,7 @@ pub async fn apply(
         } => {
             let key = find(op, &before, key_id)?;
             if key.status == *to {
-                return Ok(ChangeOutcome::AlreadyInStatus);
+                return Ok((ChangeOutcome::AlreadyInStatus, None));
             }
             if *to == KeyStatus::Inactive
                 && session.link(user, key_id).is_some()
@@ -35,12 +47,12 @@ pub async fn apply(
                 return Err(signing_refused(op, key_id));
             }
             match client.set_key_status(user, key_id, *to).await {
-                Ok(()) => Ok(ChangeOutcome::StatusSet),
+                Ok(request_id) => Ok((ChangeOutcome::StatusSet, request_id)),
                 Err(err) if reply_may_be_lost(&err) => {
                     // Did it happen? The server knows.
                     let after = keys_after(client, user, &err).await?;
                     match after.iter().find(|k| k.id == *key_id) {
-                        Some(k) if k.status == *to => Ok(ChangeOutcome::StatusSet),
+                        Some(k) if k.status == *to => Ok((ChangeOutcome::StatusSet, None)),
                         _ => Err(err),
                     }
                 }
@@ -59,15 +71,18 @@ pub async fn apply(
                 ));
             }
             match client.create_key(user).await {
-                Ok(key) => {
+                Ok((key, request_id)) => {
                     let description_error = match description {
                         Some(text) => client.describe_key(user, &key.key.id, text).await.err(),
                         None => None,
                     };
-                    Ok(ChangeOutcome::Created {
-                        key,
-                        description_error,
-                    })
+                    Ok((
+                        ChangeOutcome::Created {
+                            key,
+                            description_error,
+                        },
+                        request_id,
+                    ))
                 }
                 Err(err) if reply_may_be_lost(&err) => {
                     // CreateAccessKey is never retried; whether a key was made is
@@ -77,7 +92,7 @@ pub async fn apply(
                         .into_iter()
                         .find(|k| !before.iter().any(|b| b.id == k.id))
                     {
-                        Some(key) => Ok(ChangeOutcome::CreatedSecretLost { key }),
+                        Some(key) => Ok((ChangeOutcome::CreatedSecretLost { key }, None)),
                         None => Err(err),
                     }
                 }
@@ -113,23 +128,24 @@ pub async fn apply(
             if session.link(user, key_id).is_some() && !signing_confirmed {
                 return Err(signing_refused(op, key_id));
             }
-            match client.delete_key(user, key_id).await {
-                Ok(()) => {}
+            let request_id = match client.delete_key(user, key_id).await {
+                Ok(request_id) => request_id,
                 // A retry after a lost reply finds the key gone: it was this request.
                 Err(err) if err.kind() == ErrorKind::NoSuchEntity || reply_may_be_lost(&err) => {
                     let after = keys_after(client, user, &err).await?;
                     if after.iter().any(|k| k.id == *key_id) {
                         return Err(err);
                     }
+                    None
                 }
                 Err(err) => return Err(err),
-            }
+            };
             let untag_error = if *had_description {
                 client.untag_key(user, key_id).await.err()
             } else {
                 None
             };
-            Ok(ChangeOutcome::Deleted { untag_error })
+            Ok((ChangeOutcome::Deleted { untag_error }, request_id))
         }
     }
 }

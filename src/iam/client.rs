@@ -345,15 +345,17 @@ impl IamClient {
         Ok(keys)
     }
 
+    /// Sets a key's status; returns IAM's request id (for the journal).
     pub async fn set_key_status(
         &self,
         user: &str,
         key_id: &str,
         status: KeyStatus,
-    ) -> Result<(), IamError> {
+    ) -> Result<Option<String>, IamError> {
         let op = "UpdateAccessKey";
         let _permit = self.permit().await;
-        self.iam
+        let out = self
+            .iam
             .update_access_key()
             .user_name(user)
             .access_key_id(key_id)
@@ -370,12 +372,12 @@ impl IamClient {
             .send()
             .await
             .map_err(|e| IamError::from_sdk(op, e))?;
-        Ok(())
+        Ok(request_id(&out))
     }
 
     /// Creates a key for `user`. Its description is a separate call ([`Self::describe_key`])
     /// so that a failed tag never hides the secret of a key that now exists.
-    pub async fn create_key(&self, user: &str) -> Result<NewKey, IamError> {
+    pub async fn create_key(&self, user: &str) -> Result<(NewKey, Option<String>), IamError> {
         let op = "CreateAccessKey";
         // Never retried: a retry after a reply was lost could make a second key.
         // A failure is reported instead, and the user's keys are re-read.
@@ -410,7 +412,7 @@ impl IamClient {
             },
             secret: Secret::new(made.secret_access_key().to_string()),
         };
-        Ok(new_key)
+        Ok((new_key, request_id(&out)))
     }
 
     /// Generates (if needed) and fetches the credential report, polling with
@@ -510,18 +512,20 @@ impl IamClient {
         Ok(())
     }
 
-    /// Deletes a key (its description tag is [`Self::untag_key`]'s business).
-    pub async fn delete_key(&self, user: &str, key_id: &str) -> Result<(), IamError> {
+    /// Deletes a key (its description tag is [`Self::untag_key`]'s business);
+    /// returns IAM's request id.
+    pub async fn delete_key(&self, user: &str, key_id: &str) -> Result<Option<String>, IamError> {
         let op = "DeleteAccessKey";
         let _permit = self.permit().await;
-        self.iam
+        let out = self
+            .iam
             .delete_access_key()
             .user_name(user)
             .access_key_id(key_id)
             .send()
             .await
             .map_err(|e| IamError::from_sdk(op, e))?;
-        Ok(())
+        Ok(request_id(&out))
     }
 
     /// Removes the console's description tag of `key_id` from `user`.
@@ -610,6 +614,11 @@ fn next_marker(
         )),
         (false, _) => Ok(None),
     }
+}
+
+/// IAM's request id of a reply, made safe.
+fn request_id(out: &impl aws_sdk_iam::operation::RequestId) -> Option<String> {
+    out.request_id().map(text)
 }
 
 /// IAM says "N/A" (or nothing) where it does not know a service or region.

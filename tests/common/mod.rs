@@ -132,8 +132,16 @@ pub fn iamkeys_command() -> std::process::Command {
             "AWS_SHARED_CREDENTIALS_FILE",
             "/nonexistent/iamkeys-test-credentials",
         )
-        .env("AWS_EC2_METADATA_DISABLED", "true");
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("XDG_STATE_HOME", test_state_home())
+        .env("XDG_CONFIG_HOME", "/nonexistent/iamkeys-test-config-home");
     cmd
+}
+
+/// A state directory of this test process (journal, rotations), never the
+/// machine's own.
+pub fn test_state_home() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("iamkeys-test-state-{}", std::process::id()))
 }
 
 /// `iamkeys_command` signed with [`OUTSIDER_KEY`].
@@ -196,6 +204,8 @@ impl PtySession {
             "/nonexistent/iamkeys-test-credentials",
         );
         cmd.env("AWS_EC2_METADATA_DISABLED", "true");
+        cmd.env("XDG_STATE_HOME", test_state_home());
+        cmd.env("XDG_CONFIG_HOME", "/nonexistent/iamkeys-test-config-home");
         for (k, v) in env {
             cmd.env(k, v);
         }

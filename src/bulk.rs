@@ -1,0 +1,146 @@
+//! Changing many keys at once (the dashboard's marked keys, `iamkeys
+//! deactivate|delete --filter`): each key is one [`KeyChange`] through the
+//! runner, with the loader's rules — a bounded number in flight, and while IAM
+//! throttles, a pace at what it lets through.
+
+use std::sync::{Arc, Mutex};
+use tokio::time::Instant;
+
+use futures_util::StreamExt;
+
+use crate::change::{ChangeOutcome, KeyChange};
+use crate::iam::model::KeyStatus;
+use crate::iam::pace::Pace;
+use crate::iam::{ErrorKind, IamError};
+use crate::runner::{Operation, Runner};
+
+/// What a bulk run does to each key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BulkKind {
+    Deactivate,
+    /// Inactive keys only: an active key is refused by the server-side check.
+    Delete,
+}
+
+impl BulkKind {
+    pub fn verb(self) -> &'static str {
+        match self {
+            BulkKind::Deactivate => "deactivate",
+            BulkKind::Delete => "delete",
+        }
+    }
+
+    pub fn done(self) -> &'static str {
+        match self {
+            BulkKind::Deactivate => "deactivated",
+            BulkKind::Delete => "deleted",
+        }
+    }
+}
+
+/// One key of a bulk plan.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BulkItem {
+    pub user: String,
+    pub key_id: String,
+    /// It has a description tag (removed with the key on delete).
+    pub had_description: bool,
+}
+
+impl BulkItem {
+    pub fn change(&self, kind: BulkKind) -> KeyChange {
+        match kind {
+            BulkKind::Deactivate => KeyChange::SetStatus {
+                user: self.user.clone(),
+                key_id: self.key_id.clone(),
+                to: KeyStatus::Inactive,
+                signing_confirmed: false,
+            },
+            BulkKind::Delete => KeyChange::Delete {
+                user: self.user.clone(),
+                key_id: self.key_id.clone(),
+                had_description: self.had_description,
+                allow_active: false,
+                signing_confirmed: false,
+            },
+        }
+    }
+}
+
+/// A key's result in a bulk run.
+#[derive(Debug)]
+pub struct BulkResult {
+    pub item: BulkItem,
+    pub result: Result<ChangeOutcome, IamError>,
+    pub journal_error: Option<String>,
+}
+
+/// Throttled answers one key may get before it is given up (the loader's budget).
+const THROTTLE_BUDGET: usize = 20;
+
+/// Runs `kind` on every item, `in_flight` at a time, calling `report` with
+/// each result as it comes (in the order they finish).
+pub async fn execute(
+    runner: &Runner,
+    kind: BulkKind,
+    items: Vec<BulkItem>,
+    operation: &Operation,
+    in_flight: usize,
+    mut report: impl FnMut(BulkResult),
+) {
+    let pace = Arc::new(Mutex::new(Pace::new(Instant::now())));
+    let mut results = futures_util::stream::iter(items)
+        .map(|item| {
+            let pace = pace.clone();
+            async move { run_one(runner, kind, item, operation, &pace).await }
+        })
+        .buffer_unordered(in_flight.max(1));
+    while let Some(result) = results.next().await {
+        report(result);
+    }
+}
+
+/// One key: waits for the pace, runs the change, and tries again after a
+/// throttle (within the budget).
+async fn run_one(
+    runner: &Runner,
+    kind: BulkKind,
+    item: BulkItem,
+    operation: &Operation,
+    pace: &Mutex<Pace>,
+) -> BulkResult {
+    let change = item.change(kind);
+    let mut throttles = 0;
+    loop {
+        loop {
+            let wait = pace
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .request(Instant::now());
+            match wait {
+                Ok(()) => break,
+                Err(at) => tokio::time::sleep_until(at).await,
+            }
+        }
+        let sent = Instant::now();
+        let recorded = runner.run(&change, operation).await;
+        let throttled = matches!(&recorded.result, Err(e) if e.kind() == ErrorKind::Throttled);
+        {
+            let mut pace = pace.lock().unwrap_or_else(|p| p.into_inner());
+            if throttled {
+                pace.throttled(sent, Instant::now());
+            } else {
+                pace.succeeded(Instant::now());
+            }
+        }
+        if throttled && throttles < THROTTLE_BUDGET {
+            throttles += 1;
+            continue;
+        }
+        return BulkResult {
+            item,
+            result: recorded.result,
+            journal_error: recorded.journal_error,
+        };
+    }
+}

@@ -1,0 +1,234 @@
+//! `iamkeys deactivate|delete --filter EXPR [--dry-run] [--yes]`: a plan of the
+//! keys the filter matches, printed; then, once confirmed, each key changed
+//! through the runner with per-key results.
+
+use crate::bulk::{self, BulkItem, BulkKind};
+use crate::filter::Filter;
+use crate::iam::inventory::LoadOptions;
+use crate::list::{self, Record};
+use crate::policy::days_since;
+use crate::runner::{Operation, Runner, refused_read_only};
+use crate::state::Context;
+
+use super::{EXIT_FAILED, EXIT_OK, EXIT_REFUSED, ask};
+
+/// One key of the plan, as printed.
+struct Planned {
+    item: BulkItem,
+    record: Record,
+    /// Used within the policy's recent_use_days: called out.
+    recent: Option<i64>,
+}
+
+/// Runs the command; returns the exit code.
+pub async fn run(
+    runner: Runner,
+    options: LoadOptions,
+    context: &Context,
+    kind: BulkKind,
+    filter: &Filter,
+    dry_run: bool,
+    yes: bool,
+) -> u8 {
+    if context.read_only && !dry_run {
+        let refusal = refused_read_only(&sample_change(kind));
+        eprintln!("iamkeys: {}", refusal.message);
+        return EXIT_REFUSED;
+    }
+    let loaded = match list::load(runner.client.clone(), options, context, filter).await {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    if let Some(err) = &loaded.users_error {
+        eprintln!("iamkeys: cannot list users: {err}");
+        return EXIT_FAILED;
+    }
+    let now = jiff::Timestamp::now();
+    let mut plan = Vec::new();
+    let mut skipped = Vec::new();
+    for record in loaded.records {
+        let Some(key_id) = record.access_key_id.clone() else {
+            if let Some(error) = &record.error {
+                eprintln!(
+                    "iamkeys: the keys of {} could not be read ({error}): none of them is in the plan",
+                    record.user
+                );
+            }
+            continue;
+        };
+        let status = record.status.as_deref().unwrap_or("unknown");
+        let why_not = match (kind, status) {
+            (BulkKind::Deactivate, "Inactive") => continue,
+            (BulkKind::Deactivate, "Active") | (BulkKind::Delete, "Inactive") => None,
+            (BulkKind::Delete, "Active") => Some("active: deactivate it first"),
+            _ => Some("its status is unknown"),
+        };
+        let why_not = why_not.or_else(|| {
+            context
+                .session
+                .link(&record.user, &key_id)
+                .map(|_| "this session depends on it (rotate it with `iamkeys rotate --self`)")
+        });
+        if let Some(why) = why_not {
+            skipped.push((record, why));
+            continue;
+        }
+        let recent = record
+            .last_used
+            .as_deref()
+            .and_then(|at| at.parse::<jiff::Timestamp>().ok())
+            .map(|at| days_since(at, now))
+            .filter(|days| *days <= context.policy.recent_use_days);
+        plan.push(Planned {
+            item: BulkItem {
+                user: record.user.clone(),
+                key_id,
+                had_description: record.description.is_some(),
+            },
+            record,
+            recent,
+        });
+    }
+    print_plan(kind, &plan, &skipped);
+    if plan.is_empty() {
+        eprintln!("iamkeys: no key to {}: nothing was changed", kind.verb());
+        return EXIT_OK;
+    }
+    let count = plan.len();
+    if dry_run {
+        eprintln!(
+            "iamkeys: dry run: {count} keys would be {}; nothing was changed",
+            kind.done()
+        );
+        return EXIT_OK;
+    }
+    if !yes {
+        let question = format!(
+            "{} {count} keys? Type {count} to go on:",
+            capitalized(kind.verb())
+        );
+        if let Err(not) = ask::confirm(&question, &count.to_string()) {
+            eprintln!("iamkeys: {}", not.message());
+            return EXIT_REFUSED;
+        }
+    }
+    let operation = Operation::new(kind.verb_source());
+    let started = std::time::Instant::now();
+    let (mut done, mut failed) = (0, 0);
+    let items = plan.into_iter().map(|p| p.item).collect();
+    bulk::execute(&runner, kind, items, &operation, options.concurrency, |r| {
+        match &r.result {
+            Ok(_) => {
+                done += 1;
+                println!("{}\t{}\t{}", kind.done(), r.item.user, r.item.key_id);
+            }
+            Err(err) => {
+                failed += 1;
+                println!("failed\t{}\t{}\t{err}", r.item.user, r.item.key_id);
+            }
+        }
+        if let Some(why) = &r.journal_error {
+            eprintln!("iamkeys: not journaled ({}): {why}", r.item.key_id);
+        }
+    })
+    .await;
+    eprintln!(
+        "iamkeys: {done} keys {}, {failed} failed, in {:.1} s (operation {}; journal {})",
+        kind.done(),
+        started.elapsed().as_secs_f64(),
+        operation.id,
+        runner.journal.path().display()
+    );
+    if failed > 0 { EXIT_FAILED } else { EXIT_OK }
+}
+
+impl BulkKind {
+    /// The journal's `source` of a headless run.
+    fn verb_source(self) -> &'static str {
+        match self {
+            BulkKind::Deactivate => "deactivate",
+            BulkKind::Delete => "delete",
+        }
+    }
+}
+
+fn sample_change(kind: BulkKind) -> crate::change::KeyChange {
+    BulkItem {
+        user: String::new(),
+        key_id: String::new(),
+        had_description: false,
+    }
+    .change(kind)
+}
+
+fn capitalized(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// The plan on stdout: one line per key (user, key id, status, last use,
+/// findings, call-outs), then the keys left out and why.
+fn print_plan(kind: BulkKind, plan: &[Planned], skipped: &[(Record, &str)]) {
+    println!(
+        "plan: {} {} keys (user, key id, last used, findings)",
+        kind.verb(),
+        plan.len()
+    );
+    for p in plan {
+        let r = &p.record;
+        let mut notes = Vec::new();
+        if let Some(days) = p.recent {
+            notes.push(format!("USED {days} DAYS AGO"));
+        }
+        if r.exempt {
+            notes.push("exempt".to_string());
+        }
+        println!(
+            "  {}\t{}\t{}\t{}\t{}",
+            r.user,
+            p.item.key_id,
+            last_use(r),
+            if r.findings.is_empty() {
+                "-".to_string()
+            } else {
+                r.findings.join(",")
+            },
+            notes.join(", ")
+        );
+    }
+    if !skipped.is_empty() {
+        println!("left out: {} keys", skipped.len());
+        for (r, why) in skipped {
+            println!(
+                "  {}\t{}\t{why}",
+                r.user,
+                r.access_key_id.as_deref().unwrap_or("-")
+            );
+        }
+    }
+}
+
+fn last_use(r: &Record) -> String {
+    match (&r.last_used, r.never_used) {
+        (Some(at), _) => {
+            let by = [
+                r.last_used_service.as_deref(),
+                r.last_used_region.as_deref(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+            if by.is_empty() {
+                at.clone()
+            } else {
+                format!("{at} ({by})")
+            }
+        }
+        (None, Some(true)) => "never".to_string(),
+        _ => "no use recorded".to_string(),
+    }
+}
