@@ -80,6 +80,8 @@ pub enum Command {
     Deactivate(BulkArgs),
     /// Delete every inactive key the filter matches (active ones are listed as left out).
     Delete(BulkArgs),
+    /// Rotate a key with proof: create a new key, save its secret, prove it signs as the user, retire the old.
+    Rotate(RotateArgs),
     /// Reactivate the keys the journal's last operation (or last N entries) deactivated.
     Undo {
         /// Undo the last N journal entries instead of the last operation.
@@ -89,6 +91,39 @@ pub enum Command {
         #[arg(long)]
         yes: bool,
     },
+}
+
+/// The arguments of `rotate`.
+#[derive(Debug, clap::Args)]
+pub struct RotateArgs {
+    /// The user whose key to rotate.
+    #[arg(long, value_name = "NAME", required_unless_present = "own_key")]
+    pub user: Option<String>,
+    /// Which of its keys (default: its one active key).
+    #[arg(long, value_name = "AKIA…")]
+    pub key: Option<String>,
+    /// Where the new key's CSV goes: a new file (mode 0600, never over an existing one), or - for stdout.
+    #[arg(long, value_name = "PATH|-", required_unless_present = "own_key")]
+    pub secret_out: Option<String>,
+    /// Deactivate the old key once the new one is proven.
+    #[arg(long)]
+    pub deactivate_old: bool,
+    /// Deactivate, then delete, the old key once the new one is proven.
+    #[arg(long)]
+    pub delete_old: bool,
+    /// Make room: delete the user's inactive key first (IAM allows two keys).
+    #[arg(long)]
+    pub delete_inactive: bool,
+    /// Rotate the static key of the profile (--profile, AWS_PROFILE or default) in the shared
+    /// credentials file in place: the file gets the new key, the old one is deactivated.
+    #[arg(long = "self", conflicts_with_all = ["user", "key", "secret_out"])]
+    pub own_key: bool,
+    /// How long to wait for IAM to propagate the new key before giving up (seconds).
+    #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=900))]
+    pub verify_timeout: u64,
+    /// Do not ask on the terminal.
+    #[arg(long)]
+    pub yes: bool,
 }
 
 /// The arguments of `deactivate` and `delete`.

@@ -111,7 +111,12 @@ async fn run(
                 iamkeys::list::run(client, options, &context, &filter, output, &fail_on).await,
             )
         }
-        Some(command @ (Command::Deactivate(_) | Command::Delete(_) | Command::Undo { .. })) => {
+        Some(
+            command @ (Command::Deactivate(_)
+            | Command::Delete(_)
+            | Command::Undo { .. }
+            | Command::Rotate(_)),
+        ) => {
             let runner = iamkeys::runner::Runner {
                 client,
                 session: context.session.clone(),
@@ -120,7 +125,7 @@ async fn run(
                 account: context.identity.account.clone(),
                 caller_arn: context.identity.arn.clone(),
             };
-            ExitCode::from(headless(command, runner, options, &context).await)
+            ExitCode::from(headless(command, runner, options, &context, cli.profile.clone()).await)
         }
         Some(Command::Tui) | None => {
             let state = State::new(context, Timestamp::now());
@@ -159,6 +164,7 @@ async fn headless(
     runner: iamkeys::runner::Runner,
     options: LoadOptions,
     context: &iamkeys::state::Context,
+    profile: Option<String>,
 ) -> u8 {
     use iamkeys::bulk::BulkKind;
     use iamkeys::headless;
@@ -186,6 +192,21 @@ async fn headless(
                 args.yes,
             )
             .await
+        }
+        Command::Rotate(args) => {
+            let request = headless::rotate::Request {
+                user: args.user,
+                key: args.key,
+                secret_out: args.secret_out,
+                deactivate_old: args.deactivate_old,
+                delete_old: args.delete_old,
+                delete_inactive: args.delete_inactive,
+                own_key: args.own_key,
+                profile,
+                verify_timeout: std::time::Duration::from_secs(args.verify_timeout),
+                yes: args.yes,
+            };
+            headless::rotate::run(runner, context, request).await
         }
         Command::Undo { last, yes } => {
             headless::undo::run(runner, last.map(|n| n as usize), yes).await

@@ -4,6 +4,8 @@
 
 pub mod ask;
 pub mod bulk;
+pub mod credentials_file;
+pub mod rotate;
 pub mod undo;
 
 /// Exit codes of the commands that change IAM.

@@ -147,6 +147,58 @@ impl IamClient {
         self.permits.acquire().await.ok()
     }
 
+    /// The same client (endpoint, region, retries, bound on requests) signing
+    /// with another access key: a new key being proven, or the key that
+    /// replaces the session's own.
+    pub fn with_key(&self, key_id: &str, secret: &crate::iam::model::Secret) -> Self {
+        let credentials = aws_credential_types::Credentials::new(
+            key_id,
+            secret.expose(),
+            None,
+            None,
+            "iamkeys-rotation",
+        );
+        let iam = self
+            .iam
+            .config()
+            .to_builder()
+            .credentials_provider(credentials.clone())
+            .build();
+        let sts = self
+            .sts
+            .config()
+            .to_builder()
+            .credentials_provider(credentials)
+            .build();
+        Self {
+            iam: aws_sdk_iam::Client::from_conf(iam),
+            sts: aws_sdk_sts::Client::from_conf(sts),
+            ..self.clone()
+        }
+    }
+
+    /// GetCallerIdentity sent once (no SDK retries): for proving a new key,
+    /// whose caller paces its own attempts.
+    pub async fn caller_identity_once(&self) -> Result<Identity, IamError> {
+        let op = "GetCallerIdentity";
+        let _permit = self.permit().await;
+        let out = self
+            .sts
+            .get_caller_identity()
+            .customize()
+            .config_override(
+                aws_sdk_sts::config::Builder::default()
+                    .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled()),
+            )
+            .send()
+            .await
+            .map_err(|e| IamError::from_sdk(op, e))?;
+        Ok(Identity {
+            account: text(out.account().unwrap_or_default()),
+            arn: text(out.arn().unwrap_or_default()),
+        })
+    }
+
     /// How many times the SDK has retried an IAM request so far.
     pub fn retries(&self) -> usize {
         self.retries.total()

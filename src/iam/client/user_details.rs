@@ -147,3 +147,16 @@ impl IamClient {
         Ok(ConsolePassword::Enabled { last_used })
     }
 }
+
+impl IamClient {
+    /// The ARN of `user` (GetUser).
+    pub async fn user_arn(&self, user: &str) -> Result<String, IamError> {
+        let op = "GetUser";
+        let _permit = self.permit().await;
+        let out = send_read!(self, self.iam.get_user().user_name(user))
+            .map_err(|e| IamError::from_sdk(op, e))?;
+        out.user()
+            .map(|u| text(u.arn()))
+            .ok_or_else(|| IamError::new(op, "BadResponse", "the reply holds no user"))
+    }
+}
