@@ -41,8 +41,18 @@ pub enum Action {
     DeleteKey,
     /// Copy the selected key id to the clipboard.
     CopyKeyId,
-    /// Undo the last status change of this session.
+    /// Undo the journal's last operation (reads it, then asks).
     Undo,
+    /// `m`: mark or unmark the selected key.
+    Mark,
+    /// `M`: mark every key shown (or unmark them if all are marked).
+    MarkAll,
+    /// `D`/`X`: the plan for the marked keys.
+    BulkStart(crate::bulk::BulkKind),
+    /// The journal's undo plan, read (or why it could not be).
+    UndoPlanned(Result<crate::journal::UndoPlan, String>),
+    /// Every change of a plan has answered.
+    PlanFinished,
     /// Stop the process (Ctrl-Z, SIGTSTP) with the terminal restored; resume on SIGCONT.
     Suspend,
     /// A signal asks the app to end (SIGTERM, SIGHUP, SIGINT, SIGQUIT): its number.
@@ -168,6 +178,13 @@ pub enum Effect {
         secret: Secret,
         overwrite: bool,
     },
+    /// Run changes with the bulk rules (in flight bound, pace); each answers as
+    /// `Action::Changed` with its ticket, then `Action::PlanFinished`.
+    RunPlan {
+        items: Vec<(Ticket, crate::bulk::Planned)>,
+    },
+    /// Read the journal and plan the undo of its last operation.
+    PlanUndo,
     /// Read a user's groups, policies, MFA devices and console password.
     ReadUserDetails { user: String },
     /// Load these users' keys first: they are on screen.

@@ -8,11 +8,11 @@ use tokio::time::Instant;
 
 use futures_util::StreamExt;
 
-use crate::change::{ChangeOutcome, KeyChange};
+use crate::change::KeyChange;
+use crate::iam::ErrorKind;
 use crate::iam::model::KeyStatus;
 use crate::iam::pace::Pace;
-use crate::iam::{ErrorKind, IamError};
-use crate::runner::{Operation, Runner};
+use crate::runner::{Operation, Recorded, Runner};
 
 /// What a bulk run does to each key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,49 +67,42 @@ impl BulkItem {
     }
 }
 
-/// A key's result in a bulk run.
-#[derive(Debug)]
-pub struct BulkResult {
-    pub item: BulkItem,
-    pub result: Result<ChangeOutcome, IamError>,
-    pub journal_error: Option<String>,
+/// One change of a plan, and the operation it belongs to (for the journal).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Planned {
+    pub change: KeyChange,
+    pub operation: Operation,
 }
 
-/// Throttled answers one key may get before it is given up (the loader's budget).
+/// Throttled answers one change may get before it is given up (the loader's budget).
 const THROTTLE_BUDGET: usize = 20;
 
-/// Runs `kind` on every item, `in_flight` at a time, calling `report` with
+/// Runs every planned change, `in_flight` at a time, calling `report` with
 /// each result as it comes (in the order they finish).
 pub async fn execute(
     runner: &Runner,
-    kind: BulkKind,
-    items: Vec<BulkItem>,
-    operation: &Operation,
+    plan: Vec<Planned>,
     in_flight: usize,
-    mut report: impl FnMut(BulkResult),
+    mut report: impl FnMut(Planned, Recorded),
 ) {
     let pace = Arc::new(Mutex::new(Pace::new(Instant::now())));
-    let mut results = futures_util::stream::iter(items)
-        .map(|item| {
+    let mut results = futures_util::stream::iter(plan)
+        .map(|planned| {
             let pace = pace.clone();
-            async move { run_one(runner, kind, item, operation, &pace).await }
+            async move {
+                let recorded = run_one(runner, &planned, &pace).await;
+                (planned, recorded)
+            }
         })
         .buffer_unordered(in_flight.max(1));
-    while let Some(result) = results.next().await {
-        report(result);
+    while let Some((planned, recorded)) = results.next().await {
+        report(planned, recorded);
     }
 }
 
-/// One key: waits for the pace, runs the change, and tries again after a
+/// One change: waits for the pace, runs it, and tries again after a
 /// throttle (within the budget).
-async fn run_one(
-    runner: &Runner,
-    kind: BulkKind,
-    item: BulkItem,
-    operation: &Operation,
-    pace: &Mutex<Pace>,
-) -> BulkResult {
-    let change = item.change(kind);
+async fn run_one(runner: &Runner, planned: &Planned, pace: &Mutex<Pace>) -> Recorded {
     let mut throttles = 0;
     loop {
         loop {
@@ -123,7 +116,7 @@ async fn run_one(
             }
         }
         let sent = Instant::now();
-        let recorded = runner.run(&change, operation).await;
+        let recorded = runner.run(&planned.change, &planned.operation).await;
         let throttled = matches!(&recorded.result, Err(e) if e.kind() == ErrorKind::Throttled);
         {
             let mut pace = pace.lock().unwrap_or_else(|p| p.into_inner());
@@ -137,10 +130,6 @@ async fn run_one(
             throttles += 1;
             continue;
         }
-        return BulkResult {
-            item,
-            result: recorded.result,
-            journal_error: recorded.journal_error,
-        };
+        return recorded;
     }
 }

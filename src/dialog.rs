@@ -96,6 +96,44 @@ pub enum Dialog {
     },
     /// A new key's secret, shown this once.
     Secret(SecretDialog),
+    /// D/X on marked keys: the plan, the count typed to go on, then per-key results.
+    BulkPlan(BulkPlan),
+    /// `u`: what undoing the journal's last operation changes, and what it cannot.
+    UndoPlan {
+        plan: crate::journal::UndoPlan,
+        focus: Button,
+    },
+}
+
+/// A bulk plan of marked keys.
+#[derive(Clone, Debug)]
+pub struct BulkPlan {
+    pub kind: crate::bulk::BulkKind,
+    /// The keys it changes, those to look at twice (used recently) first.
+    pub lines: Vec<PlanLine>,
+    /// Marked keys it leaves out, and why: (user, key id, why).
+    pub left_out: Vec<(String, String, String)>,
+    pub typed: Input,
+    pub error: Option<String>,
+    /// Sent: the dialog shows each key's result as it comes.
+    pub running: bool,
+    /// Every key has answered.
+    pub finished: bool,
+}
+
+/// One key of a bulk plan.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlanLine {
+    pub user: String,
+    pub key_id: String,
+    pub had_description: bool,
+    /// `3 days ago (s3)`, `never`, `…`.
+    pub last_use: String,
+    pub findings: Vec<&'static str>,
+    /// Used within the policy's recent_use_days: called out.
+    pub recent: bool,
+    /// The answer, once it came: `Err` holds why it failed.
+    pub result: Option<Result<(), String>>,
 }
 
 #[derive(Clone, Debug)]
@@ -132,6 +170,9 @@ impl Dialog {
         match self {
             Dialog::Create { .. } | Dialog::TypedConfirm { .. } => Mode::TextEntry,
             Dialog::KeyLimit { .. } | Dialog::Details { .. } => Mode::Notice,
+            Dialog::BulkPlan(plan) if plan.running => Mode::Notice,
+            Dialog::BulkPlan(_) => Mode::TextEntry,
+            Dialog::UndoPlan { .. } => Mode::Confirm,
             Dialog::DeactivateFirst { .. }
             | Dialog::Delete { .. }
             | Dialog::DeactivateInUse { .. }
@@ -152,6 +193,7 @@ impl Dialog {
             | Dialog::Delete { focus, .. }
             | Dialog::DeactivateInUse { focus, .. }
             | Dialog::LostSecret { focus, .. }
+            | Dialog::UndoPlan { focus, .. }
             | Dialog::QuitWhileCreating { focus, .. } => Some(focus),
             Dialog::Secret(SecretDialog {
                 stage: SecretStage::Overwrite { focus, .. } | SecretStage::ConfirmClose { focus },
@@ -176,6 +218,7 @@ impl Dialog {
                 SecretStage::Overwrite { .. } => 2,
                 SecretStage::ConfirmClose { .. } => 3,
             },
+            Dialog::BulkPlan(plan) => u8::from(plan.running),
             _ => 0,
         };
         (std::mem::discriminant(self), stage)
@@ -186,6 +229,7 @@ impl Dialog {
         match self {
             Dialog::Create { description, .. } => Some(description),
             Dialog::TypedConfirm { typed, .. } => Some(typed),
+            Dialog::BulkPlan(plan) if !plan.running => Some(&mut plan.typed),
             Dialog::Secret(SecretDialog {
                 stage: SecretStage::SavePath(path),
                 ..

@@ -183,12 +183,45 @@ pub fn new_operation_id() -> String {
 /// What `undo` will do with a set of entries.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct UndoPlan {
-    /// Keys deactivated by these entries, to activate again: (user, key id).
+    /// Keys deactivated by these entries, to activate again.
     pub reactivate: Vec<Entry>,
+    /// Keys activated by these entries, to deactivate again.
+    pub deactivate: Vec<Entry>,
     /// Entries that cannot be undone, and why.
     pub cannot: Vec<(Entry, &'static str)>,
     /// The operations undone.
     pub operations: Vec<String>,
+}
+
+impl UndoPlan {
+    /// Whether it changes anything.
+    pub fn is_empty(&self) -> bool {
+        self.reactivate.is_empty() && self.deactivate.is_empty()
+    }
+
+    /// The changes that undo it: (the change, the operation it undoes).
+    pub fn changes(&self) -> Vec<(crate::change::KeyChange, String)> {
+        use crate::iam::model::KeyStatus;
+        let to = |entries: &[Entry], status: KeyStatus| {
+            entries
+                .iter()
+                .filter_map(move |e| {
+                    Some((
+                        crate::change::KeyChange::SetStatus {
+                            user: e.user.clone(),
+                            key_id: e.key_id.clone()?,
+                            to: status,
+                            signing_confirmed: false,
+                        },
+                        e.operation.clone(),
+                    ))
+                })
+                .collect::<Vec<_>>()
+        };
+        let mut changes = to(&self.reactivate, KeyStatus::Active);
+        changes.extend(to(&self.deactivate, KeyStatus::Inactive));
+        changes
+    }
 }
 
 /// The entries undo works on: the last `last` entries that are neither an
@@ -219,21 +252,19 @@ pub fn plan_undo(entries: &[Entry], last: Option<usize>) -> UndoPlan {
         }
         let why = match (entry.action, entry.result) {
             (_, Outcome::Failed) => Some("it failed: nothing was changed"),
-            (JournalAction::Deactivate, Outcome::Already) => {
-                Some("the key was inactive already: nothing was changed")
-            }
-            (JournalAction::Deactivate, Outcome::Ok) => None,
+            (_, Outcome::Already) => Some("the key had that status already: nothing was changed"),
+            (JournalAction::Deactivate | JournalAction::Activate, Outcome::Ok) => None,
             (JournalAction::Delete, _) => Some("a deleted key cannot be restored"),
             (JournalAction::Create, _) => {
                 Some("a created key is not undone: delete it if it is not wanted")
             }
-            (JournalAction::Activate, _) => {
-                Some("an activation is not undone: deactivate the key if it is not wanted")
-            }
         };
         match why {
-            None if entry.key_id.is_some() => plan.reactivate.push(entry.clone()),
-            None => plan.cannot.push((entry.clone(), "the entry names no key")),
+            None if entry.key_id.is_none() => {
+                plan.cannot.push((entry.clone(), "the entry names no key"))
+            }
+            None if entry.action == JournalAction::Activate => plan.deactivate.push(entry.clone()),
+            None => plan.reactivate.push(entry.clone()),
             Some(why) => plan.cannot.push((entry.clone(), why)),
         }
     }
@@ -346,5 +377,10 @@ mod tests {
         let plan = plan_undo(&entries[..4], Some(4));
         assert_eq!(plan.reactivate.len(), 2);
         assert!(plan_undo(&[], None).reactivate.is_empty());
+        // An activation is undone by deactivating.
+        let activated = [entry("op9", "AKIA9", JournalAction::Activate, Outcome::Ok)];
+        let plan = plan_undo(&activated, None);
+        assert_eq!(plan.deactivate.len(), 1);
+        assert!(plan.reactivate.is_empty() && plan.cannot.is_empty());
     }
 }

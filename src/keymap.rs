@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::action::{Action, Motion};
+use crate::bulk::BulkKind;
 use crate::state::{Board, Mode};
 
 /// A key with its modifiers. Shift is ignored for characters (`G` arrives as Shift+g).
@@ -218,9 +219,37 @@ static NORMAL: &[Binding] = &[
     Binding {
         keys: &[ch('u')],
         label: "u",
-        help: "undo the last status change of this session",
+        help: "undo the journal's last operation (asks first)",
         hint: None,
         action: Action::Undo,
+    },
+    Binding {
+        keys: &[ch('m')],
+        label: "m",
+        help: "mark or unmark the selected key",
+        hint: None,
+        action: Action::Mark,
+    },
+    Binding {
+        keys: &[ch('M')],
+        label: "M",
+        help: "mark every key shown (again: unmark them)",
+        hint: None,
+        action: Action::MarkAll,
+    },
+    Binding {
+        keys: &[ch('D')],
+        label: "D",
+        help: "deactivate the marked keys (a plan; type the count)",
+        hint: Some("deactivate marked"),
+        action: Action::BulkStart(BulkKind::Deactivate),
+    },
+    Binding {
+        keys: &[ch('X')],
+        label: "X",
+        help: "delete the marked inactive keys (a plan; type the count)",
+        hint: Some("delete marked"),
+        action: Action::BulkStart(BulkKind::Delete),
     },
     Binding {
         keys: &[plain(KeyCode::Esc)],
@@ -448,6 +477,10 @@ static ACTION_NAMES: &[(&str, Action)] = &[
     ("delete", Action::DeleteKey),
     ("copy-id", Action::CopyKeyId),
     ("undo", Action::Undo),
+    ("mark", Action::Mark),
+    ("mark-all", Action::MarkAll),
+    ("deactivate-marked", Action::BulkStart(BulkKind::Deactivate)),
+    ("delete-marked", Action::BulkStart(BulkKind::Delete)),
     ("back", Action::Back),
     ("help", Action::ToggleHelp),
     ("quit", Action::Quit),
@@ -744,7 +777,16 @@ mod tests {
         assert_eq!(
             words,
             [
-                "all keys", "filter", "refresh", "toggle", "create", "delete", "help", "quit"
+                "all keys",
+                "filter",
+                "refresh",
+                "toggle",
+                "create",
+                "delete",
+                "deactivate marked",
+                "delete marked",
+                "help",
+                "quit"
             ]
         );
     }
@@ -795,7 +837,7 @@ mod tests {
         assert_eq!(err.0, 0);
         assert!(err.1.contains("delete"), "{}", err.1);
         // Moving delete away first frees d.
-        assert!(Keymap::with_overrides(&pairs(&[("toggle", &["d"]), ("delete", &["D"])])).is_ok());
+        assert!(Keymap::with_overrides(&pairs(&[("toggle", &["d"]), ("delete", &["x"])])).is_ok());
         let err =
             Keymap::with_overrides(&pairs(&[("sort", &["s"]), ("explode", &["e"])])).unwrap_err();
         assert_eq!(err.0, 1);

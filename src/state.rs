@@ -327,15 +327,6 @@ impl State {
     }
 }
 
-/// The last status change this session made, for `u`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StatusChange {
-    pub user: String,
-    pub key_id: String,
-    pub from: KeyStatus,
-    pub to: KeyStatus,
-}
-
 /// A quit asked for while a key was being created: the app waits for IAM's answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct QuitRequest {
@@ -400,6 +391,8 @@ pub struct State {
     /// Users' groups, policies, MFA and console password, read when their
     /// key's details open (kept until the next refresh).
     pub user_details: HashMap<String, Fetch<crate::iam::model::UserDetails>>,
+    /// Keys marked for a bulk action: (user, key id).
+    pub marked: std::collections::BTreeSet<(String, String)>,
     /// The first line of the help overlay shown (it scrolls).
     pub help_scroll: usize,
     /// Rows a page move jumps (the visible height of the users table).
@@ -412,7 +405,6 @@ pub struct State {
     pub tickets: Tickets,
     /// When the open dialog opened: confirming keys are ignored for a moment after.
     pub dialog_opened: Timestamp,
-    pub last_status_change: Option<StatusChange>,
     /// When the last load that listed every user finished: the age of what is shown.
     pub loaded_at: Option<Timestamp>,
     /// Whether IAM is answering (from the app loop, each tick).
@@ -450,13 +442,13 @@ impl State {
             propagating: HashSet::new(),
             page_rows: 10,
             user_details: HashMap::new(),
+            marked: Default::default(),
             help_scroll: 0,
             should_quit: false,
             exit_signal: None,
             quit_requested: None,
             tickets: Tickets::default(),
             dialog_opened: now,
-            last_status_change: None,
             loaded_at: None,
             iam_health: Default::default(),
         }

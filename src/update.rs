@@ -4,6 +4,7 @@
 use crossterm::event::Event;
 use tui_input::backend::crossterm::to_input_request;
 
+mod jobs;
 mod mutations;
 
 pub use mutations::{check, request};
@@ -62,6 +63,8 @@ fn is_keypress(action: &Action) -> bool {
             | Action::SecretSaved { .. }
             | Action::UserDetailsRead { .. }
             | Action::JournalFailed(_)
+            | Action::UndoPlanned(_)
+            | Action::PlanFinished
             | Action::Resize { .. }
             | Action::Terminate(_)
     )
@@ -223,7 +226,12 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Quit => quit(state, None),
         Action::Terminate(signal) => quit(state, Some(signal)),
         Action::Suspend => return vec![Effect::Suspend],
-        Action::Undo => return mutations::undo(state),
+        Action::Undo => return jobs::undo(state),
+        Action::Mark => jobs::mark(state),
+        Action::MarkAll => jobs::mark_all(state),
+        Action::BulkStart(kind) => jobs::start(state, kind),
+        Action::UndoPlanned(plan) => jobs::undo_planned(state, plan),
+        Action::PlanFinished => jobs::finished(state),
         Action::ToggleKey => return mutations::toggle_key(state),
         Action::CreateKey => return mutations::open_create(state),
         Action::DeleteKey => return mutations::open_delete(state),
@@ -237,6 +245,11 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         Action::DialogFocusNext => {
             if let Some(focus) = state.dialog.as_mut().and_then(|d| d.focus_mut()) {
                 *focus = focus.other();
+            }
+        }
+        Action::DialogSubmit if matches!(&state.dialog, Some(Dialog::BulkPlan(plan)) if !plan.running) => {
+            if let Some(Dialog::BulkPlan(plan)) = state.dialog.take() {
+                return jobs::submit(state, plan);
             }
         }
         Action::DialogSubmit => return mutations::submit(state),
@@ -253,7 +266,10 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             ticket,
             change,
             result,
-        } => return mutations::changed(state, ticket, change, result),
+        } => {
+            jobs::answered(state, &change, &result);
+            return mutations::changed(state, ticket, change, result);
+        }
         Action::UserKeysRead {
             ticket,
             user,

@@ -103,6 +103,8 @@ impl Harness {
             &[
                 ("AWS_ACCESS_KEY_ID", &signing.access_key_id),
                 ("AWS_SECRET_ACCESS_KEY", &signing.secret_access_key),
+                // This harness's own journal: `u` undoes what this test did.
+                ("XDG_STATE_HOME", &self.cwd.path().to_string_lossy()),
             ],
             self.cwd.path(),
             32,
@@ -319,16 +321,25 @@ fn the_whole_flow_create_save_use_toggle_delete_with_iam_checked_at_each_step() 
         !tui.contents().contains(&secret),
         "the secret is on the screen after exit"
     );
-    for entry in std::fs::read_dir(h.cwd.path()).unwrap() {
-        let path = entry.unwrap().path();
-        if path != csv {
-            let bytes = std::fs::read(&path).unwrap();
-            assert!(
-                !String::from_utf8_lossy(&bytes).contains(&secret),
-                "secret in {path:?}"
-            );
+    // Nothing else in the working and state directories holds it (the journal names keys only).
+    let mut dirs = vec![h.cwd.path().to_path_buf()];
+    let mut journaled = false;
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path != csv {
+                journaled |= path.ends_with("journal.jsonl");
+                let bytes = std::fs::read(&path).unwrap();
+                assert!(
+                    !String::from_utf8_lossy(&bytes).contains(&secret),
+                    "secret in {path:?}"
+                );
+            }
         }
     }
+    assert!(journaled, "the changes were journaled");
 }
 
 #[test]
@@ -600,8 +611,14 @@ fn u_undoes_the_last_status_change() {
         [KeyStatus::Active, KeyStatus::Active]
     );
     tui.send("u");
-    // Never used: deactivating it again is one key, no dialog.
+    // The journal's last operation: asked about, then undone.
+    tui.wait_for(" Undo ", WAIT);
+    tui.wait_for(&format!("deactivate {id} of gina.two"), WAIT);
+    std::thread::sleep(Duration::from_millis(300));
+    tui.send("y");
     tui.wait_for(&format!("deactivated {id} of gina.two"), WAIT);
+    let journal = std::fs::read_to_string(h.cwd.path().join("iamkeys/journal.jsonl")).unwrap();
+    assert!(journal.contains("\"source\":\"undo\""), "{journal}");
     assert_eq!(
         h.statuses("gina.two"),
         [KeyStatus::Active, KeyStatus::Inactive]
@@ -749,6 +766,59 @@ fn a_delete_whose_untag_fails_says_the_key_is_gone_and_the_tag_remains() {
     assert!(
         tags.iter().any(|(k, _)| *k == id),
         "the tag stays: {tags:?}"
+    );
+    tui.send("q");
+    assert!(tui.wait_exit(WAIT));
+}
+
+#[test]
+fn marked_keys_are_deactivated_with_a_plan_and_undone_from_the_journal() {
+    let h = Harness::new();
+    let mut tui = h.spawn(&[]);
+    // The keys view, filtered to the active keys of the users acted on.
+    tui.send("2");
+    tui.send("/");
+    tui.send("is:active /e2e/ hank");
+    tui.send("\r");
+    tui.wait_for("All keys 1/", WAIT);
+    tui.send("M");
+    tui.wait_for("1 keys marked", WAIT);
+    tui.send("\x1b");
+    tui.send("/");
+    tui.send("gina");
+    tui.send("\r");
+    tui.wait_for("All keys 2/", WAIT);
+    tui.send("m");
+    tui.wait_for("2 keys marked", WAIT);
+    tui.send("D");
+    let screen = tui.wait_for("Deactivate 2 marked keys", WAIT);
+    assert!(screen.contains("Type 2 (the number of keys)"), "{screen}");
+    std::thread::sleep(Duration::from_millis(300));
+    // A wrong count does nothing.
+    tui.send("3\r");
+    tui.wait_for("type 2, the number of keys", WAIT);
+    tui.send("\x7f2\r");
+    tui.wait_for("done: 2 deactivated, 0 failed", WAIT);
+    wait_iam(
+        || {
+            h.statuses("hank.active") == [KeyStatus::Inactive]
+                && h.statuses("gina.two") == [KeyStatus::Inactive, KeyStatus::Inactive]
+        },
+        "both marked keys inactive",
+    );
+    assert_eq!(h.statuses("ops-admin"), [KeyStatus::Active]);
+    tui.send("\x1b");
+    // u: the journal's last operation, both keys, back.
+    tui.send("u");
+    tui.wait_for(" Undo ", WAIT);
+    std::thread::sleep(Duration::from_millis(300));
+    tui.send("y");
+    wait_iam(
+        || {
+            h.statuses("hank.active") == [KeyStatus::Active]
+                && h.statuses("gina.two") == [KeyStatus::Active, KeyStatus::Inactive]
+        },
+        "both keys active again",
     );
     tui.send("q");
     assert!(tui.wait_exit(WAIT));

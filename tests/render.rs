@@ -297,7 +297,10 @@ fn users_view_at_every_size_with_and_without_colour() {
         // One selected row, in the focused (thick-bordered) keys pane.
         let selected = reversed_rows(&plain);
         assert_eq!(selected.len(), 1, "{plain}");
-        assert!(selected[0].contains("▶ AKIACAROL00000000001"), "{plain}");
+        assert!(
+            selected[0].contains('▶') && selected[0].contains("AKIACAROL00000000001"),
+            "{plain}"
+        );
         assert!(plain.contains("┏ Keys of carol.ops"), "{plain}");
         insta::assert_snapshot!(format!("users_view_{w}x{h}_no_color"), plain);
     }

@@ -736,8 +736,8 @@ fn messages_expire_and_errors_stay_until_a_key() {
         Action::Tick(start + jiff::SignedDuration::from_secs(11)),
     );
     assert_eq!(state.status, None, "a message goes after ten seconds");
-    update(&mut state, Action::Undo);
-    assert!(state.status.as_ref().unwrap().is_error, "nothing to undo");
+    update(&mut state, Action::Mark);
+    assert!(state.status.as_ref().unwrap().is_error, "no key selected");
     update(
         &mut state,
         Action::Tick(start + jiff::SignedDuration::from_secs(60)),
@@ -793,5 +793,158 @@ fn the_keys_view_lists_every_key_and_key_actions_work_there() {
         state.selected_key_entry().unwrap().key.id,
         last,
         "the selection is kept by key"
+    );
+}
+
+#[test]
+fn marked_keys_go_through_a_plan_that_needs_the_count_typed() {
+    use iamkeys::bulk::BulkKind;
+    use iamkeys::change::ChangeOutcome;
+    use iamkeys::dialog::Dialog;
+    use iamkeys::state::Board;
+    let mut state = sample_state();
+    update(&mut state, Action::ShowBoard(Board::Keys));
+    // D with nothing marked says how to mark.
+    update(&mut state, Action::BulkStart(BulkKind::Deactivate));
+    assert!(
+        state
+            .status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("mark keys first")
+    );
+    // M marks every key shown; the session's key and inactive ones are left out of D.
+    update(&mut state, Action::MarkAll);
+    assert_eq!(state.marked.len(), 3);
+    update(&mut state, Action::BulkStart(BulkKind::Deactivate));
+    let Some(Dialog::BulkPlan(plan)) = &state.dialog else {
+        panic!("{:?}", state.dialog);
+    };
+    assert_eq!(plan.lines.len(), 1, "{plan:?}");
+    assert_eq!(plan.lines[0].key_id, "AKIACAROL00000000001");
+    assert!(plan.lines[0].recent, "used three days ago: called out");
+    let why: Vec<&str> = plan.left_out.iter().map(|(_, _, w)| w.as_str()).collect();
+    assert!(why.iter().any(|w| w.contains("this session")), "{why:?}");
+    assert!(
+        why.iter().any(|w| w.contains("inactive already")),
+        "{why:?}"
+    );
+    assert_eq!(state.input_mode(), Mode::TextEntry);
+    // A wrong count changes nothing.
+    update(
+        &mut state,
+        Action::Tick(now() + jiff::SignedDuration::from_secs(1)),
+    );
+    update(
+        &mut state,
+        Action::DialogEdit(KeyEvent::new(KeyCode::Char('3'), KeyModifiers::NONE)),
+    );
+    assert!(update(&mut state, Action::DialogSubmit).is_empty());
+    let Some(Dialog::BulkPlan(plan)) = &mut state.dialog else {
+        panic!()
+    };
+    assert!(plan.error.as_ref().unwrap().contains("type 1"));
+    plan.typed = tui_input::Input::new("1".into());
+    let effects = update(&mut state, Action::DialogSubmit);
+    let [Effect::RunPlan { items }] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(items.len(), 1);
+    let (ticket, planned) = &items[0];
+    assert_eq!(planned.change.key_id(), Some("AKIACAROL00000000001"));
+    assert_eq!(planned.operation.source, "dashboard");
+    assert!(state.pending_keys.contains_key("AKIACAROL00000000001"));
+    // Results come back one by one and show on the plan's lines.
+    update(
+        &mut state,
+        Action::Changed {
+            ticket: *ticket,
+            change: planned.change.clone(),
+            result: Ok(ChangeOutcome::StatusSet),
+        },
+    );
+    update(&mut state, Action::PlanFinished);
+    let Some(Dialog::BulkPlan(plan)) = &state.dialog else {
+        panic!()
+    };
+    assert!(plan.finished && plan.lines[0].result == Some(Ok(())));
+    assert!(
+        !state
+            .marked
+            .contains(&("carol.ops".to_string(), "AKIACAROL00000000001".to_string())),
+        "a key done is no longer marked"
+    );
+    assert!(matches!(
+        state
+            .key("carol.ops", "AKIACAROL00000000001")
+            .unwrap()
+            .key
+            .status,
+        KeyStatus::Inactive
+    ));
+    // Read-only mode refuses the plan, with the reason.
+    let mut state = sample_state();
+    state.context.read_only = true;
+    update(&mut state, Action::ShowBoard(Board::Keys));
+    update(&mut state, Action::MarkAll);
+    update(&mut state, Action::BulkStart(BulkKind::Delete));
+    assert!(state.dialog.is_none());
+    assert!(
+        state
+            .status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("read-only mode")
+    );
+}
+
+#[test]
+fn u_plans_the_undo_from_the_journal_and_asks() {
+    use iamkeys::dialog::Dialog;
+    use iamkeys::journal::{Entry, JournalAction, Outcome, plan_undo};
+    let mut state = sample_state();
+    assert_eq!(update(&mut state, Action::Undo), vec![Effect::PlanUndo]);
+    let entry = Entry {
+        time: "2026-11-30T11:00:00Z".into(),
+        operation: "op1".into(),
+        source: "deactivate".into(),
+        account: "123456789012".into(),
+        caller_arn: "arn".into(),
+        user: "carol.ops".into(),
+        key_id: Some("AKIACAROL00000000002".into()),
+        action: JournalAction::Deactivate,
+        status_before: Some("Active".into()),
+        status_after: Some("Inactive".into()),
+        request_id: None,
+        result: Outcome::Ok,
+        error: None,
+        undoes: None,
+    };
+    update(
+        &mut state,
+        Action::UndoPlanned(Ok(plan_undo(&[entry], None))),
+    );
+    assert!(matches!(state.dialog, Some(Dialog::UndoPlan { .. })));
+    update(
+        &mut state,
+        Action::Tick(now() + jiff::SignedDuration::from_secs(1)),
+    );
+    let effects = update(&mut state, Action::DialogConfirm);
+    let [Effect::RunPlan { items }] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(items[0].1.operation.source, "undo");
+    assert_eq!(items[0].1.operation.undoes.as_deref(), Some("op1"));
+    // Nothing to undo says so.
+    update(&mut state, Action::UndoPlanned(Ok(plan_undo(&[], None))));
+    assert!(
+        state
+            .status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("nothing to undo")
     );
 }

@@ -2,7 +2,7 @@
 //! keys the filter matches, printed; then, once confirmed, each key changed
 //! through the runner with per-key results.
 
-use crate::bulk::{self, BulkItem, BulkKind};
+use crate::bulk::{self, BulkItem, BulkKind, Planned};
 use crate::filter::Filter;
 use crate::iam::inventory::LoadOptions;
 use crate::list::{self, Record};
@@ -13,7 +13,7 @@ use crate::state::Context;
 use super::{EXIT_FAILED, EXIT_OK, EXIT_REFUSED, ask};
 
 /// One key of the plan, as printed.
-struct Planned {
+struct PlanLine {
     item: BulkItem,
     record: Record,
     /// Used within the policy's recent_use_days: called out.
@@ -79,7 +79,7 @@ pub async fn run(
             .and_then(|at| at.parse::<jiff::Timestamp>().ok())
             .map(|at| days_since(at, now))
             .filter(|days| *days <= context.policy.recent_use_days);
-        plan.push(Planned {
+        plan.push(PlanLine {
             item: BulkItem {
                 user: record.user.clone(),
                 key_id,
@@ -115,22 +115,37 @@ pub async fn run(
     let operation = Operation::new(kind.verb_source());
     let started = std::time::Instant::now();
     let (mut done, mut failed) = (0, 0);
-    let items = plan.into_iter().map(|p| p.item).collect();
-    bulk::execute(&runner, kind, items, &operation, options.concurrency, |r| {
-        match &r.result {
-            Ok(_) => {
-                done += 1;
-                println!("{}\t{}\t{}", kind.done(), r.item.user, r.item.key_id);
+    let changes = plan
+        .into_iter()
+        .map(|p| Planned {
+            change: p.item.change(kind),
+            operation: operation.clone(),
+        })
+        .collect();
+    bulk::execute(
+        &runner,
+        changes,
+        options.concurrency,
+        |planned, recorded| {
+            let (user, key_id) = (
+                planned.change.user(),
+                planned.change.key_id().unwrap_or("-"),
+            );
+            match &recorded.result {
+                Ok(_) => {
+                    done += 1;
+                    println!("{}\t{user}\t{key_id}", kind.done());
+                }
+                Err(err) => {
+                    failed += 1;
+                    println!("failed\t{user}\t{key_id}\t{err}");
+                }
             }
-            Err(err) => {
-                failed += 1;
-                println!("failed\t{}\t{}\t{err}", r.item.user, r.item.key_id);
+            if let Some(why) = &recorded.journal_error {
+                eprintln!("iamkeys: not journaled ({key_id}): {why}");
             }
-        }
-        if let Some(why) = &r.journal_error {
-            eprintln!("iamkeys: not journaled ({}): {why}", r.item.key_id);
-        }
-    })
+        },
+    )
     .await;
     eprintln!(
         "iamkeys: {done} keys {}, {failed} failed, in {:.1} s (operation {}; journal {})",
@@ -171,7 +186,7 @@ fn capitalized(word: &str) -> String {
 
 /// The plan on stdout: one line per key (user, key id, status, last use,
 /// findings, call-outs), then the keys left out and why.
-fn print_plan(kind: BulkKind, plan: &[Planned], skipped: &[(Record, &str)]) {
+fn print_plan(kind: BulkKind, plan: &[PlanLine], skipped: &[(Record, &str)]) {
     println!(
         "plan: {} {} keys (user, key id, last used, findings)",
         kind.verb(),

@@ -1,6 +1,6 @@
 //! `iamkeys undo [--last N] [--yes]`: reactivates the keys that the journal's
-//! last operation (or last N entries) deactivated, through the runner, and
-//! says which entries cannot be undone.
+//! last operation (or last N entries) deactivated (and deactivates those it
+//! activated), through the runner, and says which entries cannot be undone.
 
 use crate::change::KeyChange;
 use crate::iam::model::KeyStatus;
@@ -32,15 +32,22 @@ pub async fn run(runner: Runner, last: Option<usize>, yes: bool) -> u8 {
         return EXIT_OK;
     }
     println!(
-        "undo {}: reactivate {} keys",
+        "undo {}: reactivate {} keys, deactivate {} keys",
         plan.operations.join(", "),
-        plan.reactivate.len()
+        plan.reactivate.len(),
+        plan.deactivate.len()
     );
-    for e in &plan.reactivate {
+    for (e, what) in plan
+        .reactivate
+        .iter()
+        .map(|e| (e, "reactivate"))
+        .chain(plan.deactivate.iter().map(|e| (e, "deactivate")))
+    {
         println!(
-            "  {}\t{}\tdeactivated {}",
+            "  {what}\t{}\t{}\t({:?} {})",
             e.user,
             e.key_id.as_deref().unwrap_or("-"),
+            e.action,
             e.time
         );
     }
@@ -55,23 +62,24 @@ pub async fn run(runner: Runner, last: Option<usize>, yes: bool) -> u8 {
             );
         }
     }
-    if plan.reactivate.is_empty() {
+    if plan.is_empty() {
         return EXIT_OK;
     }
-    let sample = KeyChange::SetStatus {
-        user: String::new(),
-        key_id: String::new(),
-        to: KeyStatus::Active,
-        signing_confirmed: false,
-    };
     if runner.read_only {
+        let sample = KeyChange::SetStatus {
+            user: String::new(),
+            key_id: String::new(),
+            to: KeyStatus::Active,
+            signing_confirmed: false,
+        };
         eprintln!("iamkeys: {}", refused_read_only(&sample).message);
         return EXIT_REFUSED;
     }
+    let changes = plan.changes();
     if !yes {
-        let count = plan.reactivate.len();
+        let count = changes.len();
         if let Err(not) = ask::confirm(
-            &format!("Reactivate {count} keys? Type {count} to go on:"),
+            &format!("Undo: change {count} keys back? Type {count} to go on:"),
             &count.to_string(),
         ) {
             eprintln!("iamkeys: {}", not.message());
@@ -80,27 +88,19 @@ pub async fn run(runner: Runner, last: Option<usize>, yes: bool) -> u8 {
     }
     let id = crate::journal::new_operation_id();
     let mut failed = 0;
-    for entry in &plan.reactivate {
-        let Some(key_id) = &entry.key_id else {
-            continue;
-        };
+    for (change, undoes) in changes {
         let operation = Operation {
             id: id.clone(),
             source: "undo",
-            undoes: Some(entry.operation.clone()),
-        };
-        let change = KeyChange::SetStatus {
-            user: entry.user.clone(),
-            key_id: key_id.clone(),
-            to: KeyStatus::Active,
-            signing_confirmed: false,
+            undoes: Some(undoes),
         };
         let recorded = runner.run(&change, &operation).await;
+        let (user, key_id) = (change.user(), change.key_id().unwrap_or("-"));
         match recorded.result {
-            Ok(_) => println!("reactivated\t{}\t{key_id}", entry.user),
+            Ok(_) => println!("{}d\t{user}\t{key_id}", change.verb()),
             Err(err) => {
                 failed += 1;
-                println!("failed\t{}\t{key_id}\t{err}", entry.user);
+                println!("failed\t{user}\t{key_id}\t{err}");
             }
         }
         if let Some(why) = recorded.journal_error {

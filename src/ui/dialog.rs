@@ -37,6 +37,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, dialog: &Dialog) {
             lines.push(hint_line(&[("Enter", "create the key"), ("Esc", "cancel")]));
             (format!(" Create an access key for {user} "), lines)
         }
+        Dialog::BulkPlan(plan) => {
+            let (title, lines, plan_field) = super::plan_dialog::bulk(plan);
+            field = plan_field;
+            (title, lines)
+        }
+        Dialog::UndoPlan { plan, focus } => {
+            super::plan_dialog::undo(plan, *focus, buttons(*focus, "Undo"))
+        }
         Dialog::Details { user, key_id } => (
             format!(" {key_id} of {user} "),
             details(state, user, key_id),

@@ -48,8 +48,8 @@ enum Step {
     ShortFindings,
 }
 
-/// The marker column of the selected row.
-const MARKER_WIDTH: u16 = 2;
+/// The marker column of the selected row, and the one of marked keys (with its gap).
+const MARKER_WIDTH: u16 = 2 + 2;
 /// Names keep at least this many characters.
 pub const OWNER_MIN: u16 = 12;
 const OWNER_MAX: u16 = 24;
@@ -142,30 +142,31 @@ impl Fit {
     }
 
     pub fn widths(&self) -> Vec<Constraint> {
-        self.columns
-            .iter()
-            .map(|c| match c {
+        std::iter::once(Constraint::Length(1))
+            .chain(self.columns.iter().map(|c| match c {
                 Column::Findings => Constraint::Fill(3),
                 Column::Description => Constraint::Fill(2),
                 other => Constraint::Length(self.min_width(*other)),
-            })
+            }))
             .collect()
     }
 
     pub fn header(&self) -> Row<'static> {
-        Row::new(self.columns.iter().map(|c| match c {
-            Column::Owner => "User",
-            Column::Path => "Path",
-            Column::KeyId => "Access key id",
-            Column::Status => "Status",
-            Column::Created if self.dates => "Created",
-            Column::Created => "Age",
-            Column::LastUsed => "Last used",
-            Column::Service => "Service",
-            Column::Region => "Region",
-            Column::Findings => "Findings",
-            Column::Description => "Description",
-        }))
+        Row::new(
+            std::iter::once("").chain(self.columns.iter().map(|c| match c {
+                Column::Owner => "User",
+                Column::Path => "Path",
+                Column::KeyId => "Access key id",
+                Column::Status => "Status",
+                Column::Created if self.dates => "Created",
+                Column::Created => "Age",
+                Column::LastUsed => "Last used",
+                Column::Service => "Service",
+                Column::Region => "Region",
+                Column::Findings => "Findings",
+                Column::Description => "Description",
+            })),
+        )
         .style(theme::HEADER_ROW)
     }
 
@@ -181,7 +182,9 @@ impl Fit {
             // `2026-11-27 30 days ago`
             Column::LastUsed if self.dates => 22,
             Column::LastUsed => 9,
-            Column::Service => 12,
+            Column::Service if self.dates => 12,
+            // `cloudwatch`; longer names are cut where dates already gave way.
+            Column::Service => 10,
             Column::Region => 14,
             // `rotation-due` whole; more names take the room left.
             Column::Findings if !self.short_findings => 16,
@@ -211,10 +214,15 @@ pub fn row<'a>(user: &'a UserEntry, entry: &'a KeyEntry, state: &State, fit: &Fi
             .collect::<Vec<_>>(),
     );
     let mut notes = Some(notes);
-    let cells: Vec<Cell> = fit
-        .columns
-        .iter()
-        .map(|column| match column {
+    // Marked for a bulk action (m, M): a mark, not only a colour.
+    let marked = state.marked.contains(&(key.user.clone(), key.id.clone()));
+    let mark = if marked {
+        Cell::from("✓").style(theme::PENDING)
+    } else {
+        Cell::from(" ")
+    };
+    let cells: Vec<Cell> = std::iter::once(mark)
+        .chain(fit.columns.iter().map(|column| match column {
             Column::Owner => Cell::from(user.user.name.as_str()),
             Column::Path => Cell::from(user.user.path.as_str()).style(theme::LABEL),
             Column::KeyId => Cell::from(key.id.as_str()).style(if session_key {
@@ -238,7 +246,7 @@ pub fn row<'a>(user: &'a UserEntry, entry: &'a KeyEntry, state: &State, fit: &Fi
             Column::Region => region.clone(),
             Column::Findings => Cell::from(notes.take().unwrap_or_default()),
             Column::Description => Cell::from(key.description.clone().unwrap_or_default()),
-        })
+        }))
         .collect();
     let row = Row::new(cells);
     if inactive {

@@ -7,6 +7,7 @@ mod format;
 pub mod help;
 mod key_table;
 mod keys;
+mod plan_dialog;
 mod status;
 mod theme;
 mod users;

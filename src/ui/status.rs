@@ -111,6 +111,9 @@ fn glance_line(state: &State) -> Line<'static> {
         let style = if n > 0 { theme::ATTENTION } else { plain };
         count(format!("  {} ", finding.name()), n, style);
     }
+    if !state.marked.is_empty() {
+        count("  ✓ marked ".into(), state.marked.len(), theme::PENDING);
+    }
     Line::from(spans)
 }
 
@@ -250,7 +253,9 @@ fn works(state: &State, action: &crate::action::Action) -> bool {
         Action::ToggleKey | Action::DeleteKey => on_key && writable,
         Action::CopyKeyId => on_key,
         Action::CreateKey => state.selected_user().is_some() && writable,
-        Action::Undo => state.last_status_change.is_some() && writable,
+        Action::Undo => writable,
+        Action::Mark => on_key,
+        Action::BulkStart(_) => !state.marked.is_empty() && writable,
         _ => true,
     }
 }

@@ -11,7 +11,7 @@ use crate::dialog::{
 };
 use crate::iam::model::{KeyStatus, LastUsed, Secret, UseSource};
 use crate::iam::{ErrorKind, IamError};
-use crate::state::{Fetch, Focus, KeyEntry, PendingOp, State, StatusChange};
+use crate::state::{Fetch, Focus, KeyEntry, PendingOp, State};
 
 /// Refuses in read-only mode, saying why. Every mutating binding asks this first.
 fn blocked_by_read_only(state: &mut State, what: &str) -> bool {
@@ -128,6 +128,31 @@ pub fn request(state: &mut State, change: KeyChange) -> Vec<Effect> {
     vec![Effect::Change { ticket, change }]
 }
 
+/// For a change of a plan that [`check`] allowed: marks the key pending and
+/// issues its ticket, as [`request`] does.
+pub fn begin(state: &mut State, change: &KeyChange) -> Ticket {
+    match change {
+        KeyChange::SetStatus { key_id, to, .. } => {
+            let op = match to {
+                KeyStatus::Active => PendingOp::Activating,
+                _ => PendingOp::Deactivating,
+            };
+            state.pending_keys.insert(key_id.clone(), op);
+        }
+        KeyChange::Create { user, .. } => {
+            state.creating_for.insert(user.clone());
+        }
+        KeyChange::Delete { key_id, .. } => {
+            state
+                .pending_keys
+                .insert(key_id.clone(), PendingOp::Deleting);
+        }
+    }
+    state
+        .tickets
+        .issue_for(change.user(), state.load.generation)
+}
+
 /// Whether the key is one this session depends on (signs with, assumed its
 /// role with, or belongs to the caller's own user): it needs its id typed.
 fn is_session_key(state: &State, target: &KeyTarget) -> bool {
@@ -225,44 +250,6 @@ fn in_use(state: &State, target: &KeyTarget) -> bool {
             state.now.as_second() - at.as_second() < state.context.policy.recent_use_days * 86_400
         }
     }
-}
-
-/// `u`: undoes the last status change of this session, through the same door.
-pub fn undo(state: &mut State) -> Vec<Effect> {
-    if blocked_by_read_only(state, "changing a key's status") {
-        return Vec::new();
-    }
-    let Some(last) = state.last_status_change.clone() else {
-        complain(
-            state,
-            "nothing to undo: no key's status was changed in this session",
-        );
-        return Vec::new();
-    };
-    let Some(entry) = state.key(&last.user, &last.key_id) else {
-        complain(
-            state,
-            format!(
-                "cannot undo: {} of {} is no longer listed",
-                last.key_id, last.user
-            ),
-        );
-        return Vec::new();
-    };
-    let target = KeyTarget::of(entry);
-    if target.status != last.to {
-        complain(
-            state,
-            format!(
-                "cannot undo: {} is {} now, not {} as this session left it",
-                last.key_id,
-                target.status.as_str(),
-                last.to.as_str()
-            ),
-        );
-        return Vec::new();
-    }
-    set_status(state, target)
 }
 
 fn typed_confirm(op: KeyOp, target: KeyTarget) -> Dialog {
@@ -403,6 +390,9 @@ pub fn press(state: &mut State, button: Button) -> Vec<Effect> {
         (Dialog::QuitWhileCreating { .. }, Button::Confirm) => {
             state.should_quit = true;
             Vec::new()
+        }
+        (Dialog::UndoPlan { plan, .. }, Button::Confirm) => {
+            super::jobs::undo_confirmed(state, plan)
         }
         (Dialog::QuitWhileCreating { .. }, Button::Cancel) => {
             state.quit_requested = None;
@@ -743,13 +733,7 @@ fn status_answered(
     }
     let subject = format!("{key_id} of {user}");
     match (outcome, to.toggled()) {
-        (ChangeOutcome::StatusSet, Some(from)) => {
-            state.last_status_change = Some(StatusChange {
-                user: user.to_string(),
-                key_id: key_id.to_string(),
-                from,
-                to,
-            });
+        (ChangeOutcome::StatusSet, Some(_)) => {
             let done = if to == KeyStatus::Active {
                 "activated"
             } else {
