@@ -53,6 +53,28 @@ pub enum Action {
     UndoPlanned(Result<crate::journal::UndoPlan, String>),
     /// Every change of a plan has answered.
     PlanFinished,
+    /// `R`: the rotation wizard for the selected user.
+    Rotate,
+    /// The saved rotation of `user` (none if there is none), read from disk.
+    RotationOpened {
+        user: String,
+        saved: Result<Option<crate::rotation::Saved>, String>,
+    },
+    /// The new key did not sign yet (IAM propagates it): why.
+    ProofAttempt {
+        key_id: String,
+        why: String,
+    },
+    /// The proof ended: the ARN it signs as, or why not.
+    Proved {
+        key_id: String,
+        result: Result<String, String>,
+    },
+    /// A key's last use, read live for the wizard.
+    LastUseRead {
+        key_id: String,
+        result: Result<LastUsed, String>,
+    },
     /// Stop the process (Ctrl-Z, SIGTSTP) with the terminal restored; resume on SIGCONT.
     Suspend,
     /// A signal asks the app to end (SIGTERM, SIGHUP, SIGINT, SIGQUIT): its number.
@@ -185,6 +207,22 @@ pub enum Effect {
     },
     /// Read the journal and plan the undo of its last operation.
     PlanUndo,
+    /// Read the saved rotation of `user`; answers `Action::RotationOpened`.
+    OpenRotation { account: String, user: String },
+    /// Keep the rotation's step on disk (never its secret).
+    SaveRotation(crate::rotation::Saved),
+    /// The rotation is over or abandoned.
+    ForgetRotation(crate::rotation::Saved),
+    /// Sign STS GetCallerIdentity with the new key until it answers as `user_arn`
+    /// (the secret from memory, else from the CSV it was saved to).
+    ProveKey {
+        user_arn: String,
+        key_id: String,
+        secret: Option<Secret>,
+        secret_file: Option<String>,
+    },
+    /// Read a key's last use (the wizard watches the old key).
+    ReadLastUse { key_id: String },
     /// Read a user's groups, policies, MFA devices and console password.
     ReadUserDetails { user: String },
     /// Load these users' keys first: they are on screen.

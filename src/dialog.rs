@@ -98,6 +98,9 @@ pub enum Dialog {
     Secret(SecretDialog),
     /// D/X on marked keys: the plan, the count typed to go on, then per-key results.
     BulkPlan(BulkPlan),
+    /// The rotation wizard (`State::rotation` holds it); `stage` is its step,
+    /// so that each step opens as a new dialog (armed against typed-ahead keys).
+    Rotation { stage: u8 },
     /// `u`: what undoing the journal's last operation changes, and what it cannot.
     UndoPlan {
         plan: crate::journal::UndoPlan,
@@ -172,7 +175,7 @@ impl Dialog {
             Dialog::KeyLimit { .. } | Dialog::Details { .. } => Mode::Notice,
             Dialog::BulkPlan(plan) if plan.running => Mode::Notice,
             Dialog::BulkPlan(_) => Mode::TextEntry,
-            Dialog::UndoPlan { .. } => Mode::Confirm,
+            Dialog::UndoPlan { .. } | Dialog::Rotation { .. } => Mode::Confirm,
             Dialog::DeactivateFirst { .. }
             | Dialog::Delete { .. }
             | Dialog::DeactivateInUse { .. }
@@ -219,6 +222,7 @@ impl Dialog {
                 SecretStage::ConfirmClose { .. } => 3,
             },
             Dialog::BulkPlan(plan) => u8::from(plan.running),
+            Dialog::Rotation { stage } => *stage,
             _ => 0,
         };
         (std::mem::discriminant(self), stage)

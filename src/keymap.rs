@@ -224,6 +224,13 @@ static NORMAL: &[Binding] = &[
         action: Action::Undo,
     },
     Binding {
+        keys: &[ch('R')],
+        label: "R",
+        help: "rotate: new key, proof it works, then retire the old (a wizard)",
+        hint: Some("rotate"),
+        action: Action::Rotate,
+    },
+    Binding {
         keys: &[ch('m')],
         label: "m",
         help: "mark or unmark the selected key",
@@ -477,6 +484,7 @@ static ACTION_NAMES: &[(&str, Action)] = &[
     ("delete", Action::DeleteKey),
     ("copy-id", Action::CopyKeyId),
     ("undo", Action::Undo),
+    ("rotate", Action::Rotate),
     ("mark", Action::Mark),
     ("mark-all", Action::MarkAll),
     ("deactivate-marked", Action::BulkStart(BulkKind::Deactivate)),

@@ -30,3 +30,4 @@ pub mod state;
 pub mod tasks;
 pub mod ui;
 pub mod update;
+pub mod wizard;

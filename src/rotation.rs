@@ -109,6 +109,19 @@ impl Saved {
     }
 }
 
+/// The secret of `key_id` from the CSV it was saved to (for a resumed proof).
+pub fn secret_from_csv(path: Option<&str>, key_id: &str) -> Result<Secret, String> {
+    let path = path.ok_or_else(|| {
+        format!("the secret of {key_id} was not saved to a file, so it cannot be proven now: delete {key_id} and rotate again")
+    })?;
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    text.lines()
+        .filter_map(|line| line.split_once(','))
+        .find(|(id, _)| *id == key_id)
+        .map(|(_, secret)| Secret::new(secret.trim().to_string()))
+        .ok_or_else(|| format!("{path} does not hold the secret of {key_id}"))
+}
+
 /// Pauses between attempts to sign with a new key (IAM takes seconds to
 /// propagate it; then the last pause repeats until the time is up).
 const PROOF_PAUSES_SECS: [u64; 5] = [1, 2, 3, 5, 8];

@@ -391,6 +391,8 @@ pub struct State {
     /// Users' groups, policies, MFA and console password, read when their
     /// key's details open (kept until the next refresh).
     pub user_details: HashMap<String, Fetch<crate::iam::model::UserDetails>>,
+    /// The rotation wizard, while it is open.
+    pub rotation: Option<crate::wizard::RotationWizard>,
     /// Keys marked for a bulk action: (user, key id).
     pub marked: std::collections::BTreeSet<(String, String)>,
     /// The first line of the help overlay shown (it scrolls).
@@ -443,6 +445,7 @@ impl State {
             page_rows: 10,
             user_details: HashMap::new(),
             marked: Default::default(),
+            rotation: None,
             help_scroll: 0,
             should_quit: false,
             exit_signal: None,

@@ -167,6 +167,77 @@ impl Tasks {
                     post(&tx, Action::UndoPlanned(plan));
                 });
             }
+            Effect::OpenRotation { account, user } => {
+                tokio::task::spawn_blocking(move || {
+                    let saved = crate::rotation::Saved::load(&account, &user);
+                    post(&tx, Action::RotationOpened { user, saved });
+                });
+            }
+            Effect::SaveRotation(saved) => {
+                tokio::task::spawn_blocking(move || {
+                    if let Err(why) = saved.save() {
+                        tracing::error!(%why, "the rotation's step could not be kept");
+                        post(
+                            &tx,
+                            Action::JournalFailed(format!(
+                                "the rotation's step was not kept: {why}"
+                            )),
+                        );
+                    }
+                });
+            }
+            Effect::ForgetRotation(saved) => {
+                tokio::task::spawn_blocking(move || {
+                    if let Err(why) = saved.forget() {
+                        tracing::warn!(%why, "a finished rotation could not be forgotten");
+                    }
+                });
+            }
+            Effect::ProveKey {
+                user_arn,
+                key_id,
+                secret,
+                secret_file,
+            } => {
+                tokio::spawn(async move {
+                    let secret = match secret {
+                        Some(secret) => Ok(secret),
+                        None => crate::rotation::secret_from_csv(secret_file.as_deref(), &key_id),
+                    };
+                    let result = match secret {
+                        Ok(secret) => {
+                            crate::rotation::prove(
+                                &client,
+                                &key_id,
+                                &secret,
+                                &user_arn,
+                                PROOF_WITHIN,
+                                |why| {
+                                    post(
+                                        &tx,
+                                        Action::ProofAttempt {
+                                            key_id: key_id.clone(),
+                                            why: why.to_string(),
+                                        },
+                                    )
+                                },
+                            )
+                            .await
+                        }
+                        Err(why) => Err(why),
+                    };
+                    post(&tx, Action::Proved { key_id, result });
+                });
+            }
+            Effect::ReadLastUse { key_id } => {
+                tokio::spawn(async move {
+                    let result = client
+                        .key_last_used(&key_id)
+                        .await
+                        .map_err(|e| e.to_string());
+                    post(&tx, Action::LastUseRead { key_id, result });
+                });
+            }
             Effect::ReadUserDetails { user } => {
                 tokio::spawn(async move {
                     let result = client.user_details(&user).await;
@@ -196,6 +267,9 @@ impl Tasks {
         }
     }
 }
+
+/// How long the wizard tries to sign with a new key before it says so.
+const PROOF_WITHIN: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Pauses between re-reads while IAM has not caught up with a change: about
 /// eight seconds in all (IAM documents no bound; seconds is what it takes).

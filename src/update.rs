@@ -6,6 +6,7 @@ use tui_input::backend::crossterm::to_input_request;
 
 mod jobs;
 mod mutations;
+mod wizard;
 
 pub use mutations::{check, request};
 
@@ -41,6 +42,9 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         state.status = None;
     }
     let mut effects = apply(state, action);
+    // The wizard shows again once a dialog over it (the secret, say) closes.
+    wizard::show(state);
+    effects.extend(wizard::watch(state));
     if state.dialog.as_ref().map(Dialog::identity) != before {
         state.dialog_opened = state.now;
     }
@@ -65,6 +69,10 @@ fn is_keypress(action: &Action) -> bool {
             | Action::JournalFailed(_)
             | Action::UndoPlanned(_)
             | Action::PlanFinished
+            | Action::RotationOpened { .. }
+            | Action::ProofAttempt { .. }
+            | Action::Proved { .. }
+            | Action::LastUseRead { .. }
             | Action::Resize { .. }
             | Action::Terminate(_)
     )
@@ -232,6 +240,20 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         Action::BulkStart(kind) => jobs::start(state, kind),
         Action::UndoPlanned(plan) => jobs::undo_planned(state, plan),
         Action::PlanFinished => jobs::finished(state),
+        Action::Rotate => return wizard::open(state),
+        Action::RotationOpened { user, saved } => return wizard::opened(state, user, saved),
+        Action::ProofAttempt { key_id, why } => wizard::proof_attempt(state, &key_id, why),
+        Action::Proved { key_id, result } => return wizard::proved(state, &key_id, result),
+        Action::LastUseRead { key_id, result } => wizard::old_use_read(state, &key_id, result),
+        Action::DialogConfirm | Action::DialogPress
+            if matches!(state.dialog, Some(Dialog::Rotation { .. })) =>
+        {
+            return wizard::go_on(state);
+        }
+        Action::DialogCancel if matches!(state.dialog, Some(Dialog::Rotation { .. })) => {
+            state.dialog = None;
+            wizard::leave(state);
+        }
         Action::ToggleKey => return mutations::toggle_key(state),
         Action::CreateKey => return mutations::open_create(state),
         Action::DeleteKey => return mutations::open_delete(state),
@@ -268,7 +290,9 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             result,
         } => {
             jobs::answered(state, &change, &result);
-            return mutations::changed(state, ticket, change, result);
+            let mut effects = wizard::answered(state, &change, &result);
+            effects.extend(mutations::changed(state, ticket, change, result));
+            return effects;
         }
         Action::UserKeysRead {
             ticket,
@@ -276,7 +300,18 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             result,
             unmet,
         } => mutations::user_keys_read(state, ticket, user, result, unmet),
-        Action::SecretSaved { path, result } => mutations::secret_saved(state, path, result),
+        Action::SecretSaved { path, result } => {
+            let saved_key = match (&state.dialog, &result) {
+                (Some(Dialog::Secret(secret)), Ok(written)) => {
+                    Some((secret.key_id.clone(), written.clone()))
+                }
+                _ => None,
+            };
+            mutations::secret_saved(state, path, result);
+            if let Some((key_id, written)) = saved_key {
+                return wizard::secret_saved(state, &key_id, &written);
+            }
+        }
         Action::JournalFailed(why) => complain(
             state,
             format!(

@@ -823,3 +823,81 @@ fn marked_keys_are_deactivated_with_a_plan_and_undone_from_the_journal() {
     tui.send("q");
     assert!(tui.wait_exit(WAIT));
 }
+
+#[test]
+fn the_rotation_wizard_creates_proves_watches_and_retires() {
+    let h = Harness::new();
+    let old = h.seeded_id("hank.active", 0);
+    let mut tui = h.spawn(&[]);
+    open_user(&mut tui, "hank.active");
+    tui.send("R");
+    tui.wait_for(&format!("Rotate {old} of hank.active"), WAIT);
+    tui.wait_for("Enter creates the key", WAIT);
+    std::thread::sleep(Duration::from_millis(300));
+    tui.send("\r");
+    // The secret, shown once, over the wizard; closing it asks once more.
+    let screen = tui.wait_for("shown once", WAIT);
+    assert!(screen.contains("Secret access key"), "{screen}");
+    tui.send("\x1b");
+    std::thread::sleep(Duration::from_millis(300));
+    tui.send("y");
+    // Back in the wizard: proven, and the old key watched.
+    let screen = tui.wait_for("verified:", WAIT);
+    assert!(
+        screen.contains("signs as") && screen.contains(":user/e2e/hank.active"),
+        "{screen}"
+    );
+    tui.wait_for(&format!("{old} last used:"), WAIT);
+    let keys = h.keys("hank.active");
+    assert_eq!(keys.len(), 2);
+    let new = keys.iter().find(|k| k.id != old).unwrap().id.clone();
+    assert_eq!(
+        h.statuses("hank.active"),
+        [KeyStatus::Active, KeyStatus::Active]
+    );
+    // The rotation is kept on disk (never the secret) while it is under way.
+    let saved_dir = h.cwd.path().join("iamkeys/rotations");
+    let saved: String = std::fs::read_dir(&saved_dir)
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    assert!(
+        saved.contains(&new) && saved.contains("\"step\": \"verified\""),
+        "{saved}"
+    );
+    // Esc leaves; R resumes where it was.
+    tui.send("\x1b");
+    tui.wait_for("R on the user resumes it", WAIT);
+    tui.send("R");
+    tui.wait_for(&format!("Enter deactivates {old}"), WAIT);
+    std::thread::sleep(Duration::from_millis(300));
+    tui.send("\r");
+    tui.wait_for(&format!("Enter deletes {old}"), WAIT);
+    wait_iam(
+        || {
+            h.keys("hank.active")
+                .iter()
+                .any(|k| k.id == old && k.status == KeyStatus::Inactive)
+        },
+        "the old key inactive",
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    tui.send("\r");
+    tui.wait_for("Done:", WAIT);
+    wait_iam(
+        || {
+            let keys = h.keys("hank.active");
+            keys.len() == 1 && keys[0].id == new && keys[0].status == KeyStatus::Active
+        },
+        "only the new key left, active",
+    );
+    assert_eq!(
+        std::fs::read_dir(&saved_dir).unwrap().count(),
+        0,
+        "nothing left to resume"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    tui.send("\r");
+    tui.send("q");
+    assert!(tui.wait_exit(WAIT));
+}

@@ -948,3 +948,166 @@ fn u_plans_the_undo_from_the_journal_and_asks() {
             .contains("nothing to undo")
     );
 }
+
+#[test]
+fn the_rotation_wizard_makes_room_first_and_never_retires_before_the_proof() {
+    use iamkeys::change::{ChangeOutcome, KeyChange};
+    use iamkeys::iam::model::{AccessKey, NewKey, Secret};
+    use iamkeys::wizard::{Proof, WizardStep};
+    let mut state = sample_state();
+    // carol.ops: one active key and an inactive one.
+    let at = state
+        .view
+        .iter()
+        .position(|&i| state.users[i].user.name == "carol.ops")
+        .unwrap();
+    state.selected = at;
+    let effects = update(&mut state, Action::Rotate);
+    assert!(
+        matches!(effects.as_slice(), [Effect::OpenRotation { user, .. }] if user == "carol.ops")
+    );
+    update(
+        &mut state,
+        Action::RotationOpened {
+            user: "carol.ops".into(),
+            saved: Ok(None),
+        },
+    );
+    let wizard = state.rotation.as_ref().unwrap();
+    assert_eq!(wizard.old_key, "AKIACAROL00000000001");
+    assert_eq!(
+        wizard.step,
+        WizardStep::MakeRoom {
+            inactive: "AKIACAROL00000000002".into()
+        }
+    );
+    // Enter right as it opens is ignored; then it deletes the inactive key.
+    update(&mut state, Action::DialogPress);
+    assert!(state.pending_keys.is_empty());
+    update(
+        &mut state,
+        Action::Tick(now() + jiff::SignedDuration::from_secs(1)),
+    );
+    let effects = update(&mut state, Action::DialogPress);
+    let [Effect::Change { ticket, change }] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(change.key_id(), Some("AKIACAROL00000000002"));
+    update(
+        &mut state,
+        Action::Changed {
+            ticket: *ticket,
+            change: change.clone(),
+            result: Ok(ChangeOutcome::Deleted { untag_error: None }),
+        },
+    );
+    assert_eq!(state.rotation.as_ref().unwrap().step, WizardStep::Create);
+    update(
+        &mut state,
+        Action::Tick(now() + jiff::SignedDuration::from_secs(2)),
+    );
+    let effects = update(&mut state, Action::DialogPress);
+    let create = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::Change { ticket, change } => Some((*ticket, change.clone())),
+            _ => None,
+        })
+        .unwrap();
+    assert!(matches!(create.1, KeyChange::Create { .. }));
+    assert!(effects.iter().any(|e| matches!(e, Effect::SaveRotation(_))));
+    let new_key = NewKey {
+        key: AccessKey {
+            id: "AKIANEW0000000000001".into(),
+            user: "carol.ops".into(),
+            status: KeyStatus::Active,
+            created: now(),
+            description: None,
+        },
+        secret: Secret::new("s3cret".into()),
+    };
+    let effects = update(
+        &mut state,
+        Action::Changed {
+            ticket: create.0,
+            change: create.1,
+            result: Ok(ChangeOutcome::Created {
+                key: new_key,
+                description_error: None,
+            }),
+        },
+    );
+    assert!(
+        effects.iter().any(
+            |e| matches!(e, Effect::ProveKey { key_id, .. } if key_id == "AKIANEW0000000000001")
+        )
+    );
+    // The secret dialog is over the wizard; while the proof fails, Enter
+    // only tries the proof again: the old key cannot be retired.
+    update(&mut state, Action::DialogCancel);
+    update(
+        &mut state,
+        Action::Tick(now() + jiff::SignedDuration::from_secs(3)),
+    );
+    update(&mut state, Action::DialogConfirm);
+    assert!(matches!(
+        state.dialog,
+        Some(iamkeys::dialog::Dialog::Rotation { .. })
+    ));
+    update(
+        &mut state,
+        Action::Proved {
+            key_id: "AKIANEW0000000000001".into(),
+            result: Err("it did not sign within 60 s".into()),
+        },
+    );
+    update(
+        &mut state,
+        Action::Tick(now() + jiff::SignedDuration::from_secs(4)),
+    );
+    let effects = update(&mut state, Action::DialogPress);
+    assert!(
+        matches!(effects.as_slice(), [Effect::ProveKey { .. }]),
+        "{effects:?}"
+    );
+    let effects = update(
+        &mut state,
+        Action::Proved {
+            key_id: "AKIANEW0000000000001".into(),
+            result: Ok("arn:aws:iam::123456789012:user/ops/carol.ops".into()),
+        },
+    );
+    let wizard = state.rotation.as_ref().unwrap();
+    assert_eq!(wizard.step, WizardStep::Watch);
+    assert!(matches!(wizard.proof, Proof::Verified { .. }));
+    assert!(
+        effects.iter().any(
+            |e| matches!(e, Effect::ReadLastUse { key_id } if key_id == "AKIACAROL00000000001")
+        )
+    );
+
+    // The session's own key is not rotated here: --self keeps the session signing.
+    let mut state = sample_state();
+    let at = state
+        .view
+        .iter()
+        .position(|&i| state.users[i].user.name == "iamkeys-admin")
+        .unwrap();
+    state.selected = at;
+    update(
+        &mut state,
+        Action::RotationOpened {
+            user: "iamkeys-admin".into(),
+            saved: Ok(None),
+        },
+    );
+    assert!(
+        matches!(&state.rotation.as_ref().unwrap().step, WizardStep::Stuck(why) if why.contains("--self"))
+    );
+    // Read-only refuses.
+    state.rotation = None;
+    state.dialog = None;
+    state.context.read_only = true;
+    assert!(update(&mut state, Action::Rotate).is_empty());
+    assert!(state.status.as_ref().unwrap().text.contains("read-only"));
+}

@@ -42,6 +42,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, dialog: &Dialog) {
             field = plan_field;
             (title, lines)
         }
+        Dialog::Rotation { .. } => super::wizard::screen(state),
         Dialog::UndoPlan { plan, focus } => {
             super::plan_dialog::undo(plan, *focus, buttons(*focus, "Undo"))
         }

@@ -11,6 +11,7 @@ mod plan_dialog;
 mod status;
 mod theme;
 mod users;
+mod wizard;
 
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};

@@ -255,6 +255,12 @@ fn works(state: &State, action: &crate::action::Action) -> bool {
         Action::CreateKey => state.selected_user().is_some() && writable,
         Action::Undo => writable,
         Action::Mark => on_key,
+        Action::Rotate => {
+            state
+                .selected_user()
+                .is_some_and(|u| !u.key_entries().is_empty())
+                && writable
+        }
         Action::BulkStart(_) => !state.marked.is_empty() && writable,
         _ => true,
     }

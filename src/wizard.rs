@@ -1,0 +1,72 @@
+//! The rotation wizard's state (`R`): which step it is at, the new key and its
+//! secret (in memory only, never on disk), the proof, and the old key's last
+//! use as read live while the wizard is open. `update::wizard` moves it on;
+//! `ui::wizard` draws it.
+
+use jiff::Timestamp;
+
+use crate::iam::model::{LastUsed, Secret};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WizardStep {
+    /// Two active keys: IAM allows two, nothing can be made; explained.
+    TwoActive,
+    /// The user has an inactive key besides: delete it to make room?
+    MakeRoom { inactive: String },
+    /// Ready to create the new key (Enter).
+    Create,
+    /// CreateAccessKey was sent (or the room is being made): waiting for IAM.
+    Waiting,
+    /// Signing with the new key until it answers as the user.
+    Proving,
+    /// Proven: the old key's last use is watched; Enter deactivates it.
+    Watch,
+    /// The old key is inactive: Enter deletes it, Esc leaves it inactive.
+    Retire,
+    /// Over.
+    Done,
+    /// It cannot go on, and why (what IAM holds is said).
+    Stuck(String),
+}
+
+/// The outcome of the proof so far.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Proof {
+    NotYet,
+    /// Attempts so far and the last refusal (IAM is still propagating the key).
+    Trying {
+        attempts: u32,
+        last: Option<String>,
+    },
+    Verified {
+        arn: String,
+    },
+    Failed(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct RotationWizard {
+    pub account: String,
+    pub user: String,
+    pub user_arn: String,
+    pub old_key: String,
+    pub description: Option<String>,
+    pub step: WizardStep,
+    pub new_key: Option<String>,
+    /// The new key's secret while the wizard lives, to prove it.
+    pub secret: Option<Secret>,
+    /// Where the secret was saved (a CSV), so that a resumed proof can read it.
+    pub saved_to: Option<String>,
+    pub proof: Proof,
+    /// The old key's last use, read live every few seconds once proven.
+    pub old_use: Option<Result<LastUsed, String>>,
+    pub old_use_read_at: Option<Timestamp>,
+    pub reading_old_use: bool,
+    /// Resumed from a rotation saved earlier.
+    pub resumed: bool,
+    /// When it started (RFC 3339), kept with the saved state.
+    pub started: String,
+}
+
+/// The old key's last use is read again after this long while the wizard watches.
+pub const WATCH_EVERY_SECS: i64 = 5;
