@@ -191,4 +191,58 @@ mod tests {
         );
         assert!(Cli::try_parse_from(["iamkeys", "list", "--output", "yaml"]).is_err());
     }
+
+    #[test]
+    fn global_flags_go_before_or_after_every_subcommand() {
+        let flags = [
+            "--profile",
+            "p",
+            "--region",
+            "r",
+            "--endpoint-url",
+            "http://127.0.0.1:1",
+            "--read-only",
+            "--config",
+            "c.toml",
+            "--journal",
+            "j.jsonl",
+            "--log-file",
+            "l.log",
+        ];
+        let commands: [&[&str]; 5] = [
+            &["deactivate", "--filter", "is:unused", "--dry-run"],
+            &["delete", "--filter", "is:inactive", "--yes"],
+            &["undo", "--last", "2"],
+            &["rotate", "--user", "u", "--secret-out", "-"],
+            &["rotate", "--self"],
+        ];
+        for command in commands {
+            for before in [true, false] {
+                let mut args = vec!["iamkeys"];
+                if before {
+                    args.extend(flags);
+                    args.extend(command);
+                } else {
+                    args.extend(command);
+                    args.extend(flags);
+                }
+                let cli = Cli::try_parse_from(&args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+                assert_eq!(cli.profile.as_deref(), Some("p"));
+                assert_eq!(
+                    cli.journal.as_deref(),
+                    Some(std::path::Path::new("j.jsonl"))
+                );
+                assert!(cli.read_only);
+                assert_eq!(cli.config.as_deref(), Some(std::path::Path::new("c.toml")));
+            }
+        }
+        // rotate needs a user and a destination, or --self alone.
+        assert!(Cli::try_parse_from(["iamkeys", "rotate", "--user", "u"]).is_err());
+        assert!(Cli::try_parse_from(["iamkeys", "rotate", "--self", "--user", "u"]).is_err());
+        assert!(
+            Cli::try_parse_from(["iamkeys", "deactivate"]).is_err(),
+            "--filter is required"
+        );
+        assert!(Cli::try_parse_from(["iamkeys", "deactivate", "--filter", "is:bogus"]).is_err());
+    }
 }

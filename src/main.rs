@@ -209,7 +209,7 @@ async fn headless(
             headless::rotate::run(runner, context, request).await
         }
         Command::Undo { last, yes } => {
-            headless::undo::run(runner, last.map(|n| n as usize), yes).await
+            headless::undo::run(runner, last.map(|n| n as usize), yes, options.concurrency).await
         }
         Command::List { .. } | Command::Tui => headless::EXIT_REFUSED,
     }

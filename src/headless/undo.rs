@@ -2,6 +2,7 @@
 //! last operation (or last N entries) deactivated (and deactivates those it
 //! activated), through the runner, and says which entries cannot be undone.
 
+use crate::bulk::{self, Planned};
 use crate::change::KeyChange;
 use crate::iam::model::KeyStatus;
 use crate::journal::plan_undo;
@@ -9,7 +10,7 @@ use crate::runner::{Operation, Runner, refused_read_only};
 
 use super::{EXIT_FAILED, EXIT_OK, EXIT_REFUSED, ask};
 
-pub async fn run(runner: Runner, last: Option<usize>, yes: bool) -> u8 {
+pub async fn run(runner: Runner, last: Option<usize>, yes: bool, in_flight: usize) -> u8 {
     let (entries, unreadable) = match runner.journal.read() {
         Ok(read) => read,
         Err(err) => {
@@ -87,25 +88,33 @@ pub async fn run(runner: Runner, last: Option<usize>, yes: bool) -> u8 {
         }
     }
     let id = crate::journal::new_operation_id();
+    let plan = changes
+        .into_iter()
+        .map(|(change, undoes)| Planned {
+            change,
+            operation: Operation {
+                id: id.clone(),
+                source: "undo",
+                undoes: Some(undoes),
+            },
+        })
+        .collect();
     let mut failed = 0;
-    for (change, undoes) in changes {
-        let operation = Operation {
-            id: id.clone(),
-            source: "undo",
-            undoes: Some(undoes),
-        };
-        let recorded = runner.run(&change, &operation).await;
+    // With the bulk rules: a bound in flight, paced while IAM throttles.
+    bulk::execute(&runner, plan, in_flight, |planned, recorded| {
+        let change = &planned.change;
         let (user, key_id) = (change.user(), change.key_id().unwrap_or("-"));
-        match recorded.result {
+        match &recorded.result {
             Ok(_) => println!("{}d\t{user}\t{key_id}", change.verb()),
             Err(err) => {
                 failed += 1;
                 println!("failed\t{user}\t{key_id}\t{err}");
             }
         }
-        if let Some(why) = recorded.journal_error {
+        if let Some(why) = &recorded.journal_error {
             eprintln!("iamkeys: not journaled ({key_id}): {why}");
         }
-    }
+    })
+    .await;
     if failed > 0 { EXIT_FAILED } else { EXIT_OK }
 }
