@@ -43,9 +43,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, dialog: &Dialog) {
             (title, lines)
         }
         Dialog::Rotation { .. } => super::wizard::screen(state),
-        Dialog::UndoPlan { plan, focus } => {
-            super::plan_dialog::undo(plan, *focus, buttons(*focus, "Undo"))
-        }
+        Dialog::UndoPlan { plan, focus } => super::plan_dialog::undo(plan, buttons(*focus, "Undo")),
         Dialog::Details { user, key_id } => (
             format!(" {key_id} of {user} "),
             details(state, user, key_id),

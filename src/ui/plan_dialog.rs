@@ -4,7 +4,7 @@ use ratatui::text::{Line, Span};
 use tui_input::Input;
 
 use super::theme;
-use crate::dialog::{BulkPlan, Button};
+use crate::dialog::BulkPlan;
 use crate::journal::UndoPlan;
 
 /// Key lines shown at most: the rest are counted (call-outs come first).
@@ -141,26 +141,25 @@ pub fn bulk(plan: &BulkPlan) -> (String, Vec<Line<'static>>, Option<(&Input, usi
     (title, lines, field.map(|row| (&plan.typed, row)))
 }
 
-pub fn undo(
-    plan: &UndoPlan,
-    focus: Button,
-    buttons: Line<'static>,
-) -> (String, Vec<Line<'static>>) {
-    let mut lines = vec![Line::raw(format!(
-        "Undo the journal's last operation ({}):",
-        plan.operations.join(", ")
-    ))];
+pub fn undo(plan: &UndoPlan, buttons: Line<'static>) -> (String, Vec<Line<'static>>) {
+    let mut lines = vec![
+        Line::raw(format!(
+            "The journal's last operation ({}) is changed back: {} keys reactivated, {} deactivated.",
+            plan.operations.join(", "),
+            plan.reactivate.len(),
+            plan.deactivate.len()
+        )),
+        Line::raw(""),
+    ];
     for (entries, what) in [
         (&plan.reactivate, "reactivate"),
         (&plan.deactivate, "deactivate"),
     ] {
         for e in entries.iter().take(MAX_KEY_LINES) {
             lines.push(Line::raw(format!(
-                "  {what} {} of {} ({:?} at {})",
+                "  {what} {:<20} {}",
                 e.key_id.as_deref().unwrap_or("-"),
-                e.user,
-                e.action,
-                e.time
+                e.user
             )));
         }
         if entries.len() > MAX_KEY_LINES {
@@ -188,7 +187,6 @@ pub fn undo(
         }
     }
     lines.push(Line::raw(""));
-    let _ = focus;
     lines.push(buttons);
     (" Undo ".to_string(), lines)
 }
