@@ -160,11 +160,6 @@ pub fn opened(
         }
         (None, _) => WizardStep::Stuck(format!("{user} has no active key to rotate")),
     };
-    if let Some(old) = active.first()
-        && wizard.old_key.is_empty()
-    {
-        wizard.old_key = old.id.clone();
-    }
     if state.context.session.link(&user, &wizard.old_key).is_some()
         && !matches!(wizard.step, WizardStep::Stuck(_) | WizardStep::TwoActive)
     {
