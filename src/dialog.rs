@@ -175,7 +175,8 @@ impl Dialog {
             Dialog::KeyLimit { .. } | Dialog::Details { .. } => Mode::Notice,
             Dialog::BulkPlan(plan) if plan.running => Mode::Notice,
             Dialog::BulkPlan(_) => Mode::TextEntry,
-            Dialog::UndoPlan { .. } | Dialog::Rotation { .. } => Mode::Confirm,
+            Dialog::UndoPlan { .. } => Mode::Confirm,
+            Dialog::Rotation { .. } => Mode::Wizard,
             Dialog::DeactivateFirst { .. }
             | Dialog::Delete { .. }
             | Dialog::DeactivateInUse { .. }

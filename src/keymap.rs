@@ -226,7 +226,7 @@ static NORMAL: &[Binding] = &[
     Binding {
         keys: &[ch('R')],
         label: "R",
-        help: "rotate: new key, proof it works, then retire the old (a wizard)",
+        help: "rotate the key: a new one, proven, then the old retired",
         hint: Some("rotate"),
         action: Action::Rotate,
     },
@@ -450,6 +450,25 @@ static NOTICE: &[Binding] = &[
     CTRL_Z_SUSPENDS,
 ];
 
+static WIZARD: &[Binding] = &[
+    Binding {
+        keys: &[plain(KeyCode::Enter), ch('y')],
+        label: "Enter",
+        help: "go on: the step's action (the screen says what it does)",
+        hint: Some("go on"),
+        action: Action::DialogConfirm,
+    },
+    Binding {
+        keys: &[plain(KeyCode::Esc), ch('n'), ch('q')],
+        label: "Esc",
+        help: "leave (a rotation under way is kept; R resumes it)",
+        hint: Some("leave"),
+        action: Action::DialogCancel,
+    },
+    CTRL_C_QUITS,
+    CTRL_Z_SUSPENDS,
+];
+
 /// The binding table of a mode.
 pub fn bindings(mode: Mode) -> &'static [Binding] {
     match mode {
@@ -460,6 +479,7 @@ pub fn bindings(mode: Mode) -> &'static [Binding] {
         Mode::TextEntry => TEXT_ENTRY,
         Mode::Secret => SECRET,
         Mode::Notice => NOTICE,
+        Mode::Wizard => WIZARD,
     }
 }
 
@@ -776,9 +796,12 @@ mod tests {
             Mode::TextEntry,
             Mode::Secret,
             Mode::Notice,
+            Mode::Wizard,
         ] {
             for b in bindings(mode) {
                 assert!(!b.keys.is_empty() && !b.help.is_empty(), "{b:?}");
+                // The help overlay is 70 wide: borders, a 12-wide key column.
+                assert!(b.help.chars().count() <= 56, "too long for the help: {b:?}");
             }
         }
         let words: Vec<_> = hints(Mode::Normal).into_iter().map(|(_, w)| w).collect();
@@ -791,6 +814,7 @@ mod tests {
                 "toggle",
                 "create",
                 "delete",
+                "rotate",
                 "deactivate marked",
                 "delete marked",
                 "help",

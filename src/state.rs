@@ -146,6 +146,8 @@ pub enum Mode {
     Secret,
     /// A message to acknowledge.
     Notice,
+    /// The rotation wizard: Enter goes on, Esc leaves.
+    Wizard,
 }
 
 /// A request on a key that IAM has not answered yet.

@@ -76,11 +76,19 @@ fn help_overlay_lists_the_keymap() {
     let mut state = loaded_state();
     update(&mut state, Action::ToggleHelp);
     let terminal = render(&state, 100, 30);
-    let text = terminal.backend().to_string();
+    insta::assert_snapshot!(terminal.backend());
+    // Every binding is in it, scrolled to.
+    let mut text = terminal.backend().to_string();
+    for _ in 0..6 {
+        update(
+            &mut state,
+            Action::Move(iamkeys::action::Motion::PageDown),
+        );
+        text.push_str(&render(&state, 100, 30).backend().to_string());
+    }
     for binding in iamkeys::keymap::bindings(iamkeys::state::Mode::Normal) {
         assert!(text.contains(binding.help), "help lacks {:?}", binding.help);
     }
-    insta::assert_snapshot!(terminal.backend());
 }
 
 #[test]

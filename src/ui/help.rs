@@ -10,12 +10,13 @@ use crate::keymap::{self, Keymap};
 use crate::policy::Finding;
 use crate::state::Mode;
 
-const SECTIONS: [(&str, Mode); 5] = [
+const SECTIONS: [(&str, Mode); 6] = [
     ("Browsing", Mode::Normal),
     ("In the filter field", Mode::Filter),
     ("In a yes/no dialog", Mode::Confirm),
     ("In a dialog with a text field", Mode::TextEntry),
     ("In the secret dialog", Mode::Secret),
+    ("In the rotation wizard", Mode::Wizard),
 ];
 const KEY_COLUMN: usize = 12;
 
