@@ -613,7 +613,7 @@ fn u_undoes_the_last_status_change() {
     tui.send("u");
     // The journal's last operation: asked about, then undone.
     tui.wait_for(" Undo ", WAIT);
-    tui.wait_for(&format!("deactivate {id} of gina.two"), WAIT);
+    tui.wait_for(&format!("deactivate {id} gina.two"), WAIT);
     std::thread::sleep(Duration::from_millis(300));
     tui.send("y");
     tui.wait_for(&format!("deactivated {id} of gina.two"), WAIT);

@@ -80,10 +80,7 @@ fn help_overlay_lists_the_keymap() {
     // Every binding is in it, scrolled to.
     let mut text = terminal.backend().to_string();
     for _ in 0..6 {
-        update(
-            &mut state,
-            Action::Move(iamkeys::action::Motion::PageDown),
-        );
+        update(&mut state, Action::Move(iamkeys::action::Motion::PageDown));
         text.push_str(&render(&state, 100, 30).backend().to_string());
     }
     for binding in iamkeys::keymap::bindings(iamkeys::state::Mode::Normal) {
