@@ -30,6 +30,14 @@ impl BulkKind {
         }
     }
 
+    /// The verb at the start of a sentence or a title.
+    pub fn title(self) -> &'static str {
+        match self {
+            BulkKind::Deactivate => "Deactivate",
+            BulkKind::Delete => "Delete",
+        }
+    }
+
     pub fn done(self) -> &'static str {
         match self {
             BulkKind::Deactivate => "deactivated",

@@ -84,6 +84,19 @@ impl KeyChange {
         }
     }
 
+    /// What it did, for results ("activated", "deactivated", "created a key for", "deleted").
+    pub fn done(&self) -> &'static str {
+        match self {
+            KeyChange::SetStatus {
+                to: KeyStatus::Active,
+                ..
+            } => "activated",
+            KeyChange::SetStatus { .. } => "deactivated",
+            KeyChange::Create { .. } => "created a key for",
+            KeyChange::Delete { .. } => "deleted",
+        }
+    }
+
     /// `AKIA… of alice`, or `alice` for a create.
     pub fn subject(&self) -> String {
         match self.key_id() {

@@ -3,8 +3,7 @@
 //! and the proof that a new key works (STS GetCallerIdentity signed with it
 //! answers as the same user, once IAM has propagated it).
 
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -82,20 +81,8 @@ impl Saved {
             .mode(0o700)
             .create(dir)
             .map_err(fail)?;
-        let temp = dir.join(format!(".{}.{}", std::process::id(), "tmp"));
-        let _ = std::fs::remove_file(&temp);
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&temp)
-            .map_err(fail)?;
         let text = serde_json::to_string_pretty(self).map_err(|e| e.to_string())?;
-        file.write_all(text.as_bytes())
-            .and_then(|()| file.sync_all())
-            .map_err(fail)?;
-        std::fs::rename(&temp, &path).map_err(fail)
+        crate::secret_file::replace_atomically(&path, text.as_bytes()).map_err(fail)
     }
 
     /// The rotation is over (or abandoned): nothing to resume.

@@ -103,10 +103,7 @@ pub async fn run(
         return EXIT_OK;
     }
     if !yes {
-        let question = format!(
-            "{} {count} keys? Type {count} to go on:",
-            capitalized(kind.verb())
-        );
+        let question = format!("{} {count} keys? Type {count} to go on:", kind.title());
         if let Err(not) = ask::confirm(&question, &count.to_string()) {
             eprintln!("iamkeys: {}", not.message());
             return EXIT_REFUSED;
@@ -127,22 +124,10 @@ pub async fn run(
         changes,
         options.concurrency,
         |planned, recorded| {
-            let (user, key_id) = (
-                planned.change.user(),
-                planned.change.key_id().unwrap_or("-"),
-            );
-            match &recorded.result {
-                Ok(_) => {
-                    done += 1;
-                    println!("{}\t{user}\t{key_id}", kind.done());
-                }
-                Err(err) => {
-                    failed += 1;
-                    println!("failed\t{user}\t{key_id}\t{err}");
-                }
-            }
-            if let Some(why) = &recorded.journal_error {
-                eprintln!("iamkeys: not journaled ({key_id}): {why}");
+            if super::print_result(&planned, &recorded) {
+                done += 1;
+            } else {
+                failed += 1;
             }
         },
     )
@@ -174,14 +159,6 @@ fn sample_change(kind: BulkKind) -> crate::change::KeyChange {
         had_description: false,
     }
     .change(kind)
-}
-
-fn capitalized(word: &str) -> String {
-    let mut chars = word.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 /// The plan on stdout: one line per key (user, key id, status, last use,

@@ -3,8 +3,6 @@
 //! key, and put a new one in its place with every other line (other profiles,
 //! comments, other settings) kept, by an atomic replace with mode 0600.
 
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::iam::model::Secret;
@@ -105,27 +103,7 @@ pub fn replace_key(
     if !text.ends_with('\n') {
         body.pop();
     }
-    let dir = target
-        .parent()
-        .ok_or("the credentials file has no directory")?;
-    let temp = dir.join(format!(".credentials.iamkeys-{}", std::process::id()));
-    let _ = std::fs::remove_file(&temp);
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(&temp)
-        .map_err(fail)?;
-    let written = file
-        .write_all(body.as_bytes())
-        .and_then(|()| file.sync_all())
-        .and_then(|()| std::fs::rename(&temp, &target));
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&temp);
-        return Err(fail(e));
-    }
-    Ok(())
+    crate::secret_file::replace_atomically(&target, body.as_bytes()).map_err(fail)
 }
 
 #[cfg(test)]

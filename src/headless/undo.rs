@@ -102,17 +102,8 @@ pub async fn run(runner: Runner, last: Option<usize>, yes: bool, in_flight: usiz
     let mut failed = 0;
     // With the bulk rules: a bound in flight, paced while IAM throttles.
     bulk::execute(&runner, plan, in_flight, |planned, recorded| {
-        let change = &planned.change;
-        let (user, key_id) = (change.user(), change.key_id().unwrap_or("-"));
-        match &recorded.result {
-            Ok(_) => println!("{}d\t{user}\t{key_id}", change.verb()),
-            Err(err) => {
-                failed += 1;
-                println!("failed\t{user}\t{key_id}\t{err}");
-            }
-        }
-        if let Some(why) = &recorded.journal_error {
-            eprintln!("iamkeys: not journaled ({key_id}): {why}");
+        if !super::print_result(&planned, &recorded) {
+            failed += 1;
         }
     })
     .await;

@@ -193,10 +193,7 @@ impl IamClient {
             .send()
             .await
             .map_err(|e| IamError::from_sdk(op, e))?;
-        Ok(Identity {
-            account: text(out.account().unwrap_or_default()),
-            arn: text(out.arn().unwrap_or_default()),
-        })
+        Ok(identity_of(&out))
     }
 
     /// How many times the SDK has retried an IAM request so far.
@@ -213,10 +210,7 @@ impl IamClient {
             .send()
             .await
             .map_err(|e| IamError::from_sdk(op, e))?;
-        Ok(Identity {
-            account: text(out.account().unwrap_or_default()),
-            arn: text(out.arn().unwrap_or_default()),
-        })
+        Ok(identity_of(&out))
     }
 
     /// One page of ListUsers, starting at `marker` (None for the first page).
@@ -665,6 +659,16 @@ fn next_marker(
             "the reply says more users follow but gives no marker",
         )),
         (false, _) => Ok(None),
+    }
+}
+
+/// Who a GetCallerIdentity reply says the caller is.
+fn identity_of(
+    out: &aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityOutput,
+) -> Identity {
+    Identity {
+        account: text(out.account().unwrap_or_default()),
+        arn: text(out.arn().unwrap_or_default()),
     }
 }
 

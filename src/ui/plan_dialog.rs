@@ -137,7 +137,7 @@ pub fn bulk(plan: &BulkPlan) -> (String, Vec<Line<'static>>, Option<(&Input, usi
             theme::LABEL,
         ));
     }
-    let title = format!(" {} {count} marked keys ", capitalize(verb));
+    let title = format!(" {} {count} marked keys ", plan.kind.title());
     (title, lines, field.map(|row| (&plan.typed, row)))
 }
 
@@ -189,12 +189,4 @@ pub fn undo(plan: &UndoPlan, buttons: Line<'static>) -> (String, Vec<Line<'stati
     lines.push(Line::raw(""));
     lines.push(buttons);
     (" Undo ".to_string(), lines)
-}
-
-fn capitalize(word: &str) -> String {
-    let mut chars = word.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }

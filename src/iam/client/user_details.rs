@@ -9,6 +9,27 @@ use crate::iam::model::{ConsolePassword, UserDetails};
 /// far below this even at one name a page.
 const NAME_PAGES: usize = 100;
 
+/// Every page of a Marker/IsTruncated listing of names: `$request(marker)`
+/// builds the request, `$names(&output)` takes the names out of a page.
+macro_rules! names {
+    ($client:expr, $op:expr, |$marker:ident| $request:expr, |$out:ident| $names:expr) => {{
+        let op = $op;
+        let mut pages = Pages::new(op, NAME_PAGES);
+        let mut all = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let _permit = $client.permit().await;
+            let $marker = marker.take();
+            let $out = send_read!($client, $request).map_err(|e| IamError::from_sdk(op, e))?;
+            all.extend($names);
+            match ($out.is_truncated(), $out.marker()) {
+                (true, Some(next)) => marker = Some(pages.next(next)?),
+                _ => return Ok(all),
+            }
+        }
+    }};
+}
+
 impl IamClient {
     /// Reads `user`'s groups, attached and inline policy names, MFA devices,
     /// and whether it has a console password and when it was last used.
@@ -30,96 +51,72 @@ impl IamClient {
     }
 
     async fn groups_of(&self, user: &str) -> Result<Vec<String>, IamError> {
-        let op = "ListGroupsForUser";
-        let mut pages = Pages::new(op, NAME_PAGES);
-        let (mut names, mut marker) = (Vec::new(), None);
-        loop {
-            let _permit = self.permit().await;
-            let out = send_read!(
-                self,
-                self.iam
-                    .list_groups_for_user()
-                    .user_name(user)
-                    .set_marker(marker)
-            )
-            .map_err(|e| IamError::from_sdk(op, e))?;
-            names.extend(out.groups().iter().map(|g| text(g.group_name())));
-            match (out.is_truncated(), out.marker()) {
-                (true, Some(next)) => marker = Some(pages.next(next)?),
-                _ => return Ok(names),
-            }
-        }
+        names!(
+            self,
+            "ListGroupsForUser",
+            |marker| self
+                .iam
+                .list_groups_for_user()
+                .user_name(user)
+                .set_marker(marker),
+            |out| out
+                .groups()
+                .iter()
+                .map(|g| text(g.group_name()))
+                .collect::<Vec<_>>()
+        )
     }
 
     async fn attached_policies_of(&self, user: &str) -> Result<Vec<String>, IamError> {
-        let op = "ListAttachedUserPolicies";
-        let mut pages = Pages::new(op, NAME_PAGES);
-        let (mut names, mut marker) = (Vec::new(), None);
-        loop {
-            let _permit = self.permit().await;
-            let out = send_read!(
-                self,
-                self.iam
-                    .list_attached_user_policies()
-                    .user_name(user)
-                    .set_marker(marker)
-            )
-            .map_err(|e| IamError::from_sdk(op, e))?;
-            names.extend(
-                out.attached_policies()
-                    .iter()
-                    .filter_map(|p| p.policy_name())
-                    .map(text),
-            );
-            match (out.is_truncated(), out.marker()) {
-                (true, Some(next)) => marker = Some(pages.next(next)?),
-                _ => return Ok(names),
-            }
-        }
+        names!(
+            self,
+            "ListAttachedUserPolicies",
+            |marker| self
+                .iam
+                .list_attached_user_policies()
+                .user_name(user)
+                .set_marker(marker),
+            |out| out
+                .attached_policies()
+                .iter()
+                .filter_map(|p| p.policy_name())
+                .map(text)
+                .collect::<Vec<_>>()
+        )
     }
 
     async fn inline_policies_of(&self, user: &str) -> Result<Vec<String>, IamError> {
-        let op = "ListUserPolicies";
-        let mut pages = Pages::new(op, NAME_PAGES);
-        let (mut names, mut marker) = (Vec::new(), None);
-        loop {
-            let _permit = self.permit().await;
-            let out = send_read!(
-                self,
-                self.iam
-                    .list_user_policies()
-                    .user_name(user)
-                    .set_marker(marker)
-            )
-            .map_err(|e| IamError::from_sdk(op, e))?;
-            names.extend(out.policy_names().iter().map(|n| text(n)));
-            match (out.is_truncated(), out.marker()) {
-                (true, Some(next)) => marker = Some(pages.next(next)?),
-                _ => return Ok(names),
-            }
-        }
+        names!(
+            self,
+            "ListUserPolicies",
+            |marker| self
+                .iam
+                .list_user_policies()
+                .user_name(user)
+                .set_marker(marker),
+            |out| out
+                .policy_names()
+                .iter()
+                .map(|n| text(n))
+                .collect::<Vec<_>>()
+        )
     }
 
     async fn mfa_devices_of(&self, user: &str) -> Result<Vec<String>, IamError> {
-        let op = "ListMFADevices";
-        let mut pages = Pages::new(op, NAME_PAGES);
-        let (mut serials, mut marker) = (Vec::new(), None);
-        loop {
-            let _permit = self.permit().await;
-            let out = send_read!(
-                self,
-                self.iam
-                    .list_mfa_devices()
-                    .user_name(user)
-                    .set_marker(marker)
-            )
-            .map_err(|e| IamError::from_sdk(op, e))?;
-            serials.extend(out.mfa_devices().iter().map(|d| text(d.serial_number())));
-            match (out.is_truncated(), out.marker()) {
-                (true, Some(next)) => marker = Some(pages.next(next)?),
-                _ => return Ok(serials),
-            }
-        }
+        names!(
+            self,
+            "ListMFADevices",
+            |marker| self
+                .iam
+                .list_mfa_devices()
+                .user_name(user)
+                .set_marker(marker),
+            |out| out
+                .mfa_devices()
+                .iter()
+                .map(|d| text(d.serial_number()))
+                .collect::<Vec<_>>()
+        )
     }
 
     /// GetLoginProfile says whether a console password exists (NoSuchEntity:
