@@ -596,7 +596,10 @@ fn log_passing(err: &IamError) {
 }
 
 fn backoff(attempt: u32) -> Duration {
-    Duration::from_millis(100 * 2u64.pow(attempt.min(5)))
+    // 250 ms, 500 ms, 1 s, 2 s: the budget spans a few seconds, so a burst of
+    // dropped connections or 5xx (a brief outage, a restarting proxy) does not
+    // use it all up at once.
+    Duration::from_millis(250 * 2u64.pow(attempt.saturating_sub(1).min(3)))
 }
 
 async fn worker<F: Fn(LoadEvent) + Send + Sync>(shared: Arc<Shared<F>>, priority: Priority) {
