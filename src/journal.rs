@@ -180,6 +180,15 @@ pub fn new_operation_id() -> String {
     )
 }
 
+/// The entries made in `account`: undo never reaches into another account
+/// (one journal serves every profile, and the demo's emulator).
+pub fn of_account(entries: Vec<Entry>, account: &str) -> Vec<Entry> {
+    entries
+        .into_iter()
+        .filter(|e| e.account == account)
+        .collect()
+}
+
 /// What `undo` will do with a set of entries.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct UndoPlan {
@@ -377,6 +386,15 @@ mod tests {
         let plan = plan_undo(&entries[..4], Some(4));
         assert_eq!(plan.reactivate.len(), 2);
         assert!(plan_undo(&[], None).reactivate.is_empty());
+        // Another account's entries are never undone from this one.
+        let mut elsewhere = entry("op8", "AKIA8", JournalAction::Deactivate, Outcome::Ok);
+        elsewhere.account = "210987654321".into();
+        let mine = of_account(vec![entries[0].clone(), elsewhere], "123456789012");
+        assert_eq!(mine.len(), 1);
+        assert_eq!(
+            plan_undo(&mine, None).reactivate[0].key_id.as_deref(),
+            Some("AKIA0")
+        );
         // An activation is undone by deactivating.
         let activated = [entry("op9", "AKIA9", JournalAction::Activate, Outcome::Ok)];
         let plan = plan_undo(&activated, None);

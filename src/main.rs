@@ -35,7 +35,13 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let journal = match iamkeys::journal::Journal::resolve(cli.journal.as_deref()) {
+    // The demo's changes are made in an emulator: they go to a journal of their own.
+    let journal_path = cli.journal.clone().or_else(|| {
+        cli.demo
+            .then(|| iamkeys::journal::state_dir().map(|d| d.join("demo-journal.jsonl")))
+            .flatten()
+    });
+    let journal = match iamkeys::journal::Journal::resolve(journal_path.as_deref()) {
         Ok(journal) => journal,
         Err(err) => {
             eprintln!("iamkeys: {err}");

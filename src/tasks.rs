@@ -160,10 +160,12 @@ impl Tasks {
             }
             Effect::PlanUndo => {
                 let journal = self.runner.journal.clone();
+                let account = self.runner.account.clone();
                 tokio::task::spawn_blocking(move || {
-                    let plan = journal
-                        .read()
-                        .map(|(entries, _)| crate::journal::plan_undo(&entries, None));
+                    let plan = journal.read().map(|(entries, _)| {
+                        let entries = crate::journal::of_account(entries, &account);
+                        crate::journal::plan_undo(&entries, None)
+                    });
                     post(&tx, Action::UndoPlanned(plan));
                 });
             }

@@ -5,7 +5,7 @@
 use crate::bulk::{self, Planned};
 use crate::change::KeyChange;
 use crate::iam::model::KeyStatus;
-use crate::journal::plan_undo;
+use crate::journal::{of_account, plan_undo};
 use crate::runner::{Operation, Runner, refused_read_only};
 
 use super::{EXIT_FAILED, EXIT_OK, EXIT_REFUSED, ask};
@@ -24,6 +24,7 @@ pub async fn run(runner: Runner, last: Option<usize>, yes: bool, in_flight: usiz
             runner.journal.path().display()
         );
     }
+    let entries = of_account(entries, &runner.account);
     let plan = plan_undo(&entries, last);
     if plan.operations.is_empty() {
         eprintln!(
