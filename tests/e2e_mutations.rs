@@ -896,6 +896,12 @@ fn the_rotation_wizard_creates_proves_watches_and_retires() {
         0,
         "nothing left to resume"
     );
+    let journal = std::fs::read_to_string(h.cwd.path().join("iamkeys/journal.jsonl")).unwrap();
+    let steps = journal
+        .lines()
+        .filter(|l| l.contains("\"source\":\"rotate\""))
+        .count();
+    assert_eq!(steps, 3, "create, deactivate, delete: {journal}");
     std::thread::sleep(Duration::from_millis(300));
     tui.send("\r");
     tui.send("q");

@@ -989,9 +989,12 @@ fn the_rotation_wizard_makes_room_first_and_never_retires_before_the_proof() {
         Action::Tick(now() + jiff::SignedDuration::from_secs(1)),
     );
     let effects = update(&mut state, Action::DialogPress);
-    let [Effect::Change { ticket, change }] = effects.as_slice() else {
+    let [Effect::RunPlan { items }] = effects.as_slice() else {
         panic!("{effects:?}")
     };
+    let (ticket, change) = (&items[0].0, &items[0].1.change);
+    // Journaled as a rotation's step.
+    assert_eq!(items[0].1.operation.source, "rotate");
     assert_eq!(change.key_id(), Some("AKIACAROL00000000002"));
     update(
         &mut state,
@@ -1010,7 +1013,7 @@ fn the_rotation_wizard_makes_room_first_and_never_retires_before_the_proof() {
     let create = effects
         .iter()
         .find_map(|e| match e {
-            Effect::Change { ticket, change } => Some((*ticket, change.clone())),
+            Effect::RunPlan { items } => Some((items[0].0, items[0].1.change.clone())),
             _ => None,
         })
         .unwrap();

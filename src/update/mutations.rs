@@ -128,6 +128,26 @@ pub fn request(state: &mut State, change: KeyChange) -> Vec<Effect> {
     vec![Effect::Change { ticket, change }]
 }
 
+/// [`request`] for a change that is a step of a larger job (a rotation): the
+/// same checks and marks, journaled under that job's `source`.
+pub fn request_as(state: &mut State, change: KeyChange, source: &'static str) -> Vec<Effect> {
+    if let Err(why) = check(state, &change) {
+        complain(state, why);
+        return Vec::new();
+    }
+    let ticket = begin(state, &change);
+    say(state, format!("{}: {}…", change.verb(), change.subject()));
+    vec![Effect::RunPlan {
+        items: vec![(
+            ticket,
+            crate::bulk::Planned {
+                change,
+                operation: crate::runner::Operation::new(source),
+            },
+        )],
+    }]
+}
+
 /// For a change of a plan that [`check`] allowed: marks the key pending and
 /// issues its ticket, as [`request`] does.
 pub fn begin(state: &mut State, change: &KeyChange) -> Ticket {

@@ -3,7 +3,7 @@
 //! changes go through the one choke point like any other; the new key is
 //! proven before the old one can be retired.
 
-use super::mutations::request;
+use super::mutations::request_as;
 use super::{complain, say};
 use crate::action::Effect;
 use crate::change::{ChangeOutcome, KeyChange};
@@ -237,24 +237,25 @@ pub fn go_on(state: &mut State) -> Vec<Effect> {
                 signing_confirmed: false,
             };
             set_step(state, WizardStep::Waiting);
-            request(state, change)
+            request_as(state, change, "rotate")
         }
         WizardStep::Create => {
             let saved = saved_of(&wizard, Step::Creating);
             set_step(state, WizardStep::Waiting);
             let mut effects = vec![Effect::SaveRotation(saved)];
-            effects.extend(request(
+            effects.extend(request_as(
                 state,
                 KeyChange::Create {
                     user,
                     description: wizard.description.clone(),
                 },
+                "rotate",
             ));
             effects
         }
         WizardStep::Watch => {
             set_step(state, WizardStep::Waiting);
-            request(
+            request_as(
                 state,
                 KeyChange::SetStatus {
                     user,
@@ -262,6 +263,7 @@ pub fn go_on(state: &mut State) -> Vec<Effect> {
                     to: KeyStatus::Inactive,
                     signing_confirmed: false,
                 },
+                "rotate",
             )
         }
         WizardStep::Retire => {
@@ -273,7 +275,7 @@ pub fn go_on(state: &mut State) -> Vec<Effect> {
                 signing_confirmed: false,
             };
             set_step(state, WizardStep::Waiting);
-            request(state, change)
+            request_as(state, change, "rotate")
         }
         WizardStep::Proving => {
             if matches!(wizard.proof, Proof::Failed(_)) {
