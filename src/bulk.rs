@@ -86,25 +86,26 @@ pub struct Planned {
 const THROTTLE_BUDGET: usize = 20;
 
 /// Runs every planned change, `in_flight` at a time, calling `report` with
-/// each result as it comes (in the order they finish).
-pub async fn execute(
+/// each result as it comes (in the order they finish). `T` travels with its
+/// change untouched (the dashboard's ticket; `()` headless).
+pub async fn execute<T>(
     runner: &Runner,
-    plan: Vec<Planned>,
+    plan: Vec<(T, Planned)>,
     in_flight: usize,
-    mut report: impl FnMut(Planned, Recorded),
+    mut report: impl FnMut(T, Planned, Recorded),
 ) {
     let pace = Arc::new(Mutex::new(Pace::new(Instant::now())));
     let mut results = futures_util::stream::iter(plan)
-        .map(|planned| {
+        .map(|(tag, planned)| {
             let pace = pace.clone();
             async move {
                 let recorded = run_one(runner, &planned, &pace).await;
-                (planned, recorded)
+                (tag, planned, recorded)
             }
         })
         .buffer_unordered(in_flight.max(1));
-    while let Some((planned, recorded)) = results.next().await {
-        report(planned, recorded);
+    while let Some((tag, planned, recorded)) = results.next().await {
+        report(tag, planned, recorded);
     }
 }
 

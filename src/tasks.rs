@@ -7,7 +7,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::action::{Action, Effect, KeyWithUse, SaveError};
-use crate::change::{Expectation, Ticket};
+use crate::change::Expectation;
 use crate::iam::IamClient;
 use crate::iam::IamError;
 use crate::iam::inventory::{self, LoadOptions};
@@ -131,20 +131,10 @@ impl Tasks {
                 let runner = self.runner.clone();
                 let in_flight = self.options.concurrency;
                 tokio::spawn(async move {
-                    let tickets: std::collections::HashMap<String, Ticket> = items
-                        .iter()
-                        .filter_map(|(t, p)| Some((p.change.key_id()?.to_string(), *t)))
-                        .collect();
-                    let plan = items.into_iter().map(|(_, p)| p).collect();
-                    crate::bulk::execute(&runner, plan, in_flight, |planned, recorded| {
+                    crate::bulk::execute(&runner, items, in_flight, |ticket, planned, recorded| {
                         if let Some(why) = recorded.journal_error {
                             post(&tx, Action::JournalFailed(why));
                         }
-                        let ticket = planned
-                            .change
-                            .key_id()
-                            .and_then(|id| tickets.get(id).copied())
-                            .unwrap_or_default();
                         post(
                             &tx,
                             Action::Changed {

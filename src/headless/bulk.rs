@@ -114,16 +114,19 @@ pub async fn run(
     let (mut done, mut failed) = (0, 0);
     let changes = plan
         .into_iter()
-        .map(|p| Planned {
-            change: p.item.change(kind),
-            operation: operation.clone(),
+        .map(|p| {
+            let planned = Planned {
+                change: p.item.change(kind),
+                operation: operation.clone(),
+            };
+            ((), planned)
         })
         .collect();
     bulk::execute(
         &runner,
         changes,
         options.concurrency,
-        |planned, recorded| {
+        |(), planned, recorded| {
             if super::print_result(&planned, &recorded) {
                 done += 1;
             } else {

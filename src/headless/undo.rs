@@ -91,18 +91,18 @@ pub async fn run(runner: Runner, last: Option<usize>, yes: bool, in_flight: usiz
     let id = crate::journal::new_operation_id();
     let plan = changes
         .into_iter()
-        .map(|(change, undoes)| Planned {
-            change,
-            operation: Operation {
+        .map(|(change, undoes)| {
+            let operation = Operation {
                 id: id.clone(),
                 source: "undo",
                 undoes: Some(undoes),
-            },
+            };
+            ((), Planned { change, operation })
         })
         .collect();
     let mut failed = 0;
     // With the bulk rules: a bound in flight, paced while IAM throttles.
-    bulk::execute(&runner, plan, in_flight, |planned, recorded| {
+    bulk::execute(&runner, plan, in_flight, |(), planned, recorded| {
         if !super::print_result(&planned, &recorded) {
             failed += 1;
         }
