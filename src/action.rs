@@ -219,7 +219,7 @@ pub enum Effect {
         user_arn: String,
         key_id: String,
         secret: Option<Secret>,
-        secret_file: Option<String>,
+        secret_file: Option<std::path::PathBuf>,
     },
     /// Read a key's last use (the wizard watches the old key).
     ReadLastUse { key_id: String },

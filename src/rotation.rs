@@ -9,8 +9,32 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::iam::model::Secret;
+use crate::iam::model::{AccessKey, KeyStatus, Secret};
 use crate::iam::{ErrorKind, IamClient};
+
+/// Where a new key's secret went.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SecretOut {
+    /// A CSV file (`Access key ID,Secret access key`), mode 0600.
+    Csv(PathBuf),
+    /// Standard output: kept nowhere else.
+    Stdout,
+    /// A profile of the shared credentials file (`rotate --self`).
+    CredentialsFile { path: PathBuf, profile: String },
+}
+
+impl SecretOut {
+    pub fn describe(&self) -> String {
+        match self {
+            SecretOut::Csv(path) => path.display().to_string(),
+            SecretOut::Stdout => "-".to_string(),
+            SecretOut::CredentialsFile { path, profile } => {
+                format!("{} [{profile}]", path.display())
+            }
+        }
+    }
+}
 
 /// How far a rotation got.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -33,9 +57,8 @@ pub struct Saved {
     pub user: String,
     pub old_key: String,
     pub new_key: Option<String>,
-    /// Where the new key's secret went: a CSV path, `-` (stdout), or the
-    /// shared credentials file of `--self`.
-    pub secret_out: Option<String>,
+    /// Where the new key's secret went (none before it was put anywhere).
+    pub secret_out: Option<SecretOut>,
     pub step: Step,
     /// When it started (RFC 3339): a key made after this may be its new key.
     pub started: String,
@@ -97,16 +120,102 @@ impl Saved {
 }
 
 /// The secret of `key_id` from the CSV it was saved to (for a resumed proof).
-pub fn secret_from_csv(path: Option<&str>, key_id: &str) -> Result<Secret, String> {
+pub fn secret_from_csv(path: Option<&std::path::Path>, key_id: &str) -> Result<Secret, String> {
     let path = path.ok_or_else(|| {
         format!("the secret of {key_id} was not saved to a file, so it cannot be proven now: delete {key_id} and rotate again")
     })?;
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    let shown = path.display();
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{shown}: {e}"))?;
     text.lines()
         .filter_map(|line| line.split_once(','))
         .find(|(id, _)| *id == key_id)
         .map(|(_, secret)| Secret::new(secret.trim().to_string()))
-        .ok_or_else(|| format!("{path} does not hold the secret of {key_id}"))
+        .ok_or_else(|| format!("{shown} does not hold the secret of {key_id}"))
+}
+
+/// What a saved rotation means, held against the keys IAM lists now.
+#[derive(Debug)]
+pub enum Resume {
+    /// Its new key is listed: go on from the saved step.
+    GoOn(Saved),
+    /// Nothing to go on from (its new key is gone, or the create never made
+    /// one): forget it and start afresh; `why` says what happened, if anything.
+    Afresh { stale: Saved, why: Option<String> },
+    /// Interrupted around CreateAccessKey, and a key made since is there: its
+    /// secret was never saved. Kept, so that a rerun says it again until the
+    /// key is deleted.
+    Orphan { saved: Saved, key: AccessKey },
+}
+
+pub fn resume(saved: Saved, keys: &[AccessKey]) -> Resume {
+    match &saved.new_key {
+        Some(new_key) if keys.iter().any(|k| &k.id == new_key) => Resume::GoOn(saved),
+        Some(new_key) => {
+            let why = format!(
+                "the rotation begun {} made {new_key}, which IAM no longer lists: starting over",
+                saved.started
+            );
+            Resume::Afresh {
+                stale: saved,
+                why: Some(why),
+            }
+        }
+        None => {
+            let started = saved.started.parse::<jiff::Timestamp>().ok();
+            let made = keys
+                .iter()
+                .find(|k| k.id != saved.old_key && started.is_some_and(|s| k.created >= s));
+            match made {
+                Some(key) => Resume::Orphan {
+                    key: key.clone(),
+                    saved,
+                },
+                None => Resume::Afresh {
+                    stale: saved,
+                    why: None,
+                },
+            }
+        }
+    }
+}
+
+/// Why a user's keys leave no key to rotate.
+#[derive(Debug, PartialEq, Eq)]
+pub enum NoOldKey {
+    NoActive,
+    /// Two active keys: IAM allows two, so nothing can be made.
+    TwoActive,
+    NotListed(String),
+    NotActive(String),
+}
+
+/// The key to rotate — `wanted` if given, else the one active key — and the
+/// user's other key, which must go to make room.
+pub fn old_key<'a>(
+    keys: &'a [AccessKey],
+    wanted: Option<&str>,
+) -> Result<(&'a AccessKey, Option<&'a AccessKey>), NoOldKey> {
+    let active: Vec<&AccessKey> = keys
+        .iter()
+        .filter(|k| k.status == KeyStatus::Active)
+        .collect();
+    if active.len() >= 2 {
+        return Err(NoOldKey::TwoActive);
+    }
+    let old = match wanted {
+        Some(id) => {
+            let key = keys
+                .iter()
+                .find(|k| k.id == id)
+                .ok_or_else(|| NoOldKey::NotListed(id.to_string()))?;
+            if key.status != KeyStatus::Active {
+                return Err(NoOldKey::NotActive(id.to_string()));
+            }
+            key
+        }
+        None => *active.first().ok_or(NoOldKey::NoActive)?,
+    };
+    Ok((old, keys.iter().find(|k| k.id != old.id)))
 }
 
 /// Pauses between attempts to sign with a new key (IAM takes seconds to
@@ -153,5 +262,78 @@ pub async fn prove(
             ));
         }
         tokio::time::sleep_until(next).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(id: &str, status: KeyStatus, created: &str) -> AccessKey {
+        AccessKey {
+            id: id.into(),
+            user: "u".into(),
+            status,
+            created: created.parse().unwrap(),
+            description: None,
+        }
+    }
+
+    fn saved(new_key: Option<&str>) -> Saved {
+        Saved {
+            account: "1".into(),
+            user: "u".into(),
+            old_key: "OLD".into(),
+            new_key: new_key.map(str::to_string),
+            secret_out: Some(SecretOut::Stdout),
+            step: Step::Created,
+            started: "2026-12-01T10:00:00Z".into(),
+        }
+    }
+
+    #[test]
+    fn a_saved_rotation_goes_on_starts_afresh_or_names_the_orphan() {
+        let old = key("OLD", KeyStatus::Active, "2025-01-01T00:00:00Z");
+        let new = key("NEW", KeyStatus::Active, "2026-12-01T10:00:01Z");
+        let keys = [old.clone(), new.clone()];
+        assert!(matches!(resume(saved(Some("NEW")), &keys), Resume::GoOn(_)));
+        assert!(matches!(
+            resume(saved(Some("NEW")), std::slice::from_ref(&old)),
+            Resume::Afresh { why: Some(_), .. }
+        ));
+        assert!(matches!(
+            resume(saved(None), &keys),
+            Resume::Orphan { key, .. } if key.id == "NEW"
+        ));
+        assert!(matches!(
+            resume(saved(None), std::slice::from_ref(&old)),
+            Resume::Afresh { why: None, .. }
+        ));
+    }
+
+    #[test]
+    fn the_old_key_is_the_one_active_key_or_the_one_named() {
+        let a = key("A", KeyStatus::Active, "2025-01-01T00:00:00Z");
+        let i = key("I", KeyStatus::Inactive, "2025-01-01T00:00:00Z");
+        let b = key("B", KeyStatus::Active, "2025-01-01T00:00:00Z");
+        let pair = [a.clone(), i.clone()];
+        let (old, other) = old_key(&pair, None).unwrap();
+        assert_eq!(
+            (old.id.as_str(), other.map(|o| o.id.as_str())),
+            ("A", Some("I"))
+        );
+        assert_eq!(old_key(&[a.clone(), b], None), Err(NoOldKey::TwoActive));
+        assert_eq!(
+            old_key(std::slice::from_ref(&i), None),
+            Err(NoOldKey::NoActive)
+        );
+        assert_eq!(
+            old_key(&[a.clone(), i.clone()], Some("I")),
+            Err(NoOldKey::NotActive("I".into()))
+        );
+        assert_eq!(
+            old_key(&[a], Some("X")),
+            Err(NoOldKey::NotListed("X".into()))
+        );
     }
 }

@@ -56,7 +56,7 @@ pub struct RotationWizard {
     /// The new key's secret while the wizard lives, to prove it.
     pub secret: Option<Secret>,
     /// Where the secret was saved (a CSV), so that a resumed proof can read it.
-    pub saved_to: Option<String>,
+    pub saved_to: Option<std::path::PathBuf>,
     pub proof: Proof,
     /// The old key's last use, read live every few seconds once proven.
     pub old_use: Option<Result<LastUsed, String>>,

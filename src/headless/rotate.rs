@@ -4,14 +4,13 @@
 //! runner (journaled); the steps are kept on disk so that a rerun resumes, or
 //! says exactly what state IAM is in.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::change::{ChangeOutcome, KeyChange};
 use crate::iam::model::{AccessKey, KeyStatus, LastUsed, Secret, user_of_arn};
-use crate::rotation::{Saved, Step, prove};
+use crate::rotation::{NoOldKey, Resume, Saved, SecretOut, Step, old_key, prove, resume};
 use crate::runner::{Operation, Runner, refused_read_only};
 use crate::state::Context;
 
@@ -39,26 +38,6 @@ pub struct Request {
     pub profile: Option<String>,
     pub verify_timeout: Duration,
     pub yes: bool,
-}
-
-/// Where the new key's secret goes.
-#[derive(Clone, Debug)]
-enum Destination {
-    Csv(PathBuf),
-    Stdout,
-    CredentialsFile { path: PathBuf, profile: String },
-}
-
-impl Destination {
-    fn describe(&self) -> String {
-        match self {
-            Destination::Csv(path) => path.display().to_string(),
-            Destination::Stdout => "-".to_string(),
-            Destination::CredentialsFile { path, profile } => {
-                format!("{} [{profile}]", path.display())
-            }
-        }
-    }
 }
 
 /// The JSON summary printed on stdout at the end.
@@ -266,7 +245,7 @@ async fn rotate(runner: Runner, context: &Context, request: Request) -> Result<S
 fn target(
     context: &Context,
     request: &Request,
-) -> Result<(String, Destination, Option<String>), Stop> {
+) -> Result<(String, SecretOut, Option<String>), Stop> {
     if !request.own_key {
         let user = request.user.clone().ok_or_else(|| {
             stop(
@@ -275,11 +254,11 @@ fn target(
             )
         })?;
         let destination = match request.secret_out.as_deref() {
-            Some("-") => Destination::Stdout,
+            Some("-") => SecretOut::Stdout,
             Some(path) => {
                 let path = crate::secret_file::resolve(path)
                     .map_err(|e| stop(EXIT_REFUSED, format!("--secret-out: {e:?}")))?;
-                Destination::Csv(path)
+                SecretOut::Csv(path)
             }
             None => {
                 return Err(stop(
@@ -328,43 +307,29 @@ fn target(
     }
     Ok((
         user.to_string(),
-        Destination::CredentialsFile { path, profile },
+        SecretOut::CredentialsFile { path, profile },
         Some(key_id),
     ))
 }
 
 /// Where a saved rotation can go on from, or why it cannot (IAM's state, said exactly).
 fn resume_point(saved: Saved, keys: &[AccessKey]) -> Result<Option<Saved>, Stop> {
-    match &saved.new_key {
-        Some(new_key) if keys.iter().any(|k| &k.id == new_key) => Ok(Some(saved)),
-        Some(new_key) => {
-            eprintln!(
-                "iamkeys: the rotation begun {} made {new_key}, which IAM no longer lists: starting over",
-                saved.started
-            );
-            saved.forget().map_err(|e| stop(EXIT_FAILED, e))?;
+    match resume(saved, keys) {
+        Resume::GoOn(saved) => Ok(Some(saved)),
+        Resume::Afresh { stale, why } => {
+            if let Some(why) = why {
+                eprintln!("iamkeys: {why}");
+            }
+            stale.forget().map_err(|e| stop(EXIT_FAILED, e))?;
             Ok(None)
         }
-        None => {
-            // Interrupted around CreateAccessKey: a key made since is ours, its secret unseen.
-            let started = saved.started.parse::<jiff::Timestamp>().ok();
-            let made = keys
-                .iter()
-                .find(|k| k.id != saved.old_key && started.is_some_and(|s| k.created >= s));
-            match made {
-                Some(key) => Err(stop(
-                    EXIT_FAILED,
-                    format!(
-                        "an interrupted rotation made {} at {} and its secret was never saved; the old key {} is untouched. Delete {} (iamkeys deactivate, then delete --filter {}) and run rotate again.",
-                        key.id, key.created, saved.old_key, key.id, key.id
-                    ),
-                )),
-                None => {
-                    saved.forget().map_err(|e| stop(EXIT_FAILED, e))?;
-                    Ok(None)
-                }
-            }
-        }
+        Resume::Orphan { saved, key } => Err(stop(
+            EXIT_FAILED,
+            format!(
+                "an interrupted rotation made {} at {} and its secret was never saved; the old key {} is untouched. Delete {} (iamkeys deactivate, then delete --filter {}) and run rotate again.",
+                key.id, key.created, saved.old_key, key.id, key.id
+            ),
+        )),
     }
 }
 
@@ -376,40 +341,24 @@ async fn start(
     request: &Request,
     user: &str,
     keys: &[AccessKey],
-    destination: &Destination,
+    destination: &SecretOut,
     file_key: Option<String>,
 ) -> Result<(Saved, Secret), Stop> {
     let wanted = request.key.clone().or(file_key);
-    let old = match &wanted {
-        Some(id) => keys
-            .iter()
-            .find(|k| &k.id == id)
-            .ok_or_else(|| stop(EXIT_FAILED, format!("{user} has no key {id}")))?,
-        None => {
-            let active: Vec<&AccessKey> = keys
-                .iter()
-                .filter(|k| k.status == KeyStatus::Active)
-                .collect();
-            match active.as_slice() {
-                [one] => *one,
-                [] => {
-                    return Err(stop(
-                        EXIT_FAILED,
-                        format!("{user} has no active key to rotate"),
-                    ));
-                }
-                _ => {
-                    return Err(stop(
-                        EXIT_FAILED,
-                        format!(
-                            "{user} has two active keys and IAM allows two: deactivate the one no longer used (and delete it), then rotate the other (or name it with --key)"
-                        ),
-                    ));
-                }
-            }
-        }
-    };
-    if let Destination::Csv(path) = destination
+    let (old, other) = old_key(keys, wanted.as_deref()).map_err(|why| {
+        stop(
+            EXIT_FAILED,
+            match why {
+                NoOldKey::NoActive => format!("{user} has no active key to rotate"),
+                NoOldKey::TwoActive => format!(
+                    "{user} has two active keys and IAM allows two: deactivate the one no longer used (and delete it), then rotate the other"
+                ),
+                NoOldKey::NotListed(id) => format!("{user} has no key {id}"),
+                NoOldKey::NotActive(id) => format!("{id} is inactive: only an active key is rotated"),
+            },
+        )
+    })?;
+    if let SecretOut::Csv(path) = destination
         && std::fs::symlink_metadata(path).is_ok()
     {
         return Err(stop(
@@ -417,16 +366,6 @@ async fn start(
             format!(
                 "--secret-out {} exists: iamkeys never writes a secret over a file; choose a new name",
                 path.display()
-            ),
-        ));
-    }
-    if old.status != KeyStatus::Active {
-        return Err(stop(
-            EXIT_FAILED,
-            format!(
-                "{} is {}: only an active key is rotated",
-                old.id,
-                old.status.as_str()
             ),
         ));
     }
@@ -439,28 +378,16 @@ async fn start(
             ),
         ));
     }
-    let other = keys.iter().find(|k| k.id != old.id);
-    if let Some(other) = other {
-        match (other.status, request.delete_inactive) {
-            (KeyStatus::Inactive, true) => {}
-            (KeyStatus::Inactive, false) => {
-                return Err(stop(
-                    EXIT_REFUSED,
-                    format!(
-                        "{user} has two keys and IAM allows two: to make room, delete the inactive key {} (add --delete-inactive)",
-                        other.id
-                    ),
-                ));
-            }
-            _ => {
-                return Err(stop(
-                    EXIT_FAILED,
-                    format!(
-                        "{user} has two active keys and IAM allows two: deactivate the one no longer used (and delete it), then rotate the other"
-                    ),
-                ));
-            }
-        }
+    if let Some(other) = other
+        && !request.delete_inactive
+    {
+        return Err(stop(
+            EXIT_REFUSED,
+            format!(
+                "{user} has two keys and IAM allows two: to make room, delete the inactive key {} (add --delete-inactive)",
+                other.id
+            ),
+        ));
     }
     if !request.yes {
         let retire = if request.own_key || request.delete_old {
@@ -500,7 +427,7 @@ async fn start(
         user: user.to_string(),
         old_key: old.id.clone(),
         new_key: None,
-        secret_out: Some(destination.describe()),
+        secret_out: Some(destination.clone()),
         step: Step::Creating,
         started: jiff::Timestamp::now().to_string(),
     };
@@ -577,9 +504,9 @@ async fn start(
 }
 
 /// Puts the new key's secret where it was asked to go.
-fn deliver(destination: &Destination, key_id: &str, secret: &Secret) -> Result<(), String> {
+fn deliver(destination: &SecretOut, key_id: &str, secret: &Secret) -> Result<(), String> {
     match destination {
-        Destination::Csv(path) => {
+        SecretOut::Csv(path) => {
             crate::secret_file::write_secret_csv(&path.to_string_lossy(), key_id, secret, false)
                 .map(|_| ())
                 .map_err(|e| match e {
@@ -587,19 +514,19 @@ fn deliver(destination: &Destination, key_id: &str, secret: &Secret) -> Result<(
                     crate::action::SaveError::Failed(why) => why,
                 })
         }
-        Destination::Stdout => {
+        SecretOut::Stdout => {
             println!("Access key ID,Secret access key");
             println!("{key_id},{}", secret.expose());
             Ok(())
         }
-        Destination::CredentialsFile { path, profile } => {
+        SecretOut::CredentialsFile { path, profile } => {
             credentials_file::replace_key(path, profile, key_id, secret)
         }
     }
 }
 
 /// The new key's secret where an earlier run put it, for a resumed proof.
-fn secret_from(destination: &Destination, new_key: &str) -> Result<Secret, Stop> {
+fn secret_from(destination: &SecretOut, new_key: &str) -> Result<Secret, Stop> {
     let unreadable = |why: String| {
         stop(
             EXIT_NOT_VERIFIED,
@@ -609,19 +536,13 @@ fn secret_from(destination: &Destination, new_key: &str) -> Result<Secret, Stop>
         )
     };
     match destination {
-        Destination::Stdout => Err(unreadable(
+        SecretOut::Stdout => Err(unreadable(
             "its secret went to stdout and is kept nowhere else".into(),
         )),
-        Destination::Csv(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| unreadable(format!("{}: {e}", path.display())))?;
-            text.lines()
-                .filter_map(|line| line.split_once(','))
-                .find(|(id, _)| *id == new_key)
-                .map(|(_, secret)| Secret::new(secret.trim().to_string()))
-                .ok_or_else(|| unreadable(format!("{} does not hold it", path.display())))
+        SecretOut::Csv(path) => {
+            crate::rotation::secret_from_csv(Some(path), new_key).map_err(unreadable)
         }
-        Destination::CredentialsFile { path, profile } => {
+        SecretOut::CredentialsFile { path, profile } => {
             let (id, secret) = credentials_file::read_key(path, profile).map_err(unreadable)?;
             if id == new_key {
                 Ok(secret)

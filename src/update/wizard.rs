@@ -10,7 +10,7 @@ use crate::change::{ChangeOutcome, KeyChange};
 use crate::dialog::Dialog;
 use crate::iam::IamError;
 use crate::iam::model::{KeyStatus, LastUsed};
-use crate::rotation::{Saved, Step};
+use crate::rotation::{NoOldKey, Resume, Saved, SecretOut, Step};
 use crate::state::{Fetch, State};
 use crate::wizard::{Proof, RotationWizard, WATCH_EVERY_SECS, WizardStep};
 
@@ -80,85 +80,73 @@ pub fn opened(
         started: jiff::Timestamp::now().to_string(),
     };
     let mut effects = Vec::new();
-    if let Some(saved) = saved {
-        match &saved.new_key {
-            Some(new_key) if keys.iter().any(|k| &k.id == new_key) => {
-                wizard.old_key = saved.old_key.clone();
-                wizard.description = keys
-                    .iter()
-                    .find(|k| k.id == saved.old_key)
-                    .and_then(|k| k.description.clone());
-                wizard.new_key = Some(new_key.clone());
-                wizard.saved_to = saved
-                    .secret_out
-                    .clone()
-                    .filter(|out| out != "-" && !out.contains(" ["));
-                wizard.started = saved.started.clone();
-                wizard.resumed = true;
-                wizard.step = match saved.step {
-                    Step::Creating | Step::Created => WizardStep::Proving,
-                    Step::Verified => WizardStep::Watch,
-                    Step::OldDeactivated => WizardStep::Retire,
+    match saved.map(|saved| crate::rotation::resume(saved, &keys)) {
+        Some(Resume::GoOn(saved)) => {
+            wizard.old_key = saved.old_key.clone();
+            wizard.description = keys
+                .iter()
+                .find(|k| k.id == saved.old_key)
+                .and_then(|k| k.description.clone());
+            wizard.new_key = saved.new_key.clone();
+            wizard.saved_to = match saved.secret_out {
+                Some(SecretOut::Csv(path)) => Some(path),
+                _ => None,
+            };
+            wizard.started = saved.started.clone();
+            wizard.resumed = true;
+            wizard.step = match saved.step {
+                Step::Creating | Step::Created => WizardStep::Proving,
+                Step::Verified => WizardStep::Watch,
+                Step::OldDeactivated => WizardStep::Retire,
+            };
+            if saved.step >= Step::Verified {
+                wizard.proof = Proof::Verified {
+                    arn: wizard.user_arn.clone(),
                 };
-                if saved.step >= Step::Verified {
-                    wizard.proof = Proof::Verified {
-                        arn: wizard.user_arn.clone(),
-                    };
-                }
-                if wizard.step == WizardStep::Proving {
-                    effects.push(prove(&wizard));
-                }
-                state.rotation = Some(wizard);
-                show(state);
-                return effects;
             }
-            Some(_) => effects.push(Effect::ForgetRotation(saved.clone())),
-            None => {
-                let started = saved.started.parse::<jiff::Timestamp>().ok();
-                if let Some(made) = keys
-                    .iter()
-                    .find(|k| k.id != saved.old_key && started.is_some_and(|s| k.created >= s))
-                {
-                    wizard.old_key = saved.old_key.clone();
-                    wizard.step = WizardStep::Stuck(format!(
-                        "an interrupted rotation made {} at {} and its secret was never saved; {} is untouched. Delete {} (d) and press R again.",
-                        made.id, made.created, saved.old_key, made.id
-                    ));
-                    state.rotation = Some(wizard);
-                    show(state);
-                    return vec![Effect::ForgetRotation(saved)];
-                }
-                effects.push(Effect::ForgetRotation(saved.clone()));
+            if wizard.step == WizardStep::Proving {
+                effects.push(prove(&wizard));
             }
+            state.rotation = Some(wizard);
+            show(state);
+            return effects;
         }
+        Some(Resume::Orphan { saved, key }) => {
+            wizard.old_key = saved.old_key.clone();
+            wizard.step = WizardStep::Stuck(format!(
+                "an interrupted rotation made {} at {} and its secret was never saved; {} is untouched. Delete {} (d) and press R again.",
+                key.id, key.created, saved.old_key, key.id
+            ));
+            state.rotation = Some(wizard);
+            show(state);
+            return Vec::new();
+        }
+        Some(Resume::Afresh { stale, why }) => {
+            if let Some(why) = why {
+                say(state, why);
+            }
+            effects.push(Effect::ForgetRotation(stale));
+        }
+        None => {}
     }
-    let active: Vec<_> = keys
-        .iter()
-        .filter(|k| k.status == KeyStatus::Active)
-        .collect();
-    // The selected key, if it is one of the user's active keys; else its one active key.
+    // The selected key, if it is an active key of the user; else its one active key.
     let selected = state
         .selected_key_entry()
-        .filter(|_| state.key_focused())
+        .filter(|e| state.key_focused() && e.key.user == user && e.key.status == KeyStatus::Active)
         .map(|e| e.key.id.clone());
-    let old = active
-        .iter()
-        .find(|k| Some(&k.id) == selected.as_ref())
-        .or(active.first().filter(|_| active.len() == 1));
-    wizard.step = match (old, active.len()) {
-        (_, 0) => WizardStep::Stuck(format!("{user} has no active key to rotate")),
-        (_, 2) => WizardStep::TwoActive,
-        (Some(old), _) => {
+    wizard.step = match crate::rotation::old_key(&keys, selected.as_deref()) {
+        Ok((old, other)) => {
             wizard.old_key = old.id.clone();
             wizard.description = old.description.clone();
-            match keys.iter().find(|k| k.id != old.id) {
+            match other {
                 Some(other) => WizardStep::MakeRoom {
                     inactive: other.id.clone(),
                 },
                 None => WizardStep::Create,
             }
         }
-        (None, _) => WizardStep::Stuck(format!("{user} has no active key to rotate")),
+        Err(NoOldKey::TwoActive) => WizardStep::TwoActive,
+        Err(_) => WizardStep::Stuck(format!("{user} has no active key to rotate")),
     };
     if state.context.session.link(&user, &wizard.old_key).is_some()
         && !matches!(wizard.step, WizardStep::Stuck(_) | WizardStep::TwoActive)
@@ -308,7 +296,7 @@ fn saved_of(wizard: &RotationWizard, step: Step) -> Saved {
         user: wizard.user.clone(),
         old_key: wizard.old_key.clone(),
         new_key: wizard.new_key.clone(),
-        secret_out: wizard.saved_to.clone(),
+        secret_out: wizard.saved_to.clone().map(SecretOut::Csv),
         step,
         started: wizard.started.clone(),
     }
@@ -486,7 +474,7 @@ pub fn secret_saved(state: &mut State, key_id: &str, path: &str) -> Vec<Effect> 
     if w.new_key.as_deref() != Some(key_id) {
         return Vec::new();
     }
-    w.saved_to = Some(path.to_string());
+    w.saved_to = Some(path.into());
     let step = match w.step {
         WizardStep::Retire | WizardStep::Done => Step::OldDeactivated,
         WizardStep::Watch => Step::Verified,
