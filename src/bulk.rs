@@ -30,6 +30,17 @@ impl BulkKind {
         }
     }
 
+    /// What it is, for a refusal ("deleting keys").
+    pub fn what(self) -> &'static str {
+        BulkItem {
+            user: String::new(),
+            key_id: String::new(),
+            had_description: false,
+        }
+        .change(self)
+        .what()
+    }
+
     /// The verb at the start of a sentence or a title.
     pub fn title(self) -> &'static str {
         match self {

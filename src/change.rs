@@ -106,6 +106,11 @@ impl KeyChange {
     }
 }
 
+/// The one sentence read-only mode refuses with, wherever it refuses.
+pub fn read_only_refusal(what: &str) -> String {
+    format!("read-only mode (--read-only): {what} is disabled")
+}
+
 /// What a change did, as the server's answers tell it.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ChangeOutcome {

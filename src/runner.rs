@@ -137,9 +137,6 @@ impl Runner {
 pub fn refused_read_only(change: &KeyChange) -> IamError {
     IamError::precondition(
         change.operation(),
-        format!(
-            "read-only mode (--read-only): {} is disabled",
-            change.what()
-        ),
+        crate::change::read_only_refusal(change.what()),
     )
 }

@@ -3,11 +3,12 @@
 //! through the runner with per-key results.
 
 use crate::bulk::{self, BulkItem, BulkKind, Planned};
+use crate::change::read_only_refusal;
 use crate::filter::Filter;
 use crate::iam::inventory::LoadOptions;
 use crate::list::{self, Record};
 use crate::policy::days_since;
-use crate::runner::{Operation, Runner, refused_read_only};
+use crate::runner::{Operation, Runner};
 use crate::state::Context;
 
 use super::{EXIT_FAILED, EXIT_OK, EXIT_REFUSED, ask};
@@ -31,8 +32,7 @@ pub async fn run(
     yes: bool,
 ) -> u8 {
     if context.read_only && !dry_run {
-        let refusal = refused_read_only(&sample_change(kind));
-        eprintln!("iamkeys: {}", refusal.message);
+        eprintln!("iamkeys: {}", read_only_refusal(kind.what()));
         return EXIT_REFUSED;
     }
     let loaded = match list::load(runner.client.clone(), options, context, filter).await {
@@ -109,7 +109,7 @@ pub async fn run(
             return EXIT_REFUSED;
         }
     }
-    let operation = Operation::new(kind.verb_source());
+    let operation = Operation::new(kind.verb());
     let started = std::time::Instant::now();
     let (mut done, mut failed) = (0, 0);
     let changes = plan
@@ -143,25 +143,6 @@ pub async fn run(
         runner.journal.path().display()
     );
     if failed > 0 { EXIT_FAILED } else { EXIT_OK }
-}
-
-impl BulkKind {
-    /// The journal's `source` of a headless run.
-    fn verb_source(self) -> &'static str {
-        match self {
-            BulkKind::Deactivate => "deactivate",
-            BulkKind::Delete => "delete",
-        }
-    }
-}
-
-fn sample_change(kind: BulkKind) -> crate::change::KeyChange {
-    BulkItem {
-        user: String::new(),
-        key_id: String::new(),
-        had_description: false,
-    }
-    .change(kind)
 }
 
 /// The plan on stdout: one line per key (user, key id, status, last use,

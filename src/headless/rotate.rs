@@ -8,10 +8,11 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::change::read_only_refusal;
 use crate::change::{ChangeOutcome, KeyChange};
 use crate::iam::model::{AccessKey, KeyStatus, LastUsed, Secret, user_of_arn};
 use crate::rotation::{NoOldKey, Resume, Saved, SecretOut, Step, old_key, prove, resume};
-use crate::runner::{Operation, Runner, refused_read_only};
+use crate::runner::{Operation, Runner};
 use crate::state::Context;
 
 use super::credentials_file;
@@ -81,11 +82,7 @@ pub async fn run(runner: Runner, context: &Context, request: Request) -> u8 {
 
 async fn rotate(runner: Runner, context: &Context, request: Request) -> Result<Summary, Stop> {
     if runner.read_only {
-        let sample = KeyChange::Create {
-            user: String::new(),
-            description: None,
-        };
-        return Err(stop(EXIT_REFUSED, refused_read_only(&sample).message));
+        return Err(stop(EXIT_REFUSED, read_only_refusal("rotating keys")));
     }
     let (user, destination, file_key) = target(context, &request)?;
     let account = context.identity.account.clone();

@@ -3,10 +3,9 @@
 //! activated), through the runner, and says which entries cannot be undone.
 
 use crate::bulk::{self, Planned};
-use crate::change::KeyChange;
-use crate::iam::model::KeyStatus;
+use crate::change::read_only_refusal;
 use crate::journal::{of_account, plan_undo};
-use crate::runner::{Operation, Runner, refused_read_only};
+use crate::runner::{Operation, Runner};
 
 use super::{EXIT_FAILED, EXIT_OK, EXIT_REFUSED, ask};
 
@@ -68,13 +67,7 @@ pub async fn run(runner: Runner, last: Option<usize>, yes: bool, in_flight: usiz
         return EXIT_OK;
     }
     if runner.read_only {
-        let sample = KeyChange::SetStatus {
-            user: String::new(),
-            key_id: String::new(),
-            to: KeyStatus::Active,
-            signing_confirmed: false,
-        };
-        eprintln!("iamkeys: {}", refused_read_only(&sample).message);
+        eprintln!("iamkeys: {}", read_only_refusal("changing a key's status"));
         return EXIT_REFUSED;
     }
     let changes = plan.changes();

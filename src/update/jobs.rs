@@ -4,7 +4,7 @@
 
 use tui_input::Input;
 
-use super::mutations::{begin, check};
+use super::mutations::{begin, blocked_by_read_only, check};
 use super::{complain, say};
 use crate::action::Effect;
 use crate::bulk::{BulkItem, BulkKind, Planned};
@@ -87,8 +87,7 @@ fn said_marks(state: &mut State) {
 
 /// `D`/`X`: the plan for the marked keys, in a dialog that asks for the count.
 pub fn start(state: &mut State, kind: BulkKind) {
-    if let Some(why) = read_only(state, kind) {
-        complain(state, why);
+    if blocked_by_read_only(state, kind.what()) {
         return;
     }
     if state.marked.is_empty() {
@@ -189,19 +188,6 @@ pub fn start(state: &mut State, kind: BulkKind) {
     }));
 }
 
-fn read_only(state: &State, kind: BulkKind) -> Option<String> {
-    let sample = BulkItem {
-        user: String::new(),
-        key_id: String::new(),
-        had_description: false,
-    }
-    .change(kind);
-    state
-        .context
-        .read_only
-        .then(|| crate::runner::refused_read_only(&sample).message)
-}
-
 /// Enter in the plan dialog: with the count typed, every key goes through
 /// `check` and is sent as one plan.
 pub fn submit(state: &mut State, mut plan: BulkPlan) -> Vec<Effect> {
@@ -290,11 +276,7 @@ pub fn finished(state: &mut State) {
 
 /// `u`: reads the journal (an effect); the plan comes back as `UndoPlanned`.
 pub fn undo(state: &mut State) -> Vec<Effect> {
-    if state.context.read_only {
-        complain(
-            state,
-            "read-only mode (--read-only): changing a key's status is disabled",
-        );
+    if blocked_by_read_only(state, "changing a key's status") {
         return Vec::new();
     }
     say(state, "reading the journal…");

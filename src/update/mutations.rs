@@ -14,7 +14,7 @@ use crate::iam::{ErrorKind, IamError};
 use crate::state::{Fetch, Focus, KeyEntry, PendingOp, State};
 
 /// Refuses in read-only mode, saying why. Every mutating binding asks this first.
-fn blocked_by_read_only(state: &mut State, what: &str) -> bool {
+pub(super) fn blocked_by_read_only(state: &mut State, what: &str) -> bool {
     refused(state, read_only_refusal(state, what))
 }
 
@@ -38,7 +38,7 @@ fn read_only_refusal(state: &State, what: &str) -> Option<String> {
     state
         .context
         .read_only
-        .then(|| format!("read-only mode (--read-only): {what} is disabled"))
+        .then(|| crate::change::read_only_refusal(what))
 }
 
 fn pending_refusal(state: &State, key_id: &str) -> Option<String> {

@@ -3,7 +3,7 @@
 //! changes go through the one choke point like any other; the new key is
 //! proven before the old one can be retired.
 
-use super::mutations::request_as;
+use super::mutations::{blocked_by_read_only, request_as};
 use super::{complain, say};
 use crate::action::Effect;
 use crate::change::{ChangeOutcome, KeyChange};
@@ -17,11 +17,7 @@ use crate::wizard::{Proof, RotationWizard, WATCH_EVERY_SECS, WizardStep};
 /// `R`: asks for the saved rotation of the selected user (an effect); the
 /// wizard opens when it is read.
 pub fn open(state: &mut State) -> Vec<Effect> {
-    if state.context.read_only {
-        complain(
-            state,
-            "read-only mode (--read-only): rotating keys is disabled",
-        );
+    if blocked_by_read_only(state, "rotating keys") {
         return Vec::new();
     }
     let Some(user) = state.selected_user() else {
