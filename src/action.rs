@@ -142,6 +142,8 @@ pub enum Action {
     /// A change was made but its journal entry could not be written: why.
     JournalFailed(String),
     SecretSaved {
+        /// The key whose secret it is.
+        key_id: String,
         path: String,
         /// Where it was written (absolute), or why not.
         result: Result<String, SaveError>,

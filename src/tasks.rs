@@ -124,7 +124,14 @@ impl Tasks {
                     if let Err(SaveError::Failed(why)) = &result {
                         tracing::warn!(%path, %why, "saving the secret failed");
                     }
-                    post(&tx, Action::SecretSaved { path, result });
+                    post(
+                        &tx,
+                        Action::SecretSaved {
+                            key_id,
+                            path,
+                            result,
+                        },
+                    );
                 });
             }
             Effect::RunPlan { items } => {

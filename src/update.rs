@@ -300,17 +300,18 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             result,
             unmet,
         } => mutations::user_keys_read(state, ticket, user, result, unmet),
-        Action::SecretSaved { path, result } => {
-            let saved_key = match (&state.dialog, &result) {
-                (Some(Dialog::Secret(secret)), Ok(written)) => {
-                    Some((secret.key_id.clone(), written.clone()))
-                }
-                _ => None,
+        Action::SecretSaved {
+            key_id,
+            path,
+            result,
+        } => {
+            // The rotation keeps where the secret went, even if its dialog has closed since.
+            let effects = match &result {
+                Ok(written) => wizard::secret_saved(state, &key_id, written),
+                Err(_) => Vec::new(),
             };
-            mutations::secret_saved(state, path, result);
-            if let Some((key_id, written)) = saved_key {
-                return wizard::secret_saved(state, &key_id, &written);
-            }
+            mutations::secret_saved(state, &key_id, path, result);
+            return effects;
         }
         Action::JournalFailed(why) => complain(
             state,

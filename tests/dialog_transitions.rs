@@ -265,6 +265,7 @@ fn create_opens_a_dialog_takes_a_description_and_shows_the_secret_once() {
     act(
         &mut state,
         Action::SecretSaved {
+            key_id: "AKIANEW".into(),
             path: "iamkeys-admin_accessKeys.csv".into(),
             result: Err(SaveError::Exists),
         },
@@ -279,6 +280,7 @@ fn create_opens_a_dialog_takes_a_description_and_shows_the_secret_once() {
     act(
         &mut state,
         Action::SecretSaved {
+            key_id: "AKIANEW".into(),
             path: "iamkeys-admin_accessKeys.csv".into(),
             result: Err(SaveError::Exists),
         },
@@ -294,6 +296,7 @@ fn create_opens_a_dialog_takes_a_description_and_shows_the_secret_once() {
     act(
         &mut state,
         Action::SecretSaved {
+            key_id: "AKIANEW".into(),
             path: "iamkeys-admin_accessKeys.csv".into(),
             result: Ok("/home/admin/iamkeys-admin_accessKeys.csv".into()),
         },

@@ -559,10 +559,19 @@ pub fn secret_save(state: &mut State) {
     }
 }
 
-pub fn secret_saved(state: &mut State, path: String, result: Result<String, SaveError>) {
+pub fn secret_saved(
+    state: &mut State,
+    key_id: &str,
+    path: String,
+    result: Result<String, SaveError>,
+) {
+    // The answer belongs to the dialog of that key's secret, if it is still open.
     let Some(Dialog::Secret(secret)) = &mut state.dialog else {
         return;
     };
+    if secret.key_id != key_id {
+        return;
+    }
     match result {
         Ok(written) => {
             secret.note = Some(format!(
