@@ -238,6 +238,16 @@ impl SortColumn {
     }
 }
 
+/// A key's place in urgency order: its most urgent finding that asks for
+/// action (none, or an exempt user's, last).
+fn rank_of(findings: &[Finding], exempt: bool) -> usize {
+    findings
+        .iter()
+        .filter(|f| f.needs_action() && !exempt)
+        .min()
+        .map_or(Finding::ALL.len(), |&f| f as usize)
+}
+
 /// Known values before unknown ones; equal when both are known or both unknown.
 fn known_last<T>(a: Option<T>, b: Option<T>) -> Ordering {
     a.is_none().cmp(&b.is_none())
@@ -512,12 +522,23 @@ impl State {
     /// Whether every term of `filter` holds for `entry`, a key of `user`.
     pub fn key_matches(&self, filter: &Filter, user: &UserEntry, entry: &KeyEntry) -> bool {
         let (findings, _) = self.findings(user, entry);
+        self.key_matches_with(filter, user, entry, &findings)
+    }
+
+    /// [`Self::key_matches`] with the key's findings already worked out.
+    fn key_matches_with(
+        &self,
+        filter: &Filter,
+        user: &UserEntry,
+        entry: &KeyEntry,
+        findings: &[Finding],
+    ) -> bool {
         let used = entry.settled_use();
         let key = KeySubject {
             id: &entry.key.id,
             description: entry.key.description.as_deref(),
             active: entry.key.status == KeyStatus::Active,
-            findings: &findings,
+            findings,
             service: match used {
                 Some(LastUsed::Used { service, .. }) => service.as_deref(),
                 _ => None,
@@ -540,11 +561,7 @@ impl State {
     /// that asks for action (exempt users' keys rank as having none).
     pub fn key_urgency_rank(&self, user: &UserEntry, entry: &KeyEntry) -> usize {
         let (findings, exempt) = self.findings(user, entry);
-        findings
-            .into_iter()
-            .filter(|f| f.needs_action() && !exempt)
-            .min()
-            .map_or(Finding::ALL.len(), |f| f as usize)
+        rank_of(&findings, exempt)
     }
 
     /// Where `user` goes in urgency order: the rank of its most urgent finding
@@ -651,13 +668,42 @@ impl State {
                 Filter::default()
             }
         };
+        // One pass over every key: its findings give both its urgency and
+        // whether the filter matches it (the users view and the keys view).
+        let keys: Vec<Vec<(usize, bool)>> = self
+            .users
+            .iter()
+            .map(|user| {
+                user.key_entries()
+                    .iter()
+                    .map(|entry| {
+                        let (findings, exempt) = self.findings(user, entry);
+                        let matches = filter.is_empty()
+                            || self.key_matches_with(&filter, user, entry, &findings);
+                        (rank_of(&findings, exempt), matches)
+                    })
+                    .collect()
+            })
+            .collect();
         let mut view: Vec<usize> = (0..self.users.len())
-            .filter(|&i| filter.is_empty() || self.user_matches(&filter, &self.users[i]))
+            .filter(|&i| match keys[i].as_slice() {
+                _ if filter.is_empty() => true,
+                [] => self.user_matches(&filter, &self.users[i]),
+                user_keys => user_keys.iter().any(|&(_, matches)| matches),
+            })
             .collect();
         let sort = self.sort;
         // Urgency: the rank of each user's most urgent finding (none last).
         let rank: Vec<usize> = if sort.column == SortColumn::Urgency {
-            self.users.iter().map(|u| self.urgency_rank(u)).collect()
+            keys.iter()
+                .map(|user_keys| {
+                    user_keys
+                        .iter()
+                        .map(|&(rank, _)| rank)
+                        .min()
+                        .unwrap_or(Finding::ALL.len())
+                })
+                .collect()
         } else {
             Vec::new()
         };
@@ -683,18 +729,19 @@ impl State {
             .unwrap_or(0)
             .min(self.view.len().saturating_sub(1));
         self.clamp_key_selection();
-        self.rebuild_key_rows(&filter);
+        self.rebuild_key_rows(&keys);
     }
 
-    /// Rebuilds the keys view's rows: every key that `filter` matches, most
-    /// urgent first, then oldest first; the selected key stays selected.
-    fn rebuild_key_rows(&mut self, filter: &Filter) {
+    /// Rebuilds the keys view's rows from each key's (rank, filter match):
+    /// every key the filter matches, most urgent first, then oldest first;
+    /// the selected key stays selected.
+    fn rebuild_key_rows(&mut self, keys: &[Vec<(usize, bool)>]) {
         let keep = self.selected_row_key.clone();
         let mut rows: Vec<(usize, usize, usize)> = Vec::new();
-        for (u, user) in self.users.iter().enumerate() {
-            for (k, entry) in user.key_entries().iter().enumerate() {
-                if filter.is_empty() || self.key_matches(filter, user, entry) {
-                    rows.push((self.key_urgency_rank(user, entry), u, k));
+        for (u, user_keys) in keys.iter().enumerate() {
+            for (k, &(rank, matches)) in user_keys.iter().enumerate() {
+                if matches {
+                    rows.push((rank, u, k));
                 }
             }
         }
