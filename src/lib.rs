@@ -22,6 +22,7 @@ pub mod keymap;
 pub mod list;
 pub mod logging;
 pub mod policy;
+pub mod private_file;
 pub mod rotation;
 pub mod runner;
 pub mod sanitize;

@@ -73,12 +73,7 @@ pub fn write_secret_csv(
             }
         }
     }
-    let parent = path.parent().unwrap_or(Path::new("/"));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temp = parent.join(format!(".{name}.iamkeys-{}", std::process::id()));
+    let temp = crate::private_file::temp_name_beside(&path);
     // A leftover of an earlier run is not the file the user was asked about.
     create_new(&temp, body.as_bytes()).map_err(|e| match e {
         SaveError::Exists => SaveError::Failed(format!(
@@ -114,36 +109,11 @@ fn create_new(path: &Path, body: &[u8]) -> Result<(), SaveError> {
         })
 }
 
-/// Replaces `path` (a file in an existing directory) with `body`, atomically:
-/// a new file beside it (mode 0600, never through a link), synced, then
-/// renamed over it, so a crash leaves the old content or the new.
-pub fn replace_atomically(path: &Path, body: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("/"));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temp = dir.join(format!(".{name}.iamkeys-{}", std::process::id()));
-    let _ = std::fs::remove_file(&temp);
-    let written = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(&temp)
-        .and_then(|mut file| file.write_all(body).and_then(|()| file.sync_all()))
-        .and_then(|()| std::fs::rename(&temp, path));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    written
-}
+pub use crate::private_file::replace_atomically;
 
-/// This process's user id, read from the owner of its own /proc entry.
+/// This process's user id.
 fn current_uid() -> Result<u32, SaveError> {
-    std::fs::metadata("/proc/self")
-        .map(|m| m.uid())
-        .map_err(|e| SaveError::Failed(format!("cannot tell who this process runs as: {e}")))
+    crate::private_file::current_uid().map_err(SaveError::Failed)
 }
 
 #[cfg(test)]

@@ -1,0 +1,20 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The one integration-test binary: every suite is a module, so the SDK is
+//! linked once (13 binaries used to link it 13 times). Run one suite with
+//! `cargo test --test it SUITE::` (e.g. `cargo test --test it faults::`).
+
+mod common;
+
+mod dialog_transitions;
+mod e2e_mutations;
+mod e2e_pty;
+mod faults;
+mod hostile;
+mod inventory_emulator;
+mod inventory_paging;
+mod inventory_report;
+mod jobs;
+mod properties;
+mod render;
+mod render_bench;
+mod update_transitions;
