@@ -60,8 +60,14 @@ pub struct Saved {
     /// Where the new key's secret went (none before it was put anywhere).
     pub secret_out: Option<SecretOut>,
     pub step: Step,
-    /// When it started (RFC 3339): a key made after this may be its new key.
+    /// When it started (RFC 3339).
     pub started: String,
+    /// The user's key ids just before CreateAccessKey was sent: after a crash
+    /// around the create, a key not among them (nor the old key) is the one
+    /// it made. (By time it cannot be told: IAM's CreateDate is in whole
+    /// seconds, the start time is not.) Empty in states saved by 0.1 builds.
+    #[serde(default)]
+    pub keys_before: Vec<String>,
 }
 
 fn path(account: &str, user: &str) -> Result<PathBuf, String> {
@@ -160,23 +166,35 @@ pub fn resume(saved: Saved, keys: &[AccessKey]) -> Resume {
                 why: Some(why),
             }
         }
-        None => {
-            let started = saved.started.parse::<jiff::Timestamp>().ok();
-            let made = keys
-                .iter()
-                .find(|k| k.id != saved.old_key && started.is_some_and(|s| k.created >= s));
-            match made {
-                Some(key) => Resume::Orphan {
-                    key: key.clone(),
-                    saved,
-                },
-                None => Resume::Afresh {
-                    stale: saved,
-                    why: None,
-                },
-            }
-        }
+        None => match made_by(&saved, keys) {
+            Some(key) => Resume::Orphan {
+                key: key.clone(),
+                saved,
+            },
+            None => Resume::Afresh {
+                stale: saved,
+                why: None,
+            },
+        },
     }
+}
+
+/// The key an interrupted create made, if IAM lists one: a key that was not
+/// there before the create. A state saved without `keys_before` falls back to
+/// time, rounded down to IAM's whole seconds.
+fn made_by<'a>(saved: &Saved, keys: &'a [AccessKey]) -> Option<&'a AccessKey> {
+    let fresh = |k: &&AccessKey| k.id != saved.old_key;
+    if !saved.keys_before.is_empty() {
+        return keys
+            .iter()
+            .filter(fresh)
+            .find(|k| !saved.keys_before.contains(&k.id));
+    }
+    let started = saved.started.parse::<jiff::Timestamp>().ok()?;
+    let whole_second = jiff::Timestamp::from_second(started.as_second()).ok()?;
+    keys.iter()
+        .filter(fresh)
+        .find(|k| k.created >= whole_second)
 }
 
 /// Why a user's keys leave no key to rotate.
@@ -287,7 +305,8 @@ mod tests {
             new_key: new_key.map(str::to_string),
             secret_out: Some(SecretOut::Stdout),
             step: Step::Created,
-            started: "2026-12-01T10:00:00Z".into(),
+            started: "2026-12-01T10:00:00.734512Z".into(),
+            keys_before: vec!["OLD".into()],
         }
     }
 
@@ -309,6 +328,25 @@ mod tests {
             resume(saved(None), std::slice::from_ref(&old)),
             Resume::Afresh { why: None, .. }
         ));
+        // IAM's CreateDate is in whole seconds: a key made in the second the
+        // rotation started is still recognised, by id, and by time for a
+        // state saved without the ids.
+        let same_second = key("NEW", KeyStatus::Active, "2026-12-01T10:00:00Z");
+        let keys = [old.clone(), same_second];
+        assert!(matches!(
+            resume(saved(None), &keys),
+            Resume::Orphan { key, .. } if key.id == "NEW"
+        ));
+        let mut legacy = saved(None);
+        legacy.keys_before.clear();
+        assert!(matches!(
+            resume(legacy, &keys),
+            Resume::Orphan { key, .. } if key.id == "NEW"
+        ));
+        // A key that was there before the create is not an orphan.
+        let mut before = saved(None);
+        before.keys_before.push("NEW".into());
+        assert!(matches!(resume(before, &keys), Resume::Afresh { .. }));
     }
 
     #[test]

@@ -66,6 +66,8 @@ pub struct RotationWizard {
     pub resumed: bool,
     /// When it started (RFC 3339), kept with the saved state.
     pub started: String,
+    /// The user's key ids when the wizard opened (see `Saved::keys_before`).
+    pub keys_before: Vec<String>,
 }
 
 /// The old key's last use is read again after this long while the wizard watches.

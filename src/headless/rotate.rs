@@ -427,6 +427,12 @@ async fn start(
         secret_out: Some(destination.clone()),
         step: Step::Creating,
         started: jiff::Timestamp::now().to_string(),
+        // After making room: the inactive key deleted is not among them.
+        keys_before: keys
+            .iter()
+            .filter(|k| other.is_none_or(|o| o.id != k.id))
+            .map(|k| k.id.clone())
+            .collect(),
     };
     saved.save().map_err(|e| stop(EXIT_FAILED, e))?;
     let change = KeyChange::Create {

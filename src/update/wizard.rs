@@ -74,6 +74,7 @@ pub fn opened(
         reading_old_use: false,
         resumed: false,
         started: jiff::Timestamp::now().to_string(),
+        keys_before: keys.iter().map(|k| k.id.clone()).collect(),
     };
     let mut effects = Vec::new();
     match saved.map(|saved| crate::rotation::resume(saved, &keys)) {
@@ -89,6 +90,7 @@ pub fn opened(
                 _ => None,
             };
             wizard.started = saved.started.clone();
+            wizard.keys_before = saved.keys_before.clone();
             wizard.resumed = true;
             wizard.step = match saved.step {
                 Step::Creating | Step::Created => WizardStep::Proving,
@@ -295,6 +297,7 @@ fn saved_of(wizard: &RotationWizard, step: Step) -> Saved {
         secret_out: wizard.saved_to.clone().map(SecretOut::Csv),
         step,
         started: wizard.started.clone(),
+        keys_before: wizard.keys_before.clone(),
     }
 }
 
