@@ -10,20 +10,39 @@ use serde::Deserialize;
 use crate::keymap::Keymap;
 use crate::policy::{Exempt, Policy};
 
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Config {
     pub policy: Policy,
     /// `[keys]`: the browsing keys, with the file's overrides.
     pub keymap: Keymap,
     /// Where it was read from (`None`: no file, the defaults).
     pub source: Option<PathBuf>,
+    /// `[source] confirm_after_minutes`: a credential report older than this
+    /// has its uses confirmed live (at load, and at the moment of a decision).
+    pub confirm_after_minutes: u32,
 }
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            policy: Policy::default(),
+            keymap: Keymap::default(),
+            source: None,
+            confirm_after_minutes: DEFAULT_CONFIRM_AFTER_MINUTES,
+        }
+    }
+}
+
+/// IAM records a key's use at most once per 15 minutes.
+pub const DEFAULT_CONFIRM_AFTER_MINUTES: u32 = 15;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     #[serde(default)]
     policy: FilePolicy,
+    #[serde(default)]
+    source: FileSource,
     /// Action name → one key or a list of keys, in file order.
     #[serde(default)]
     keys: toml::Table,
@@ -46,6 +65,12 @@ struct FilePolicy {
     recent_use_days: Option<u32>,
     #[serde(default)]
     exempt: FileExempt,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSource {
+    confirm_after_minutes: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -115,6 +140,10 @@ pub fn parse(text: &str) -> Result<Config, String> {
         policy,
         keymap,
         source: None,
+        confirm_after_minutes: file
+            .source
+            .confirm_after_minutes
+            .unwrap_or(DEFAULT_CONFIRM_AFTER_MINUTES),
     })
 }
 

@@ -90,6 +90,8 @@ struct Inventory {
     last_used: HashMap<String, UseRead>,
     users_error: Option<IamError>,
     source: Option<DataSource>,
+    /// GetAccountSummary's word on the root key, read without a report.
+    root_key_summary: Option<Result<bool, IamError>>,
     finished: bool,
 }
 
@@ -134,8 +136,30 @@ impl Inventory {
                 self.last_used.insert(key_id, read);
             }
             LoadEvent::Source(source) => self.source = Some(source),
+            LoadEvent::RootKey(result) => self.root_key_summary = Some(result),
             LoadEvent::Paced { .. } | LoadEvent::Retries { .. } => {}
             LoadEvent::Finished => self.finished = true,
+        }
+    }
+
+    /// Whether the root user has an access key, and which source says so:
+    /// the credential report, else GetAccountSummary; `Err` says why neither
+    /// could tell.
+    fn root_key(&self) -> Result<(bool, &'static str, Option<Timestamp>), String> {
+        if let Some(DataSource::Report {
+            generated,
+            root_has_key,
+        }) = &self.source
+        {
+            return Ok((*root_has_key, "report", Some(*generated)));
+        }
+        match &self.root_key_summary {
+            Some(Ok(present)) => Ok((*present, "account-summary", None)),
+            Some(Err(err)) => Err(format!(
+                "no credential report, and GetAccountSummary failed ({}: {})",
+                err.code, err.message
+            )),
+            None => Err("no credential report, and GetAccountSummary was not read".into()),
         }
     }
 
@@ -180,6 +204,10 @@ pub async fn run(
     if failed > 0 {
         eprintln!("iamkeys: {failed} records could not be read completely (see their error field)");
     }
+    let root_unchecked = match &loaded.root_key {
+        Err(why) if fail_on.contains(&Finding::RootKey) => Some(why.clone()),
+        _ => None,
+    };
     let hits = failing(&records, fail_on);
     if hits > 0 {
         let names: Vec<&str> = fail_on.iter().map(|f| f.name()).collect();
@@ -188,6 +216,10 @@ pub async fn run(
             names.join(",")
         );
         return EXIT_FINDINGS;
+    }
+    if let Some(why) = root_unchecked {
+        eprintln!("iamkeys: --fail-on root-key was not evaluated: {why}");
+        return EXIT_PARTIAL;
     }
     if failed > 0 {
         return EXIT_PARTIAL;
@@ -200,6 +232,8 @@ pub async fn run(
 pub struct Loaded {
     pub records: Vec<Record>,
     pub users_error: Option<IamError>,
+    /// Whether the root user has an access key, or why that is not known.
+    pub root_key: Result<bool, String>,
 }
 
 /// Loads the inventory with the dashboard's loader (progress on stderr when
@@ -259,6 +293,7 @@ pub async fn load(
     report_source(&inventory);
     Ok(Loaded {
         records: records(&inventory, filter, Timestamp::now(), context),
+        root_key: inventory.root_key().map(|(present, _, _)| present),
         users_error: inventory.users_error,
     })
 }
@@ -340,10 +375,7 @@ fn records(
     let mut users: Vec<&User> = inventory.users.iter().collect();
     users.sort_by(|a, b| a.name.cmp(&b.name));
     let mut out = Vec::new();
-    if let Some(DataSource::Report {
-        generated,
-        root_has_key: true,
-    }) = &inventory.source
+    if let Ok((true, source, generated)) = inventory.root_key()
         && filter.matches(&Subject {
             name: ROOT,
             path: "",
@@ -363,8 +395,8 @@ fn records(
             account: account.clone(),
             user: ROOT.into(),
             findings: vec![Finding::RootKey.name().into()],
-            source: Some("report".into()),
-            as_of: Some(generated.to_string()),
+            source: Some(source.into()),
+            as_of: Some(generated.unwrap_or(now).to_string()),
             ..Record::default()
         });
     }

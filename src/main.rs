@@ -103,6 +103,8 @@ async fn run(
         concurrency: cli.concurrency.into(),
         source: cli.source,
         unused_after_days: config.policy.unused_after_days,
+        confirm_after: std::time::Duration::from_secs(u64::from(config.confirm_after_minutes) * 60),
+        skip_users_the_report_shows_without_keys: true,
     };
 
     let code = match cli.command {

@@ -83,7 +83,8 @@ pub enum Finding {
     RootKey,
     /// Active, never used, past the grace period.
     NeverUsed,
-    /// Active, last used longer ago than the threshold (or no use recorded).
+    /// Active, last used longer ago than the threshold, or never used and
+    /// older than it (as CIS 1.12 and Security Hub IAM.22 count it).
     Unused,
     /// Active and older than the rotation threshold.
     RotationDue,
@@ -145,8 +146,8 @@ impl Finding {
                 policy.new_key_grace_days
             ),
             Finding::Unused => format!(
-                "active, last used more than {} days ago (unused_after_days)",
-                policy.unused_after_days
+                "active, last used more than {} days ago, or never used and made more than {} days ago (unused_after_days; CIS 1.12, Security Hub IAM.22)",
+                policy.unused_after_days, policy.unused_after_days
             ),
             Finding::RotationDue => format!(
                 "active, older than {} days (rotate_after_days)",
@@ -165,6 +166,26 @@ pub fn days_since(then: Timestamp, now: Timestamp) -> i64 {
 }
 
 impl Policy {
+    /// Whether deactivating a key may break something: its last use is not
+    /// known, it was used within `recent_use_days`, or it was never used but
+    /// is younger than `new_key_grace_days` (deployed, maybe, and its use not
+    /// recorded yet: IAM records use late). The one definition of "in use"
+    /// for the dashboard's question, the bulk plan's call-out and the wizard.
+    pub fn possibly_in_use(
+        &self,
+        created: Timestamp,
+        last_used: Option<&LastUsed>,
+        now: Timestamp,
+    ) -> bool {
+        match last_used {
+            None => true,
+            Some(LastUsed::Never) => days_since(created, now) < self.new_key_grace_days,
+            Some(LastUsed::Used { at, .. }) => {
+                now.as_second() - at.as_second() < self.recent_use_days * 86_400
+            }
+        }
+    }
+
     /// The findings for one key, most urgent first. `last_used` is `None` while
     /// it is loading or only provisional (a credential report's word that a
     /// live read has yet to confirm).
@@ -180,13 +201,21 @@ impl Policy {
         let active = key.status == KeyStatus::Active;
         let age = days_since(key.created, now);
         if active {
-            match last_used {
+            // A key this session signs with is in use, whatever IAM has
+            // recorded yet (a fresh report may not show the use).
+            let use_known = if session_key { None } else { last_used };
+            match use_known {
                 Some(LastUsed::Never) if !never_means_never(key.created) => {
                     // Made before IAM recorded use (2015-04-22): unused for years.
                     findings.push(Finding::Unused)
                 }
                 Some(LastUsed::Never) if age > self.new_key_grace_days => {
-                    findings.push(Finding::NeverUsed)
+                    findings.push(Finding::NeverUsed);
+                    // CIS 1.12 and Security Hub IAM.22 count a key never used
+                    // as unused from its creation date.
+                    if age > self.unused_after_days {
+                        findings.push(Finding::Unused);
+                    }
                 }
                 Some(LastUsed::Used { at, .. })
                     if days_since(*at, now) > self.unused_after_days =>
@@ -260,6 +289,12 @@ mod tests {
         assert_eq!(find(50, Some(used(now - days(31))), 1), [Finding::Unused]);
         assert_eq!(find(5, Some(LastUsed::Never), 1), []);
         assert_eq!(find(6, Some(LastUsed::Never), 1), [Finding::NeverUsed]);
+        // Never used and older than the unused threshold: unused too (CIS 1.12).
+        assert_eq!(find(30, Some(LastUsed::Never), 1), [Finding::NeverUsed]);
+        assert_eq!(
+            find(31, Some(LastUsed::Never), 1),
+            [Finding::NeverUsed, Finding::Unused]
+        );
         assert_eq!(find(50, recent.clone(), 2), [Finding::TwoActive]);
         // Loading, or only the report's word: nothing said about use.
         assert_eq!(find(50, None, 1), []);
@@ -276,6 +311,19 @@ mod tests {
             [Finding::Unused, Finding::RotationDue]
         );
         assert_eq!(days_since(now + days(1), now), 0);
+    }
+
+    #[test]
+    fn a_key_is_possibly_in_use_when_recent_unknown_or_young_and_unrecorded() {
+        let now = Timestamp::from_second(2_000_000_000).unwrap();
+        let policy = Policy::default();
+        let created = now - days(3);
+        assert!(policy.possibly_in_use(created, None, now));
+        // Created three days ago, no use recorded: maybe deployed, not recorded yet.
+        assert!(policy.possibly_in_use(created, Some(&LastUsed::Never), now));
+        assert!(!policy.possibly_in_use(now - days(8), Some(&LastUsed::Never), now));
+        assert!(policy.possibly_in_use(created, Some(&used(now - days(29))), now));
+        assert!(!policy.possibly_in_use(created, Some(&used(now - days(30))), now));
     }
 
     #[test]

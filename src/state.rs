@@ -274,6 +274,9 @@ pub struct LoadProgress {
     pub error: Option<IamError>,
     /// Where the last uses come from, once the loader knows.
     pub source: Option<DataSource>,
+    /// GetAccountSummary's word on the root user's access key, read when the
+    /// credential report is not to be had (`Err`: that could not be read).
+    pub root_key_summary: Option<Result<bool, IamError>>,
     /// Reads per second while IAM throttles this load (None: not throttling).
     pub paced_at: Option<u32>,
     /// Requests the SDK retried during this load.

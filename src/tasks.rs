@@ -60,9 +60,13 @@ impl Tasks {
                 }
                 let (priority, wanted) = watch::channel(Vec::new());
                 self.priority = Some(priority);
+                // Only the first load trusts a fresh report's "no keys":
+                // later ones follow this session's own changes, or `r`.
+                let mut options = self.options;
+                options.skip_users_the_report_shows_without_keys = generation <= 1;
                 self.loader = Some(tokio::spawn(inventory::load(
                     client,
-                    self.options,
+                    options,
                     wanted,
                     move |event| post(&tx, Action::Inventory { generation, event }),
                 )));

@@ -648,6 +648,7 @@ fn apply_load_event(state: &mut State, event: LoadEvent) {
             }
         }
         LoadEvent::Source(source) => state.load.source = Some(source),
+        LoadEvent::RootKey(result) => state.load.root_key_summary = Some(result),
         LoadEvent::Paced { per_second } => state.load.paced_at = per_second,
         LoadEvent::Retries { total } => state.load.retries = total,
         LoadEvent::Finished => {

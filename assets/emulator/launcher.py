@@ -251,12 +251,27 @@ def patch_sts_key_checks(spec):
     sts_responses.TokenResponse.get_caller_identity = get_caller_identity
 
 
+def patch_account_summary(spec):
+    """GetAccountSummary's AccountAccessKeysPresent agrees with the report's
+    root row, as on IAM (moto always says 0)."""
+    if not spec.get("root_key"):
+        return
+    original_init = iam_models.AccountSummary.__init__
+
+    def init(self, iam_backend):
+        original_init(self, iam_backend)
+        self._account_access_keys_present = 1
+
+    iam_models.AccountSummary.__init__ = init
+
+
 def main():
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     with open(sys.argv[1], encoding="utf-8") as handle:
         spec = json.load(handle)
     snapshot_at = patch_credential_report(spec)
     patch_sts_key_checks(spec)
+    patch_account_summary(spec)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     _, port = server.get_host_and_port()

@@ -356,6 +356,24 @@ impl IamClient {
 }
 
 impl IamClient {
+    /// GetAccountSummary's `AccountAccessKeysPresent`: whether the root user
+    /// has an access key (the second source of the root-key finding, for
+    /// when the credential report is denied or not ready).
+    pub async fn root_has_access_key(&self) -> Result<bool, IamError> {
+        let op = "GetAccountSummary";
+        let _permit = self.permit().await;
+        let out = send_read!(self, self.iam.get_account_summary())
+            .map_err(|e| IamError::from_sdk(op, e))?;
+        let present = out
+            .summary_map()
+            .and_then(|map| map.get(&aws_sdk_iam::types::SummaryKeyType::AccountAccessKeysPresent))
+            .copied()
+            .unwrap_or(0);
+        Ok(present > 0)
+    }
+}
+
+impl IamClient {
     /// The console's key descriptions of `user`: tag key = access key id, value = description.
     pub async fn key_descriptions(&self, user: &str) -> Result<Vec<(String, String)>, IamError> {
         let op = "ListUserTags";

@@ -49,10 +49,29 @@ pub enum DataSource {
 pub struct LoadOptions {
     pub concurrency: usize,
     pub source: Source,
-    /// The policy's unused threshold: a use in the credential report older than
-    /// this (or none) is confirmed live, since the report may be hours old.
+    /// The policy's unused threshold: a use in an old credential report older
+    /// than this (or none) is confirmed live, since the report may be hours old.
     pub unused_after_days: i64,
+    /// A report generated at most this long ago vouches for every last use it
+    /// holds (IAM records a use at most once per 15 minutes, and late: a live
+    /// read is no fresher), so nothing is confirmed live and users it shows
+    /// without keys are not listed (`[source] confirm_after_minutes`).
+    pub confirm_after: Duration,
+    /// Whether users a fresh report shows without keys may go unlisted. A
+    /// refresh the administrator asked for (`r`) lists everyone: the session
+    /// may have made keys since the report, and `r` means "read IAM now".
+    pub skip_users_the_report_shows_without_keys: bool,
 }
+
+impl LoadOptions {
+    /// The default `confirm_after`: IAM's 15-minute recording interval.
+    pub const CONFIRM_AFTER: Duration = Duration::from_secs(15 * 60);
+}
+
+/// How long keys wait for the credential report before they are listed
+/// anyway: with it, users it shows without keys need no ListAccessKeys. The
+/// users on screen never wait.
+const REPORT_WAIT: Duration = Duration::from_secs(3);
 
 /// One step of a load, in the order a consumer can rely on: a user's `Keys`
 /// come after the `UsersPage` that named it, a key's `LastUsed` after its `Keys`
@@ -86,6 +105,9 @@ pub enum LoadEvent {
         user: String,
     },
     Source(DataSource),
+    /// Whether the root user has an access key, from GetAccountSummary: read
+    /// when the credential report (the first source) is not to be had.
+    RootKey(Result<bool, IamError>),
     /// The SDK has retried this many requests so far (throttling, 5xx, resets).
     Retries {
         total: usize,
@@ -174,6 +196,17 @@ struct Queue {
     report: ReportState,
     /// Report uses older than this many days (or none) are confirmed live.
     unused_after_days: i64,
+    /// A report at most this old is fresh (see `LoadOptions::confirm_after`).
+    confirm_after: Duration,
+    /// Until then, keys of users not on screen wait for the report.
+    report_wait_until: Instant,
+    /// When each listed user was created: a user made after the report is
+    /// listed even if the report has no keys for it.
+    created: HashMap<String, Timestamp>,
+    /// See `LoadOptions::skip_users_the_report_shows_without_keys`.
+    skip_without_keys: bool,
+    /// ListAccessKeys calls saved: users a fresh report shows without keys.
+    keys_skipped: usize,
     listing: bool,
     busy: usize,
     limit: usize,
@@ -209,9 +242,11 @@ impl Queue {
                 return Some(job);
             }
         }
-        while let Some(user) = self.users.pop_front() {
-            if self.users_waiting.remove(&user) {
-                return Some(Job::Keys(user));
+        if !self.waiting_for_report(Instant::now()) {
+            while let Some(user) = self.users.pop_front() {
+                if self.users_waiting.remove(&user) {
+                    return Some(Job::Keys(user));
+                }
             }
         }
         while let Some(user) = self.used_order.pop_front() {
@@ -223,6 +258,61 @@ impl Queue {
             }
         }
         None
+    }
+
+    /// Whether keys not on screen still wait for the report (see `REPORT_WAIT`).
+    fn waiting_for_report(&self, now: Instant) -> bool {
+        matches!(self.report, ReportState::Pending) && now < self.report_wait_until
+    }
+
+    /// The report, when it is ready and fresh (see `LoadOptions::confirm_after`).
+    fn fresh_report(&self) -> Option<&CredentialReport> {
+        match &self.report {
+            ReportState::Ready(report) if report_is_fresh(report, self.confirm_after) => {
+                Some(report)
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether a fresh report says `user` has no access keys: it is in the
+    /// report with no key slot and was created before the report was made.
+    fn known_without_keys(&self, user: &str) -> bool {
+        if !self.skip_without_keys {
+            return false;
+        }
+        let Some(report) = self.fresh_report() else {
+            return false;
+        };
+        let created_before = self
+            .created
+            .get(user)
+            .is_some_and(|created| *created <= report.generated);
+        created_before && report.users.get(user).is_some_and(Vec::is_empty)
+    }
+
+    /// A keys job a fresh report answers without a request (the user has no
+    /// keys): its events, or `None` when the job must go to IAM.
+    fn answer_from_report(&mut self, job: &Job) -> Option<Vec<LoadEvent>> {
+        let Job::Keys(user) = job else {
+            return None;
+        };
+        if !self.known_without_keys(user) {
+            return None;
+        }
+        self.keys_skipped += 1;
+        let mut events = Vec::new();
+        if let Some(tags) = self.tags.get(user) {
+            events.push(LoadEvent::UserTags {
+                user: user.clone(),
+                tags: tag_names(tags),
+            });
+        }
+        events.push(LoadEvent::Keys {
+            user: user.clone(),
+            result: Ok(Vec::new()),
+        });
+        Some(events)
     }
 
     fn take_used(&mut self, user: &str) -> Option<Job> {
@@ -279,6 +369,7 @@ impl Queue {
                 }),
                 ReportState::Ready(report) => {
                     let generated = report.generated;
+                    let fresh = report_is_fresh(report, self.confirm_after);
                     let report_says = |used, provisional| LoadEvent::LastUsed {
                         user: key.user.clone(),
                         key_id: key.id.clone(),
@@ -290,6 +381,10 @@ impl Queue {
                     };
                     match report.answer(&key, now, self.unused_after_days) {
                         ReportAnswer::Final(used) => events.push(report_says(used, false)),
+                        // A fresh report is as good as a live read.
+                        ReportAnswer::Provisional(used) if fresh => {
+                            events.push(report_says(used, false))
+                        }
                         ReportAnswer::Provisional(used) => {
                             // Shown now, as of the report; confirmed live after the
                             // listing work (the queue serves last uses after keys).
@@ -355,6 +450,12 @@ impl<F: Fn(LoadEvent)> Shared<F> {
     }
 }
 
+/// Whether `report` was generated at most `confirm_after` ago.
+fn report_is_fresh(report: &CredentialReport, confirm_after: Duration) -> bool {
+    let age = Timestamp::now().duration_since(report.generated);
+    age.as_secs() >= 0 && age.unsigned_abs() <= confirm_after
+}
+
 fn is_throttling(err: &IamError) -> bool {
     err.kind() == ErrorKind::Throttled
 }
@@ -389,6 +490,11 @@ where
                 Source::Auto | Source::Report => ReportState::Pending,
             },
             unused_after_days: options.unused_after_days,
+            confirm_after: options.confirm_after,
+            report_wait_until: Instant::now() + REPORT_WAIT,
+            created: HashMap::new(),
+            skip_without_keys: options.skip_users_the_report_shows_without_keys,
+            keys_skipped: 0,
             listing: true,
             busy: 0,
             limit: max,
@@ -409,7 +515,10 @@ where
     let mut tasks = JoinSet::new();
     tasks.spawn(list_users(shared.clone(), options.source != Source::Live));
     match options.source {
-        Source::Live => shared.emit(vec![LoadEvent::Source(DataSource::Live { reason: None })]),
+        Source::Live => {
+            shared.emit(vec![LoadEvent::Source(DataSource::Live { reason: None })]);
+            tasks.spawn(read_root_key(shared.clone()));
+        }
         source => {
             tasks.spawn(fetch_report(shared.clone(), source));
         }
@@ -476,14 +585,16 @@ async fn list_users<F: Fn(LoadEvent) + Send + Sync>(shared: Arc<Shared<F>>, with
                         users.push(user);
                     }
                 }
-                let names: Vec<String> = users.iter().map(|u| u.name.clone()).collect();
+                let names: Vec<(String, Timestamp)> =
+                    users.iter().map(|u| (u.name.clone(), u.created)).collect();
                 if !tags.is_empty() {
                     shared.lock().tags.extend(tags);
                 }
                 shared.emit(vec![LoadEvent::UsersPage { users, last_page }]);
                 {
                     let mut queue = shared.lock();
-                    for name in names {
+                    for (name, created) in names {
+                        queue.created.insert(name.clone(), created);
                         queue.users_waiting.insert(name.clone());
                         queue.users.push_back(name);
                     }
@@ -543,6 +654,7 @@ async fn fetch_report<F: Fn(LoadEvent) + Send + Sync>(shared: Arc<Shared<F>>, so
         () = users_failed(&shared) => return,
     };
     let mut events = Vec::new();
+    let report_missing = result.is_err();
     {
         let mut queue = shared.lock();
         match result {
@@ -570,6 +682,22 @@ async fn fetch_report<F: Fn(LoadEvent) + Send + Sync>(shared: Arc<Shared<F>>, so
     }
     shared.emit(events);
     shared.notify.notify_waiters();
+    if report_missing {
+        read_root_key(shared.clone()).await;
+    }
+}
+
+/// The root-key check's second source (GetAccountSummary), with one more
+/// try after a passing failure.
+async fn read_root_key<F: Fn(LoadEvent) + Send + Sync>(shared: Arc<Shared<F>>) {
+    let mut result = shared.client.root_has_access_key().await;
+    if let Err(err) = &result
+        && is_transient(err)
+    {
+        tokio::time::sleep(backoff(1)).await;
+        result = shared.client.root_has_access_key().await;
+    }
+    shared.emit(vec![LoadEvent::RootKey(result)]);
 }
 
 /// Resolves once listing users has failed.
@@ -608,18 +736,34 @@ async fn worker<F: Fn(LoadEvent) + Send + Sync>(shared: Arc<Shared<F>>, priority
             let notified = shared.notify.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            {
+            let next = {
                 let wanted = priority.borrow().clone();
                 let mut queue = shared.lock();
-                if let Some(job) = queue.next(&wanted) {
-                    queue.busy += 1;
-                    break Some(job);
+                match queue.next(&wanted) {
+                    Some(job) => match queue.answer_from_report(&job) {
+                        Some(events) => Next::Answered(events),
+                        None => {
+                            queue.busy += 1;
+                            Next::Run(job)
+                        }
+                    },
+                    None if queue.done() => Next::Done,
+                    None if queue.waiting_for_report(Instant::now()) => {
+                        Next::WaitUntil(queue.report_wait_until)
+                    }
+                    None => Next::Wait,
                 }
-                if queue.done() {
-                    break None;
+            };
+            match next {
+                Next::Run(job) => break Some(job),
+                Next::Done => break None,
+                Next::Answered(events) => shared.emit(events),
+                // Woken by the report, or at the end of the wait.
+                Next::WaitUntil(until) => {
+                    let _ = tokio::time::timeout_at(until, notified).await;
                 }
+                Next::Wait => notified.await,
             }
-            notified.await;
         };
         let Some(job) = job else {
             shared.notify.notify_waiters();
@@ -784,6 +928,17 @@ async fn run<F: Fn(LoadEvent) + Send + Sync>(shared: &Shared<F>, job: Job, sent:
         queue.busy -= 1;
         queue.requeue(job);
     }
+}
+
+/// What a worker does next.
+enum Next {
+    Run(Job),
+    /// A fresh report answered the job without a request: these events.
+    Answered(Vec<LoadEvent>),
+    Done,
+    /// Keys wait for the report until then.
+    WaitUntil(Instant),
+    Wait,
 }
 
 enum Outcome {

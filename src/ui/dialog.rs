@@ -104,7 +104,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, dialog: &Dialog) {
                     "This key was used in the last {} days.",
                     state.context.policy.recent_use_days
                 ),
-                _ => "When this key was last used is not known.".to_string(),
+                Some(LastUsed::Never) => format!(
+                    "This key is younger than {} days and has no recorded use; IAM records use late, so it may be deployed already.",
+                    state.context.policy.new_key_grace_days
+                ),
+                None => "When this key was last used is not known.".to_string(),
             };
             lines.push(Line::styled(
                 format!(

@@ -76,7 +76,8 @@ fn glance(state: &State) -> Glance {
     g
 }
 
-/// Whether the credential report says the root user has an access key.
+/// Whether the credential report (or, without it, GetAccountSummary) says
+/// the root user has an access key.
 pub fn root_has_key(state: &State) -> bool {
     matches!(
         state.load.source,
@@ -84,7 +85,7 @@ pub fn root_has_key(state: &State) -> bool {
             root_has_key: true,
             ..
         })
-    )
+    ) || matches!(state.load.root_key_summary, Some(Ok(true)))
 }
 
 fn glance_line(state: &State) -> Line<'static> {

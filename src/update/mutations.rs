@@ -261,15 +261,12 @@ fn delete_change(target: KeyTarget, signing_confirmed: bool) -> KeyChange {
     }
 }
 
-/// Used within the policy's `recent_use_days`, or its last use is not known: deactivating it may break something.
+/// Deactivating it may break something (`Policy::possibly_in_use`).
 fn in_use(state: &State, target: &KeyTarget) -> bool {
-    match &target.last_used {
-        None => true,
-        Some(LastUsed::Never) => false,
-        Some(LastUsed::Used { at, .. }) => {
-            state.now.as_second() - at.as_second() < state.context.policy.recent_use_days * 86_400
-        }
-    }
+    state
+        .context
+        .policy
+        .possibly_in_use(target.created, target.last_used.as_ref(), state.now)
 }
 
 fn typed_confirm(op: KeyOp, target: KeyTarget) -> Dialog {

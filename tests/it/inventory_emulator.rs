@@ -41,6 +41,8 @@ async fn load(client: &iamkeys::iam::IamClient, source: Source) -> Vec<LoadEvent
         concurrency: 4,
         source,
         unused_after_days: 45,
+        confirm_after: LoadOptions::CONFIRM_AFTER,
+        skip_users_the_report_shows_without_keys: true,
     };
     inventory::load(
         client.clone(),

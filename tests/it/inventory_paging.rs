@@ -115,10 +115,14 @@ fn mocked_client() -> IamClient {
                 .build(),
         )
     });
+    // Live mode: the root-key check asks GetAccountSummary.
+    let summary = mock!(Client::get_account_summary).then_output(|| {
+        aws_sdk_iam::operation::get_account_summary::GetAccountSummaryOutput::builder().build()
+    });
     let iam = mock_client!(
         aws_sdk_iam,
         RuleMode::MatchAny,
-        [&list_users, &list_keys, &tags, &last_used]
+        [&list_users, &list_keys, &tags, &last_used, &summary]
     );
     let sts = aws_sdk_sts::Client::from_conf(
         aws_sdk_sts::Config::builder()
@@ -136,6 +140,8 @@ async fn every_page_of_users_loads_once_and_a_denied_user_does_not_stop_the_rest
         concurrency: 8,
         source: Source::Live,
         unused_after_days: 45,
+        confirm_after: LoadOptions::CONFIRM_AFTER,
+        skip_users_the_report_shows_without_keys: true,
     };
     inventory::load(
         mocked_client(),

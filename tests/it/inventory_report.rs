@@ -100,7 +100,11 @@ fn client(report: Vec<Rule>, live_calls: Arc<AtomicUsize>) -> IamClient {
     let details = mock!(Client::get_account_authorization_details).then_error(|| {
         aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsError::generic(denied())
     });
-    let mut rules = vec![users, keys, tags, last_used, details];
+    // Without a report, the root-key check asks GetAccountSummary.
+    let summary = mock!(Client::get_account_summary).then_output(|| {
+        aws_sdk_iam::operation::get_account_summary::GetAccountSummaryOutput::builder().build()
+    });
+    let mut rules = vec![users, keys, tags, last_used, details, summary];
     rules.extend(report);
     let iam = mock_client!(aws_sdk_iam, RuleMode::MatchAny, &rules);
     let sts = aws_sdk_sts::Client::from_conf(
@@ -128,6 +132,8 @@ async fn load(client: IamClient, source: Source) -> Vec<LoadEvent> {
         concurrency: 4,
         source,
         unused_after_days: 45,
+        confirm_after: LoadOptions::CONFIRM_AFTER,
+        skip_users_the_report_shows_without_keys: true,
     };
     inventory::load(client, options, inventory::no_priority(), move |e| {
         sink.lock().unwrap().push(e)
@@ -249,4 +255,6 @@ async fn live_mode_never_asks_for_the_report() {
     let events = load(client(vec![], live.clone()), Source::Live).await;
     assert_eq!(live.load(Ordering::SeqCst), 2);
     assert!(events.contains(&LoadEvent::Source(DataSource::Live { reason: None })));
+    // The root-key check's second source was read instead.
+    assert!(events.contains(&LoadEvent::RootKey(Ok(false))));
 }

@@ -17,4 +17,5 @@ mod jobs;
 mod properties;
 mod render;
 mod render_bench;
+mod request_count;
 mod update_transitions;

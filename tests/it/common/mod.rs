@@ -428,6 +428,7 @@ pub fn assert_inventory_equals_seed(
             LoadEvent::UserGone { user } => panic!("{user} vanished during the load"),
             LoadEvent::UserTags { .. } => {}
             LoadEvent::Source(_)
+            | LoadEvent::RootKey(_)
             | LoadEvent::Paced { .. }
             | LoadEvent::Retries { .. }
             | LoadEvent::Finished => {}
