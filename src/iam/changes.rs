@@ -28,7 +28,7 @@ pub async fn apply_with_request_id(
 ) -> Result<(ChangeOutcome, Option<String>), IamError> {
     let op = change.operation();
     let user = change.user();
-    let before = client.list_access_keys(user).await?;
+    let before = settled_keys(client, change).await?;
     match change {
         KeyChange::SetStatus {
             key_id,
@@ -147,6 +147,47 @@ pub async fn apply_with_request_id(
             };
             Ok((ChangeOutcome::Deleted { untag_error }, request_id))
         }
+    }
+}
+
+/// Pauses between re-reads of a pre-check that would refuse (about 6 s in
+/// all): IAM is eventually consistent, so a read straight after the previous
+/// step (making room, deactivating, creating) can show the state before it.
+const STALE_READ_PAUSES_MS: [u64; 5] = [250, 500, 1000, 2000, 2000];
+
+/// The user's keys for `change`'s pre-check. When they would refuse it (a
+/// third key, an active key to delete, a key not listed), IAM may not have
+/// caught up with the step before: they are read again, for a bounded time,
+/// before the refusal stands. A read that allows the change is used at once.
+async fn settled_keys(client: &IamClient, change: &KeyChange) -> Result<Vec<AccessKey>, IamError> {
+    let user = change.user();
+    let mut keys = client.list_access_keys(user).await?;
+    for pause in STALE_READ_PAUSES_MS {
+        if !would_refuse(change, &keys) {
+            break;
+        }
+        tracing::info!(user, operation = change.operation(), "the pre-check would refuse; reading again (IAM is eventually consistent)");
+        tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+        keys = client.list_access_keys(user).await?;
+    }
+    Ok(keys)
+}
+
+/// Whether the pre-check refuses `change` on these keys for a reason a
+/// stale read can give.
+fn would_refuse(change: &KeyChange, keys: &[AccessKey]) -> bool {
+    let listed = |id: &str| keys.iter().find(|k| k.id == id);
+    match change {
+        KeyChange::Create { .. } => keys.len() >= 2,
+        KeyChange::SetStatus { key_id, .. } => listed(key_id).is_none(),
+        KeyChange::Delete {
+            key_id,
+            allow_active,
+            ..
+        } => match listed(key_id) {
+            None => true,
+            Some(key) => key.status == KeyStatus::Active && !allow_active,
+        },
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod common;
 
+mod consistency;
 mod dialog_transitions;
 mod e2e_mutations;
 mod e2e_pty;
