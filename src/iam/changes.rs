@@ -166,7 +166,11 @@ async fn settled_keys(client: &IamClient, change: &KeyChange) -> Result<Vec<Acce
         if !would_refuse(change, &keys) {
             break;
         }
-        tracing::info!(user, operation = change.operation(), "the pre-check would refuse; reading again (IAM is eventually consistent)");
+        tracing::info!(
+            user,
+            operation = change.operation(),
+            "the pre-check would refuse; reading again (IAM is eventually consistent)"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
         keys = client.list_access_keys(user).await?;
     }
