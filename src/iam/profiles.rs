@@ -106,6 +106,28 @@ impl Profiles {
         None
     }
 
+    /// The static keys `name` holds itself (`aws_access_key_id`,
+    /// `aws_secret_access_key`, optionally `aws_session_token`): the source
+    /// of a role profile whose `source_profile` is itself (the layout of
+    /// aws-sdk-rust#527), which the AWS CLI signs AssumeRole with.
+    pub fn static_keys(&self, name: &str) -> Option<aws_credential_types::Credentials> {
+        let profile = self.get(name)?;
+        let text = |key: &str| {
+            profile
+                .get(key)
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
+        Some(aws_credential_types::Credentials::new(
+            text("aws_access_key_id")?,
+            text("aws_secret_access_key")?,
+            text("aws_session_token"),
+            None,
+            "iamkeys-profile-static-keys",
+        ))
+    }
+
     /// Whether the user set retry behaviour for `name` (or in the environment):
     /// then it is theirs, and iamkeys' defaults stay out of the way.
     pub fn sets_retries(&self, name: &str) -> bool {
@@ -139,11 +161,20 @@ source_profile = admin
 
 [profile patient]
 max_attempts = 10
+
+[profile itself]
+role_arn = arn:aws:iam::111122223333:role/Admin
+source_profile = itself
+mfa_serial = arn:aws:iam::444455556666:mfa/alice
 ";
     const CREDENTIALS: &str = "
 [base]
 aws_access_key_id = AKIABASE000000000001
 aws_secret_access_key = secret
+
+[itself]
+aws_access_key_id = AKIAITSELF0000000001
+aws_secret_access_key = itselfsecret
 ";
 
     #[tokio::test]
@@ -186,9 +217,18 @@ aws_secret_access_key = secret
         let err = profiles.check_exists("prodadmin").unwrap_err();
         assert!(err.contains("'prodadmin' does not exist"), "{err}");
         assert!(
-            err.contains("admin, base, chained, default, patient"),
+            err.contains("admin, base, chained, default, itself, patient"),
             "{err}"
         );
         assert!(profiles.sets_retries("patient"));
+        // A role profile that is its own source: its own static keys.
+        assert_eq!(
+            profiles.source_key("itself").as_deref(),
+            Some("AKIAITSELF0000000001")
+        );
+        let keys = profiles.static_keys("itself").unwrap();
+        assert_eq!(keys.access_key_id(), "AKIAITSELF0000000001");
+        assert_eq!(keys.secret_access_key(), "itselfsecret");
+        assert!(profiles.static_keys("admin").is_none());
     }
 }

@@ -194,6 +194,20 @@ async fn credentials_provider(
         && let Some(serial) = role.mfa_serial.clone()
     {
         let source = match &role.source_profile {
+            // Its own source (aws-sdk-rust#527): its static keys sign
+            // AssumeRole, with the MFA code, as the AWS CLI does. The profile
+            // provider would assume the role itself first, without MFA.
+            Some(source) if source == selected => match profiles.static_keys(source) {
+                Some(keys) => SharedCredentialsProvider::new(keys),
+                None => {
+                    return Err(StartupError::new(
+                        format!(
+                            "profile '{selected}' is its own source_profile but holds no aws_access_key_id and aws_secret_access_key"
+                        ),
+                        "put the long-term key in the profile, or name another source_profile",
+                    ));
+                }
+            },
             Some(source) => profile_provider(config, source),
             None => {
                 return Err(StartupError::new(

@@ -408,3 +408,67 @@ fn an_mfa_profile_asks_for_the_code_assumes_the_role_with_it_and_reuses_the_sess
         "{stderr}"
     );
 }
+
+#[test]
+fn a_profile_that_is_its_own_source_assumes_its_role_with_the_mfa_code() {
+    // aws-sdk-rust#527's layout: static keys and role_arn + mfa_serial in one
+    // profile, source_profile naming itself. The role requires MFA.
+    let mut org = common::small_org();
+    org.signing_user = Some("dave.dev".into());
+    let emulator = common::start_emulator(&org);
+    let dave = emulator.report.signing.clone().unwrap();
+    let proxy = common::fault_proxy::FaultProxy::start(
+        emulator.report.port,
+        common::fault_proxy::Faults {
+            assume_role_needs_mfa: true,
+            ..common::fault_proxy::Faults::default()
+        },
+        1,
+    );
+    let home = AwsHome::new();
+    std::fs::write(
+        home.dir.path().join(".aws/config"),
+        format!(
+            "[profile selfmfa]\nregion = us-east-1\nsource_profile = selfmfa\n\
+             role_arn = arn:aws:iam::123456789012:role/Admin\nmfa_serial = {MFA_SERIAL}\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        home.dir.path().join(".aws/credentials"),
+        format!(
+            "[selfmfa]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            dave.access_key_id, dave.secret_access_key
+        ),
+    )
+    .unwrap();
+    let env = home.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut tui = PtySession::spawn(
+        &["--profile", "selfmfa", "--endpoint-url", &proxy.url],
+        &env,
+        home.dir.path(),
+        30,
+        120,
+    );
+    tui.wait_for(&format!("Enter MFA code for {MFA_SERIAL}:"), WAIT);
+    tui.send("654321\r");
+    tui.wait_for("loaded 30 users", WAIT);
+    assert!(
+        tui.contents().contains("assumed-role/Admin"),
+        "{}",
+        tui.contents()
+    );
+    tui.send("q");
+    assert!(tui.wait_exit(WAIT));
+    let seen = proxy.seen();
+    let assume: Vec<_> = seen.iter().filter(|s| s.action == "AssumeRole").collect();
+    assert_eq!(assume.len(), 1, "one AssumeRole, with the code: {assume:?}");
+    assert_eq!(
+        assume[0].credential, dave.access_key_id,
+        "signed with the profile's own key"
+    );
+    assert_eq!(assume[0].param("SerialNumber").as_deref(), Some(MFA_SERIAL));
+    assert_eq!(assume[0].param("TokenCode").as_deref(), Some("654321"));
+    assert_eq!(proxy.counts().get("mfa_refused"), None);
+}

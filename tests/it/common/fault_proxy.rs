@@ -36,6 +36,9 @@ pub struct Faults {
     /// IAM's eventual consistency: for this long after a change to a user's
     /// keys, ListAccessKeys of that user answers as it did before the change.
     pub consistency_lag: Option<Duration>,
+    /// STS as with a role whose trust policy requires MFA: AssumeRole without
+    /// `SerialNumber` and `TokenCode` is AccessDenied (moto never checks).
+    pub assume_role_needs_mfa: bool,
 }
 
 /// A request the proxy saw: its action, the access key id that signed it
@@ -319,6 +322,27 @@ async fn serve(state: Arc<ProxyState>, mut client: TcpStream) {
         .into_bytes();
     let seen = describe(&request);
     state.seen.lock().unwrap().push(seen.clone());
+    let needs_mfa = state.faults.lock().unwrap().assume_role_needs_mfa;
+    if needs_mfa
+        && seen.action == "AssumeRole"
+        && (seen.param("SerialNumber").is_none() || seen.param("TokenCode").is_none())
+    {
+        *state
+            .counts
+            .lock()
+            .unwrap()
+            .entry("mfa_refused")
+            .or_default() += 1;
+        let _ = client
+            .write_all(&iam_error(
+                "403 Forbidden",
+                "AccessDenied",
+                "User is not authorized to perform: sts:AssumeRole (MultiFactorAuthentication required)",
+            ))
+            .await;
+        let _ = client.shutdown().await;
+        return;
+    }
     let lag = state.faults.lock().unwrap().consistency_lag;
     if let (Some(lag), "ListAccessKeys", Some(user)) =
         (lag, seen.action.as_str(), seen.param("UserName"))
