@@ -275,7 +275,7 @@ pub async fn load(
                     );
                     return Err(EXIT_FAILED);
                 }
-                if show_progress {
+                if show_progress && !crate::iam::mfa_session::asking_on_terminal() {
                     let line = inventory.lock().unwrap_or_else(|p| p.into_inner()).progress();
                     eprint!("\r\x1b[2K{line}");
                 }

@@ -10,8 +10,23 @@ use aws_credential_types::provider::{
     ProvideCredentials, Result as CredentialsResult, SharedCredentialsProvider, future,
 };
 
-/// Credentials this close to expiry are resolved again.
+/// Credentials this close to expiry are resolved again (an MFA role session
+/// asks for a new code then, while the old credentials still work).
 const REFRESH_BEFORE_EXPIRY: Duration = Duration::from_secs(5 * 60);
+
+/// [`REFRESH_BEFORE_EXPIRY`]; debug builds let the tests shorten a session's
+/// life with `IAMKEYS_TEST_REFRESH_BEFORE_SECS` (role sessions last at least
+/// 15 minutes).
+fn refresh_before_expiry() -> Duration {
+    #[cfg(debug_assertions)]
+    if let Some(secs) = std::env::var("IAMKEYS_TEST_REFRESH_BEFORE_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
+        return Duration::from_secs(secs);
+    }
+    REFRESH_BEFORE_EXPIRY
+}
 
 /// Wraps a provider so that every client of the session shares one resolution.
 #[derive(Clone, Debug)]
@@ -34,18 +49,38 @@ impl ResolvedOnce {
         if let Some(credentials) = held.as_ref()
             && still_good(credentials, SystemTime::now())
         {
-            return Ok(credentials.clone());
+            return Ok(due_early(credentials));
         }
         let credentials = self.inner.provide_credentials().await?;
         *held = Some(credentials.clone());
-        Ok(credentials)
+        Ok(due_early(&credentials))
+    }
+}
+
+/// The credentials as handed to the SDK: due when they are to be resolved
+/// again, so that the identity cache of the SDK comes back here in time (it
+/// keeps an identity until seconds before its expiry).
+fn due_early(credentials: &Credentials) -> Credentials {
+    let now = SystemTime::now();
+    let Some(expiry) = credentials.expiry() else {
+        return credentials.clone();
+    };
+    match expiry.checked_sub(refresh_before_expiry()) {
+        Some(due) if due > now => Credentials::new(
+            credentials.access_key_id(),
+            credentials.secret_access_key(),
+            credentials.session_token().map(str::to_string),
+            Some(due),
+            "iamkeys-resolved-once",
+        ),
+        _ => credentials.clone(),
     }
 }
 
 fn still_good(credentials: &Credentials, now: SystemTime) -> bool {
     credentials
         .expiry()
-        .is_none_or(|expiry| expiry > now + REFRESH_BEFORE_EXPIRY)
+        .is_none_or(|expiry| expiry > now + refresh_before_expiry())
 }
 
 impl ProvideCredentials for ResolvedOnce {

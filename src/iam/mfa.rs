@@ -69,7 +69,7 @@ pub async fn assume_role(
     source: SharedCredentialsProvider,
     role: &RoleProfile,
     serial: &str,
-    ask: &mut dyn AskCode,
+    ask: &mut (dyn AskCode + Send),
 ) -> Result<Credentials, String> {
     let cache = cache_file(role, serial);
     if let Some(path) = &cache

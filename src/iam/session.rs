@@ -120,6 +120,13 @@ pub async fn connect(target: &Target) -> Result<(IamClient, Context), StartupErr
     let config = config
         .to_builder()
         .credentials_provider(SharedCredentialsProvider::new(provider))
+        // Renewing a session may wait for a person to type an MFA code: the
+        // requests wait with it (the SDK gives a load 5 s by default).
+        .identity_cache(
+            aws_config::identity::IdentityCache::lazy()
+                .load_timeout(std::time::Duration::from_secs(15 * 60))
+                .build(),
+        )
         .build();
     let mut client = IamClient::from_config(&config);
     if user_retries {
@@ -217,7 +224,7 @@ async fn credentials_provider(
                 ));
             }
         };
-        let credentials = super::mfa::assume_role(config, source, &role, &serial, &mut TerminalPrompt)
+        let credentials = super::mfa::assume_role(config, source.clone(), &role, &serial, &mut TerminalPrompt)
             .await
             .map_err(|what| {
                 StartupError::new(
@@ -227,7 +234,15 @@ async fn credentials_provider(
                     ),
                 )
             })?;
-        return Ok((SharedCredentialsProvider::new(credentials), true));
+        // Renewed with a new code before it expires (see mfa_session).
+        let renewing = super::mfa_session::MfaRoleProvider::new(
+            config.clone(),
+            source,
+            role,
+            serial,
+            credentials,
+        );
+        return Ok((SharedCredentialsProvider::new(renewing), true));
     }
     match &target.profile {
         Some(profile) => Ok((profile_provider(config, profile), true)),

@@ -472,3 +472,77 @@ fn a_profile_that_is_its_own_source_assumes_its_role_with_the_mfa_code() {
     assert_eq!(assume[0].param("TokenCode").as_deref(), Some("654321"));
     assert_eq!(proxy.counts().get("mfa_refused"), None);
 }
+
+#[test]
+fn an_mfa_session_about_to_expire_asks_for_a_new_code_and_the_work_goes_on() {
+    // A role session of 15 minutes that the test makes due after 4 s; `list`
+    // reads one request at a time behind a slow proxy, so it is still at work
+    // when the session comes due: it asks on the terminal, waits, goes on.
+    let mut org = common::small_org();
+    org.signing_user = Some("dave.dev".into());
+    let emulator = common::start_emulator(&org);
+    let dave = emulator.report.signing.clone().unwrap();
+    let proxy = common::fault_proxy::FaultProxy::start(
+        emulator.report.port,
+        common::fault_proxy::Faults {
+            slow: 1.0,
+            spare_action: Some("AssumeRole".into()),
+            ..common::fault_proxy::Faults::default()
+        },
+        1,
+    );
+    let home = AwsHome::with_key(&dave.access_key_id, &dave.secret_access_key);
+    let config = home.dir.path().join(".aws/config");
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("duration_seconds = 3600", "duration_seconds = 900");
+    std::fs::write(&config, text).unwrap();
+    let mut env = home.env();
+    env.push(("IAMKEYS_TEST_REFRESH_BEFORE_SECS", "896".into()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let out = home.dir.path().join("list.json");
+    let script = format!(
+        "{} list --profile mfa-admin --endpoint-url {} --concurrency 1 --source live --output json > {}",
+        env!("CARGO_BIN_EXE_iamkeys"),
+        proxy.url,
+        out.display()
+    );
+    // Through sh, so that stdout goes to a file while the prompt is on the terminal.
+    // Tall enough that no prompt scrolls away.
+    let mut run =
+        PtySession::spawn_program("sh", &["-c", &script], &env, home.dir.path(), 200, 160);
+    // Every prompt gets a code (the session comes due every 4 s here) until
+    // the list is done.
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let mut typed = Vec::new();
+    loop {
+        let prompts = run.contents().matches("Enter MFA code").count();
+        if prompts > typed.len() {
+            let code = format!("{:06}", 100_000 + typed.len());
+            run.send(&format!("{code}\r"));
+            typed.push(code);
+        }
+        if let Some(success) = run.exited() {
+            assert!(success, "{}", run.contents());
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(std::time::Instant::now() < deadline, "{}", run.contents());
+    }
+    let screen = run.contents();
+    assert!(typed.len() >= 2, "asked again before expiry: {screen}");
+    assert!(screen.contains("ends soon"), "{screen}");
+    let records: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert!(records.iter().all(|r| r["error"].is_null()), "{records:?}");
+    let codes: Vec<_> = proxy
+        .seen()
+        .iter()
+        .filter(|s| s.action == "AssumeRole")
+        .map(|s| s.param("TokenCode").unwrap_or_default())
+        .collect();
+    assert_eq!(
+        codes, typed,
+        "each renewal assumed the role with the code typed"
+    );
+}

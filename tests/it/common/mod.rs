@@ -185,6 +185,19 @@ impl PtySession {
         rows: u16,
         cols: u16,
     ) -> Self {
+        Self::spawn_program(env!("CARGO_BIN_EXE_iamkeys"), args, env, cwd, rows, cols)
+    }
+
+    /// Like [`PtySession::spawn`], for another program (`sh -c` around the
+    /// binary, to redirect its stdout while it asks on the terminal).
+    pub fn spawn_program(
+        program: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+        cwd: &std::path::Path,
+        rows: u16,
+        cols: u16,
+    ) -> Self {
         let pty = native_pty_system()
             .openpty(PtySize {
                 rows,
@@ -193,7 +206,7 @@ impl PtySession {
                 pixel_height: 0,
             })
             .expect("openpty");
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_iamkeys"));
+        let mut cmd = CommandBuilder::new(program);
         cmd.args(args);
         cmd.cwd(cwd);
         cmd.env("TERM", "xterm-256color");
@@ -316,6 +329,14 @@ impl PtySession {
     }
 
     /// Waits for the process to exit and returns its success.
+    /// Whether the process has ended, and if so whether it succeeded.
+    pub fn exited(&mut self) -> Option<bool> {
+        let status = self.child.try_wait().expect("try_wait")?;
+        // Let the reader thread drain the last bytes.
+        std::thread::sleep(Duration::from_millis(200));
+        Some(status.success())
+    }
+
     pub fn wait_exit(&mut self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
         loop {
