@@ -31,7 +31,18 @@ fn post(tx: &UnboundedSender<Action>, action: Action) {
 }
 
 impl Tasks {
+    /// The tasks of a dashboard; the journal is checked at once (on a
+    /// blocking thread) and, if it cannot be written, the dashboard told:
+    /// every change is refused until it can, or with `--no-journal`.
     pub fn new(runner: Runner, options: LoadOptions, tx: UnboundedSender<Action>) -> Self {
+        let journal = runner.journal.clone();
+        let told = tx.clone();
+        tokio::task::spawn_blocking(move || {
+            if let Err(why) = journal.check() {
+                tracing::error!(%why, "the journal cannot be written");
+                post(&told, Action::JournalUnusable(why));
+            }
+        });
         Self {
             client: runner.client.clone(),
             runner,
@@ -150,6 +161,7 @@ impl Tasks {
                                 result: recorded.result,
                             },
                         );
+                        std::ops::ControlFlow::Continue(())
                     })
                     .await;
                     post(&tx, Action::PlanFinished);
@@ -158,11 +170,22 @@ impl Tasks {
             Effect::PlanUndo => {
                 let journal = self.runner.journal.clone();
                 let account = self.runner.account.clone();
+                let scope = crate::journal::UndoScope::last(
+                    &self.runner.caller_arn,
+                    jiff::Timestamp::now(),
+                    journal.undo_within_days(),
+                );
                 tokio::task::spawn_blocking(move || {
-                    let plan = journal.read().map(|(entries, _)| {
-                        let entries = crate::journal::of_account(entries, &account);
-                        crate::journal::plan_undo(&entries, None)
-                    });
+                    let plan = if journal.enabled() {
+                        journal.read().map(|(entries, skipped)| {
+                            let entries = crate::journal::of_account(entries, &account);
+                            let mut plan = crate::journal::plan_undo(&entries, &scope);
+                            plan.skipped_lines = skipped;
+                            plan
+                        })
+                    } else {
+                        Err("--no-journal: there is no journal to undo from".to_string())
+                    };
                     post(&tx, Action::UndoPlanned(plan));
                 });
             }
