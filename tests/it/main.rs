@@ -14,6 +14,7 @@ mod inventory_emulator;
 mod inventory_paging;
 mod inventory_report;
 mod jobs;
+mod journal_safety;
 mod properties;
 mod render;
 mod render_bench;

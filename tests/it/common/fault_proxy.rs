@@ -36,6 +36,9 @@ pub struct Faults {
     /// IAM's eventual consistency: for this long after a change to a user's
     /// keys, ListAccessKeys of that user answers as it did before the change.
     pub consistency_lag: Option<Duration>,
+    /// IAM's `AccessDenied` (HTTP 403) for every UpdateAccessKey of this key
+    /// id, as a policy denying it would answer.
+    pub deny_key: Option<String>,
 }
 
 /// A request the proxy saw: its action, the access key id that signed it
@@ -355,6 +358,18 @@ async fn serve(state: Arc<ProxyState>, mut client: TcpStream) {
             .lock()
             .unwrap()
             .insert(user, std::time::Instant::now());
+    }
+    let denied = state.faults.lock().unwrap().deny_key.clone();
+    if seen.action == "UpdateAccessKey" && denied.is_some() && seen.param("AccessKeyId") == denied {
+        *state.counts.lock().unwrap().entry("denied").or_default() += 1;
+        let reply = iam_error(
+            "403 Forbidden",
+            "AccessDenied",
+            "User is not authorized to perform: iam:UpdateAccessKey",
+        );
+        let _ = client.write_all(&reply).await;
+        let _ = client.shutdown().await;
+        return;
     }
     let reply = match state.fate(&request) {
         "throttle" => iam_error("400 Bad Request", "Throttling", "Rate exceeded"),
