@@ -224,7 +224,15 @@ impl Tasks {
                 tokio::spawn(async move {
                     let secret = match secret {
                         Some(secret) => Ok(secret),
-                        None => crate::rotation::secret_from_csv(secret_file.as_deref(), &key_id),
+                        // A file read: on a blocking thread, never the runtime's workers.
+                        None => {
+                            let id = key_id.clone();
+                            tokio::task::spawn_blocking(move || {
+                                crate::rotation::secret_from_csv(secret_file.as_deref(), &id)
+                            })
+                            .await
+                            .unwrap_or_else(|e| Err(format!("reading the secret stopped: {e}")))
+                        }
                     };
                     let result = match secret {
                         Ok(secret) => {

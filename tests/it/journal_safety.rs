@@ -636,3 +636,67 @@ fn undo_of_many_keys_in_the_dashboard_asks_for_the_count_and_says_it_changed_the
     assert!(status.contains("changed back"), "{status}");
     assert!(!status.contains("u undoes"), "{status}");
 }
+
+#[test]
+fn the_dashboard_says_at_once_when_the_journal_cannot_be_used() {
+    let emulator = common::start_emulator(&org(2));
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal.jsonl");
+    std::fs::create_dir(&journal).unwrap();
+    let journal = journal.to_string_lossy().into_owned();
+    let tui = common::PtySession::spawn(
+        &[
+            "--endpoint-url",
+            &emulator.endpoint,
+            "--region",
+            "us-east-1",
+            "--journal",
+            &journal,
+        ],
+        &[
+            ("AWS_ACCESS_KEY_ID", common::OUTSIDER_KEY.0),
+            ("AWS_SECRET_ACCESS_KEY", common::OUTSIDER_KEY.1),
+        ],
+        dir.path(),
+        32,
+        200,
+    );
+    let screen = tui.wait_for("no usable journal", Duration::from_secs(30));
+    assert!(screen.contains("every change is refused"), "{screen}");
+}
+
+#[test]
+fn each_demo_run_journals_on_its_own() {
+    let state = common::test_state_home();
+    let demo = |args: &[&str]| {
+        let out = common::iamkeys_command()
+            .arg("--demo")
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        eprintln!(
+            "--demo {args:?} → {:?}\n{}\n{}",
+            out.status.code(),
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        out
+    };
+    let out = demo(&["deactivate", "--filter", "uma.hall", "--yes"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).contains("deactivated"));
+    // A fresh demo has a fresh emulator: the earlier run's keys are not offered.
+    let out = demo(&["undo", "--yes"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stderr).contains("nothing to undo"));
+    let left: Vec<_> = std::fs::read_dir(state.join("iamkeys"))
+        .map(|dir| dir.filter_map(Result::ok).map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(
+        !left
+            .iter()
+            .any(|n| n.to_string_lossy().starts_with("demo-journal")),
+        "a demo's journal goes with its run: {left:?}"
+    );
+}
