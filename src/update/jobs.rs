@@ -390,8 +390,12 @@ pub fn undo_answered(
         return None;
     }
     let left = state.undoing.len();
+    let done = match result {
+        Ok(ChangeOutcome::AlreadyInStatus) => "found already as the undo leaves it",
+        _ => "changed back",
+    };
     Some(format!(
-        "changed back {}{}; u goes one operation further back",
+        "{done}: {}{}; u goes one operation further back",
         change.subject(),
         if left > 0 {
             format!(" ({left} more waiting)")
