@@ -37,7 +37,12 @@ impl Tasks {
     pub fn new(runner: Runner, options: LoadOptions, tx: UnboundedSender<Action>) -> Self {
         let journal = runner.journal.clone();
         let told = tx.clone();
+        // Read-only mode changes nothing: it needs no journal.
+        let needed = !runner.read_only;
         tokio::task::spawn_blocking(move || {
+            if !needed {
+                return;
+            }
             if let Err(why) = journal.check() {
                 tracing::error!(%why, "the journal cannot be written");
                 post(&told, Action::JournalUnusable(why));

@@ -87,6 +87,11 @@ fn print_result(
         ));
     }
     match &recorded.result {
+        // Found so on the server (an undo of a change that never happened, say).
+        Ok(crate::change::ChangeOutcome::AlreadyInStatus) => (
+            true,
+            out.line(format_args!("unchanged\t{user}\t{key_id}\talready so")),
+        ),
         Ok(_) => (
             true,
             out.line(format_args!("{}\t{user}\t{key_id}", change.done())),
