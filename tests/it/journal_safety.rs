@@ -663,6 +663,32 @@ fn the_dashboard_says_at_once_when_the_journal_cannot_be_used() {
     );
     let screen = tui.wait_for("no usable journal", Duration::from_secs(30));
     assert!(screen.contains("every change is refused"), "{screen}");
+    // A toggle is refused with the reason, and IAM is unchanged.
+    let mut tui = tui;
+    tui.wait_for("loaded", Duration::from_secs(30));
+    tui.send("/");
+    tui.send("safe00");
+    tui.send("\r");
+    tui.wait_for("Users 1/2", Duration::from_secs(30));
+    tui.send("\t");
+    tui.send(" ");
+    let screen = tui
+        .wait_until(
+            |s| s.contains("nothing was changed") || s.contains("Deactivate"),
+            Duration::from_secs(30),
+        )
+        .unwrap();
+    if !screen.contains("nothing was changed") {
+        std::thread::sleep(Duration::from_millis(300));
+        tui.send("y");
+    }
+    let screen = tui.wait_for("nothing was changed", Duration::from_secs(30));
+    assert!(screen.contains("directory"), "{screen}");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let now = runtime.block_on(statuses(&emulator.endpoint));
+    assert!(now.values().all(|s| s == "Active"), "{now:?}");
+    tui.send("q");
+    assert!(tui.wait_exit(Duration::from_secs(30)));
 }
 
 #[test]
