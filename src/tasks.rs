@@ -45,7 +45,7 @@ impl Tasks {
             }
             if let Err(why) = journal.check() {
                 tracing::error!(%why, "the journal cannot be written");
-                post(&told, Action::JournalUnusable(why));
+                post(&told, Action::JournalUnusable(crate::sanitize::owned(&why)));
             }
         });
         Self {

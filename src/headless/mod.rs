@@ -113,7 +113,7 @@ async fn journal_usable(runner: &crate::runner::Runner) -> Result<(), String> {
     tokio::task::spawn_blocking(move || journal.check())
         .await
         .unwrap_or_else(|e| Err(format!("the journal's check stopped: {e}")))
-        .map_err(|why| crate::runner::no_journal_refusal(&why))
+        .map_err(|why| crate::sanitize::owned(&crate::runner::no_journal_refusal(&why)))
 }
 
 /// Exit codes of the commands that change IAM.
