@@ -141,6 +141,8 @@ pub enum Action {
     },
     /// A change was made but its journal entry could not be written: why.
     JournalFailed(String),
+    /// The journal cannot be written (checked at start): every change is refused.
+    JournalUnusable(String),
     SecretSaved {
         /// The key whose secret it is.
         key_id: String,

@@ -3,6 +3,8 @@
 //! runner, with the loader's rules — a bounded number in flight, and while IAM
 //! throttles, a pace at what it lets through.
 
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::time::Instant;
 
@@ -98,32 +100,49 @@ const THROTTLE_BUDGET: usize = 20;
 
 /// Runs every planned change, `in_flight` at a time, calling `report` with
 /// each result as it comes (in the order they finish). `T` travels with its
-/// change untouched (the dashboard's ticket; `()` headless).
+/// change untouched (the dashboard's ticket; `()` headless). Once `report`
+/// breaks (headless: stdout is gone), no further change starts; those in
+/// flight finish and are journaled, and are reported too.
 pub async fn execute<T>(
     runner: &Runner,
     plan: Vec<(T, Planned)>,
     in_flight: usize,
-    mut report: impl FnMut(T, Planned, Recorded),
+    mut report: impl FnMut(T, Planned, Recorded) -> ControlFlow<()>,
 ) {
     let pace = Arc::new(Mutex::new(Pace::new(Instant::now())));
+    let stopped = Arc::new(AtomicBool::new(false));
     let mut results = futures_util::stream::iter(plan)
         .map(|(tag, planned)| {
             let pace = pace.clone();
+            let stopped = stopped.clone();
             async move {
+                if stopped.load(Ordering::SeqCst) {
+                    return None;
+                }
                 let recorded = run_one(runner, &planned, &pace).await;
-                (tag, planned, recorded)
+                Some((tag, planned, recorded))
             }
         })
         .buffer_unordered(in_flight.max(1));
-    while let Some((tag, planned, recorded)) = results.next().await {
-        report(tag, planned, recorded);
+    while let Some(done) = results.next().await {
+        if let Some((tag, planned, recorded)) = done
+            && report(tag, planned, recorded).is_break()
+        {
+            stopped.store(true, Ordering::SeqCst);
+        }
     }
 }
 
-/// One change: waits for the pace, runs it, and tries again after a
-/// throttle (within the budget).
+/// One change: its intent journaled once, then requests — each waiting for
+/// the pace, another after a throttle (within the budget) — and its outcome
+/// journaled once, with the number of attempts.
 async fn run_one(runner: &Runner, planned: &Planned, pace: &Mutex<Pace>) -> Recorded {
-    let mut throttles = 0;
+    let (change, operation) = (&planned.change, &planned.operation);
+    let begun = match runner.begin(change, operation).await {
+        Ok(begun) => begun,
+        Err(refused) => return refused,
+    };
+    let mut attempts = 0;
     loop {
         loop {
             let wait = pace
@@ -136,8 +155,9 @@ async fn run_one(runner: &Runner, planned: &Planned, pace: &Mutex<Pace>) -> Reco
             }
         }
         let sent = Instant::now();
-        let recorded = runner.run(&planned.change, &planned.operation).await;
-        let throttled = matches!(&recorded.result, Err(e) if e.kind() == ErrorKind::Throttled);
+        attempts += 1;
+        let answer = runner.attempt(change, operation).await;
+        let throttled = matches!(&answer, Err(e) if e.kind() == ErrorKind::Throttled);
         {
             let mut pace = pace.lock().unwrap_or_else(|p| p.into_inner());
             if throttled {
@@ -146,10 +166,11 @@ async fn run_one(runner: &Runner, planned: &Planned, pace: &Mutex<Pace>) -> Reco
                 pace.succeeded(Instant::now());
             }
         }
-        if throttled && throttles < THROTTLE_BUDGET {
-            throttles += 1;
+        if throttled && (attempts as usize) <= THROTTLE_BUDGET {
             continue;
         }
-        return recorded;
+        return runner
+            .finish(begun, change, operation, answer, attempts)
+            .await;
     }
 }

@@ -42,6 +42,12 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH")]
     pub journal: Option<PathBuf>,
 
+    /// Change IAM without a journal: nothing is recorded, and undo cannot change it back.
+    /// Without it, a journal that cannot be written (a link, a directory, a FIFO, another
+    /// user's file) refuses every change.
+    #[arg(long, global = true, conflicts_with = "journal")]
+    pub no_journal: bool,
+
     /// Write diagnostic logs to this file (nothing is printed over the dashboard).
     #[arg(long, global = true, value_name = "PATH")]
     pub log_file: Option<PathBuf>,
@@ -82,11 +88,17 @@ pub enum Command {
     Delete(BulkArgs),
     /// Rotate a key with proof: create a new key, save its secret, prove it signs as the user, retire the old.
     Rotate(RotateArgs),
-    /// Reactivate the keys the journal's last operation (or last N entries) deactivated.
+    /// Change back, key by key, what the journal's last operation (or last N operations) changed.
     Undo {
-        /// Undo the last N journal entries instead of the last operation.
+        /// Undo the last N operations (those with something to change back) instead of the last one.
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
         last: Option<u32>,
+        /// Also undo entries made by another identity than this session's, or without an IAM request id.
+        #[arg(long)]
+        include_foreign: bool,
+        /// Also undo entries older than `[journal] undo_within_days` (default 7).
+        #[arg(long)]
+        include_old: bool,
         /// Do not ask on the terminal.
         #[arg(long)]
         yes: bool,
@@ -236,6 +248,21 @@ mod tests {
                 assert_eq!(cli.config.as_deref(), Some(std::path::Path::new("c.toml")));
             }
         }
+        // --no-journal is global too, and never with --journal.
+        let cli =
+            Cli::try_parse_from(["iamkeys", "undo", "--no-journal", "--include-old"]).unwrap();
+        assert!(cli.no_journal);
+        assert!(matches!(
+            cli.command,
+            Some(Command::Undo {
+                include_old: true,
+                include_foreign: false,
+                ..
+            })
+        ));
+        assert!(
+            Cli::try_parse_from(["iamkeys", "--no-journal", "--journal", "j", "list"]).is_err()
+        );
         // rotate needs a user and a destination, or --self alone.
         assert!(Cli::try_parse_from(["iamkeys", "rotate", "--user", "u"]).is_err());
         assert!(Cli::try_parse_from(["iamkeys", "rotate", "--self", "--user", "u"]).is_err());

@@ -15,6 +15,8 @@ pub struct Config {
     pub policy: Policy,
     /// `[keys]`: the browsing keys, with the file's overrides.
     pub keymap: Keymap,
+    /// `[journal] undo_within_days`: older entries are not undone without `--include-old`.
+    pub undo_within_days: u32,
     /// Where it was read from (`None`: no file, the defaults).
     pub source: Option<PathBuf>,
     /// `[source] confirm_after_minutes`: a credential report older than this
@@ -29,6 +31,7 @@ impl Default for Config {
             keymap: Keymap::default(),
             source: None,
             confirm_after_minutes: DEFAULT_CONFIRM_AFTER_MINUTES,
+            undo_within_days: crate::journal::UNDO_WITHIN_DAYS,
         }
     }
 }
@@ -43,9 +46,18 @@ struct FileConfig {
     policy: FilePolicy,
     #[serde(default)]
     source: FileSource,
+    #[serde(default)]
+    journal: FileJournal,
     /// Action name → one key or a list of keys, in file order.
     #[serde(default)]
     keys: toml::Table,
+}
+
+/// `[journal]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileJournal {
+    undo_within_days: Option<u32>,
 }
 
 /// One key or several, as `[keys]` accepts them.
@@ -139,6 +151,10 @@ pub fn parse(text: &str) -> Result<Config, String> {
     Ok(Config {
         policy,
         keymap,
+        undo_within_days: file
+            .journal
+            .undo_within_days
+            .unwrap_or(crate::journal::UNDO_WITHIN_DAYS),
         source: None,
         confirm_after_minutes: file
             .source
@@ -202,6 +218,15 @@ mod tests {
         assert_eq!(config.policy.rotate_after_days, 90);
         assert_eq!(config.policy.exempt.users, ["breakglass-*"]);
         assert_eq!(parse("").unwrap().policy, Policy::default());
+        assert_eq!(config.undo_within_days, 7);
+    }
+
+    #[test]
+    fn journal_undo_within_days_is_read_and_defaults_to_seven() {
+        assert_eq!(parse("").unwrap().undo_within_days, 7);
+        let config = parse("[journal]\nundo_within_days = 30\n").unwrap();
+        assert_eq!(config.undo_within_days, 30);
+        assert!(parse("[journal]\nundo_after = 3\n").is_err());
     }
 
     #[test]

@@ -105,6 +105,9 @@ pub enum Dialog {
     UndoPlan {
         plan: crate::journal::UndoPlan,
         focus: Button,
+        /// More than one key: the count, typed to go on (as the bulk plan asks).
+        typed: Option<Input>,
+        error: Option<String>,
     },
 }
 
@@ -175,6 +178,7 @@ impl Dialog {
             Dialog::KeyLimit { .. } | Dialog::Details { .. } => Mode::Notice,
             Dialog::BulkPlan(plan) if plan.running => Mode::Notice,
             Dialog::BulkPlan(_) => Mode::TextEntry,
+            Dialog::UndoPlan { typed: Some(_), .. } => Mode::TextEntry,
             Dialog::UndoPlan { .. } => Mode::Confirm,
             Dialog::Rotation { .. } => Mode::Wizard,
             Dialog::DeactivateFirst { .. }
@@ -235,6 +239,9 @@ impl Dialog {
             Dialog::Create { description, .. } => Some(description),
             Dialog::TypedConfirm { typed, .. } => Some(typed),
             Dialog::BulkPlan(plan) if !plan.running => Some(&mut plan.typed),
+            Dialog::UndoPlan {
+                typed: Some(typed), ..
+            } => Some(typed),
             Dialog::Secret(SecretDialog {
                 stage: SecretStage::SavePath(path),
                 ..

@@ -35,14 +35,22 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    // The demo's changes are made in an emulator: they go to a journal of their own.
-    let journal_path = cli.journal.clone().or_else(|| {
-        cli.demo
-            .then(|| iamkeys::journal::state_dir().map(|d| d.join("demo-journal.jsonl")))
-            .flatten()
-    });
+    // The demo's changes are made in an emulator that lives as long as the run:
+    // each run journals to a file of its own, removed when it ends.
+    let demo_journal = (cli.demo && cli.journal.is_none())
+        .then(|| {
+            iamkeys::journal::state_dir().map(|d| {
+                d.join(format!(
+                    "demo-journal-{}.jsonl",
+                    iamkeys::journal::new_operation_id()
+                ))
+            })
+        })
+        .flatten();
+    let journal_path = cli.journal.clone().or_else(|| demo_journal.clone());
     let journal = match iamkeys::journal::Journal::resolve(journal_path.as_deref()) {
-        Ok(journal) => journal,
+        Ok(journal) if cli.no_journal => journal.disabled(),
+        Ok(journal) => journal.undoing_within(config.undo_within_days),
         Err(err) => {
             eprintln!("iamkeys: {err}");
             return ExitCode::from(2);
@@ -55,7 +63,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(run(cli, config, journal))
+    let code = runtime.block_on(run(cli, config, journal));
+    if let Some(path) = demo_journal {
+        let _ = std::fs::remove_file(path);
+    }
+    code
 }
 
 async fn run(
@@ -216,8 +228,21 @@ async fn headless(
             };
             headless::rotate::run(runner, context, request).await
         }
-        Command::Undo { last, yes } => {
-            headless::undo::run(runner, last.map(|n| n as usize), yes, options.concurrency).await
+        Command::Undo {
+            last,
+            include_foreign,
+            include_old,
+            yes,
+        } => {
+            let request = headless::undo::Request {
+                operations: last.map_or(1, |n| n as usize),
+                include_foreign,
+                include_old,
+                within_days: runner.journal.undo_within_days(),
+                yes,
+                in_flight: options.concurrency,
+            };
+            headless::undo::run(runner, request).await
         }
         Command::List { .. } | Command::Tui => headless::EXIT_REFUSED,
     }

@@ -410,6 +410,9 @@ pub struct State {
     pub rotation: Option<crate::wizard::RotationWizard>,
     /// Keys marked for a bulk action: (user, key id).
     pub marked: std::collections::BTreeSet<(String, String)>,
+    /// Keys an undo is changing back, (user, key id): their answers say
+    /// "changed back", not "u undoes".
+    pub undoing: HashSet<(String, String)>,
     /// The first line of the help overlay shown (it scrolls).
     pub help_scroll: usize,
     /// Rows a page move jumps (the visible height of the users table).
@@ -460,6 +463,7 @@ impl State {
             page_rows: 10,
             user_details: HashMap::new(),
             marked: Default::default(),
+            undoing: Default::default(),
             rotation: None,
             help_scroll: 0,
             should_quit: false,

@@ -31,7 +31,23 @@ fn post(tx: &UnboundedSender<Action>, action: Action) {
 }
 
 impl Tasks {
+    /// The tasks of a dashboard; the journal is checked at once (on a
+    /// blocking thread) and, if it cannot be written, the dashboard told:
+    /// every change is refused until it can, or with `--no-journal`.
     pub fn new(runner: Runner, options: LoadOptions, tx: UnboundedSender<Action>) -> Self {
+        let journal = runner.journal.clone();
+        let told = tx.clone();
+        // Read-only mode changes nothing: it needs no journal.
+        let needed = !runner.read_only;
+        tokio::task::spawn_blocking(move || {
+            if !needed {
+                return;
+            }
+            if let Err(why) = journal.check() {
+                tracing::error!(%why, "the journal cannot be written");
+                post(&told, Action::JournalUnusable(crate::sanitize::owned(&why)));
+            }
+        });
         Self {
             client: runner.client.clone(),
             runner,
@@ -154,6 +170,7 @@ impl Tasks {
                                 result: recorded.result,
                             },
                         );
+                        std::ops::ControlFlow::Continue(())
                     })
                     .await;
                     post(&tx, Action::PlanFinished);
@@ -162,11 +179,22 @@ impl Tasks {
             Effect::PlanUndo => {
                 let journal = self.runner.journal.clone();
                 let account = self.runner.account.clone();
+                let scope = crate::journal::UndoScope::last(
+                    &self.runner.caller_arn,
+                    jiff::Timestamp::now(),
+                    journal.undo_within_days(),
+                );
                 tokio::task::spawn_blocking(move || {
-                    let plan = journal.read().map(|(entries, _)| {
-                        let entries = crate::journal::of_account(entries, &account);
-                        crate::journal::plan_undo(&entries, None)
-                    });
+                    let plan = if journal.enabled() {
+                        journal.read().map(|(entries, skipped)| {
+                            let entries = crate::journal::of_account(entries, &account);
+                            let mut plan = crate::journal::plan_undo(&entries, &scope);
+                            plan.skipped_lines = skipped;
+                            plan
+                        })
+                    } else {
+                        Err("--no-journal: there is no journal to undo from".to_string())
+                    };
                     post(&tx, Action::UndoPlanned(plan));
                 });
             }
@@ -205,7 +233,15 @@ impl Tasks {
                 tokio::spawn(async move {
                     let secret = match secret {
                         Some(secret) => Ok(secret),
-                        None => crate::rotation::secret_from_csv(secret_file.as_deref(), &key_id),
+                        // A file read: on a blocking thread, never the runtime's workers.
+                        None => {
+                            let id = key_id.clone();
+                            tokio::task::spawn_blocking(move || {
+                                crate::rotation::secret_from_csv(secret_file.as_deref(), &id)
+                            })
+                            .await
+                            .unwrap_or_else(|e| Err(format!("reading the secret stopped: {e}")))
+                        }
                     };
                     let result = match secret {
                         Ok(secret) => {

@@ -67,6 +67,7 @@ fn is_keypress(action: &Action) -> bool {
             | Action::SecretSaved { .. }
             | Action::UserDetailsRead { .. }
             | Action::JournalFailed(_)
+            | Action::JournalUnusable(_)
             | Action::UndoPlanned(_)
             | Action::PlanFinished
             | Action::RotationOpened { .. }
@@ -274,6 +275,13 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
                 return jobs::submit(state, plan);
             }
         }
+        Action::DialogSubmit
+            if matches!(&state.dialog, Some(Dialog::UndoPlan { typed: Some(_), .. })) =>
+        {
+            if let Some(dialog) = state.dialog.take() {
+                return jobs::undo_confirmed(state, dialog);
+            }
+        }
         Action::DialogSubmit => return mutations::submit(state),
         Action::DialogEdit(key) => {
             let field = state.dialog.as_mut().and_then(|d| d.input_mut());
@@ -290,8 +298,12 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             result,
         } => {
             jobs::answered(state, &change, &result);
+            let undone = jobs::undo_answered(state, &change, &result);
             let mut effects = wizard::answered(state, &change, &result);
             effects.extend(mutations::changed(state, ticket, change, result));
+            if let Some(text) = undone {
+                say(state, text);
+            }
             return effects;
         }
         Action::UserKeysRead {
@@ -313,6 +325,12 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             mutations::secret_saved(state, &key_id, path, result);
             return effects;
         }
+        Action::JournalUnusable(why) => complain(
+            state,
+            format!(
+                "no usable journal, so every change is refused (--no-journal goes without): {why}"
+            ),
+        ),
         Action::JournalFailed(why) => complain(
             state,
             format!(

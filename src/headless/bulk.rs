@@ -11,7 +11,8 @@ use crate::policy::days_since;
 use crate::runner::{Operation, Runner};
 use crate::state::Context;
 
-use super::{EXIT_FAILED, EXIT_OK, EXIT_REFUSED, ask};
+use super::{EXIT_FAILED, EXIT_OK, EXIT_REFUSED, Out, ask, warn};
+use crate::sanitize::server_text;
 
 /// One key of the plan, as printed.
 struct PlanLine {
@@ -32,7 +33,12 @@ pub async fn run(
     yes: bool,
 ) -> u8 {
     if context.read_only && !dry_run {
-        eprintln!("iamkeys: {}", read_only_refusal(kind.what()));
+        warn(format_args!("{}", read_only_refusal(kind.what())));
+        return EXIT_REFUSED;
+    }
+    // Without a journal, nothing is changed (a dry run changes nothing).
+    if !dry_run && let Err(why) = super::journal_usable(&runner).await {
+        warn(format_args!("{why}"));
         return EXIT_REFUSED;
     }
     let loaded = match list::load(runner.client.clone(), options, context, filter).await {
@@ -40,7 +46,10 @@ pub async fn run(
         Err(code) => return code,
     };
     if let Some(err) = &loaded.users_error {
-        eprintln!("iamkeys: cannot list users: {err}");
+        warn(format_args!(
+            "cannot list users: {}",
+            server_text(&err.to_string())
+        ));
         return EXIT_FAILED;
     }
     let now = jiff::Timestamp::now();
@@ -49,10 +58,11 @@ pub async fn run(
     for record in loaded.records {
         let Some(key_id) = record.access_key_id.clone() else {
             if let Some(error) = &record.error {
-                eprintln!(
-                    "iamkeys: the keys of {} could not be read ({error}): none of them is in the plan",
-                    record.user
-                );
+                warn(format_args!(
+                    "the keys of {} could not be read ({}): none of them is in the plan",
+                    server_text(&record.user),
+                    server_text(error)
+                ));
             }
             continue;
         };
@@ -89,23 +99,31 @@ pub async fn run(
             recent,
         });
     }
-    print_plan(kind, &plan, &skipped);
+    let mut out = Out::default();
+    if print_plan(&mut out, kind, &plan, &skipped).is_break() {
+        out.report_failure();
+        warn(format_args!("nothing was changed"));
+        return EXIT_FAILED;
+    }
     if plan.is_empty() {
-        eprintln!("iamkeys: no key to {}: nothing was changed", kind.verb());
+        warn(format_args!(
+            "no key to {}: nothing was changed",
+            kind.verb()
+        ));
         return EXIT_OK;
     }
     let count = plan.len();
     if dry_run {
-        eprintln!(
-            "iamkeys: dry run: {count} keys would be {}; nothing was changed",
+        warn(format_args!(
+            "dry run: {count} keys would be {}; nothing was changed",
             kind.done()
-        );
+        ));
         return EXIT_OK;
     }
     if !yes {
         let question = format!("{} {count} keys? Type {count} to go on:", kind.title());
         if let Err(not) = ask::confirm(&question, &count.to_string()) {
-            eprintln!("iamkeys: {}", not.message());
+            warn(format_args!("{}", not.message()));
             return EXIT_REFUSED;
         }
     }
@@ -127,32 +145,60 @@ pub async fn run(
         changes,
         options.concurrency,
         |(), planned, recorded| {
-            if super::print_result(&planned, &recorded) {
+            let (made, flow) = super::print_result(&mut out, &planned, &recorded);
+            if made {
                 done += 1;
             } else {
                 failed += 1;
             }
+            flow
         },
     )
     .await;
-    eprintln!(
-        "iamkeys: {done} keys {}, {failed} failed, in {:.1} s (operation {}; journal {})",
+    let stdout_failed = out.report_failure();
+    let not_started = count - done - failed;
+    if not_started > 0 {
+        warn(format_args!(
+            "stopped: {not_started} keys were not attempted (stdout is gone); `iamkeys undo` changes back the rest"
+        ));
+    }
+    warn(format_args!(
+        "{done} keys {}, {failed} failed, in {:.1} s (operation {}; journal {})",
         kind.done(),
         started.elapsed().as_secs_f64(),
         operation.id,
-        runner.journal.path().display()
-    );
-    if failed > 0 { EXIT_FAILED } else { EXIT_OK }
+        journal_name(&runner)
+    ));
+    if failed > 0 || stdout_failed {
+        EXIT_FAILED
+    } else {
+        EXIT_OK
+    }
+}
+
+/// The journal's path as shown, or that there is none.
+fn journal_name(runner: &Runner) -> String {
+    if runner.journal.enabled() {
+        server_text(&runner.journal.path().display().to_string()).into_owned()
+    } else {
+        "none: --no-journal".to_string()
+    }
 }
 
 /// The plan on stdout: one line per key (user, key id, status, last use,
-/// findings, call-outs), then the keys left out and why.
-fn print_plan(kind: BulkKind, plan: &[PlanLine], skipped: &[(Record, &str)]) {
-    println!(
+/// findings, call-outs), then the keys left out and why. `Break` once stdout
+/// is gone.
+fn print_plan(
+    out: &mut Out,
+    kind: BulkKind,
+    plan: &[PlanLine],
+    skipped: &[(Record, &str)],
+) -> std::ops::ControlFlow<()> {
+    out.line(format_args!(
         "plan: {} {} keys (user, key id, last used, findings)",
         kind.verb(),
         plan.len()
-    );
+    ))?;
     for p in plan {
         let r = &p.record;
         let mut notes = Vec::new();
@@ -162,29 +208,30 @@ fn print_plan(kind: BulkKind, plan: &[PlanLine], skipped: &[(Record, &str)]) {
         if r.exempt {
             notes.push("exempt".to_string());
         }
-        println!(
+        out.line(format_args!(
             "  {}\t{}\t{}\t{}\t{}",
-            r.user,
-            p.item.key_id,
-            last_use(r),
+            server_text(&r.user),
+            server_text(&p.item.key_id),
+            server_text(&last_use(r)),
             if r.findings.is_empty() {
                 "-".to_string()
             } else {
                 r.findings.join(",")
             },
             notes.join(", ")
-        );
+        ))?;
     }
     if !skipped.is_empty() {
-        println!("left out: {} keys", skipped.len());
+        out.line(format_args!("left out: {} keys", skipped.len()))?;
         for (r, why) in skipped {
-            println!(
+            out.line(format_args!(
                 "  {}\t{}\t{why}",
-                r.user,
-                r.access_key_id.as_deref().unwrap_or("-")
-            );
+                server_text(&r.user),
+                server_text(r.access_key_id.as_deref().unwrap_or("-"))
+            ))?;
         }
     }
+    std::ops::ControlFlow::Continue(())
 }
 
 fn last_use(r: &Record) -> String {

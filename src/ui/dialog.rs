@@ -43,7 +43,21 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, dialog: &Dialog) {
             (title, lines)
         }
         Dialog::Rotation { .. } => super::wizard::screen(state),
-        Dialog::UndoPlan { plan, focus } => super::plan_dialog::undo(plan, buttons(*focus, "Undo")),
+        Dialog::UndoPlan {
+            plan,
+            focus,
+            typed,
+            error,
+        } => {
+            let (title, lines, undo_field) = super::plan_dialog::undo(
+                plan,
+                typed.as_ref(),
+                error.as_deref(),
+                buttons(*focus, "Undo"),
+            );
+            field = undo_field;
+            (title, lines)
+        }
         Dialog::Details { user, key_id } => (
             format!(" {key_id} of {user} "),
             details(state, user, key_id),

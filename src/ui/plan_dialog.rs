@@ -141,11 +141,20 @@ pub fn bulk(plan: &BulkPlan) -> (String, Vec<Line<'static>>, Option<(&Input, usi
     (title, lines, field.map(|row| (&plan.typed, row)))
 }
 
-pub fn undo(plan: &UndoPlan, buttons: Line<'static>) -> (String, Vec<Line<'static>>) {
+/// The undo dialog: what is changed back, what cannot be, what is held
+/// back; for more than one key, the field the count is typed into (its row).
+pub fn undo<'a>(
+    plan: &UndoPlan,
+    typed: Option<&'a Input>,
+    error: Option<&str>,
+    buttons: Line<'static>,
+) -> (String, Vec<Line<'static>>, Option<(&'a Input, usize)>) {
+    use crate::sanitize::server_text;
+    let count = plan.count();
     let mut lines = vec![
         Line::raw(format!(
-            "The journal's last operation ({}) is changed back: {} keys reactivated, {} deactivated.",
-            plan.operations.join(", "),
+            "The journal's last operation ({}) is changed back, key by key: {} keys reactivated, {} deactivated. A key changed elsewhere since is left as it is.",
+            server_text(&plan.operations.join(", ")),
             plan.reactivate.len(),
             plan.deactivate.len()
         )),
@@ -157,9 +166,14 @@ pub fn undo(plan: &UndoPlan, buttons: Line<'static>) -> (String, Vec<Line<'stati
     ] {
         for e in entries.iter().take(MAX_KEY_LINES) {
             lines.push(Line::raw(format!(
-                "  {what} {:<20} {}",
-                e.key_id.as_deref().unwrap_or("-"),
-                e.user
+                "  {what} {:<20} {}{}",
+                server_text(e.key_id.as_deref().unwrap_or("-")),
+                server_text(&e.user),
+                if e.result == crate::journal::Outcome::Unknown {
+                    " (outcome unknown: IAM is asked)"
+                } else {
+                    ""
+                }
             )));
         }
         if entries.len() > MAX_KEY_LINES {
@@ -169,24 +183,62 @@ pub fn undo(plan: &UndoPlan, buttons: Line<'static>) -> (String, Vec<Line<'stati
             ));
         }
     }
-    if !plan.cannot.is_empty() {
+    let asides: [(&str, Vec<(&crate::journal::Entry, String)>); 2] = [
+        (
+            "Cannot be undone",
+            plan.cannot
+                .iter()
+                .map(|(e, why)| (e, why.to_string()))
+                .collect(),
+        ),
+        (
+            "Held back (iamkeys undo --include-foreign/--include-old)",
+            plan.held.iter().map(|(e, why)| (e, why.clone())).collect(),
+        ),
+    ];
+    for (title, entries) in asides {
+        if entries.is_empty() {
+            continue;
+        }
         lines.push(Line::raw(""));
         lines.push(Line::styled(
-            format!("Cannot be undone ({}):", plan.cannot.len()),
+            format!("{title} ({}):", entries.len()),
             theme::WARNING,
         ));
-        for (e, why) in plan.cannot.iter().take(6) {
+        for (e, why) in entries.iter().take(6) {
             lines.push(Line::styled(
                 format!(
                     "  {} of {}: {why}",
-                    e.key_id.as_deref().unwrap_or("-"),
-                    e.user
+                    server_text(e.key_id.as_deref().unwrap_or("-")),
+                    server_text(&e.user)
                 ),
                 theme::LABEL,
             ));
         }
     }
+    if plan.skipped_lines > 0 {
+        lines.push(Line::styled(
+            format!(
+                "{} lines of the journal are not entries and were skipped.",
+                plan.skipped_lines
+            ),
+            theme::WARNING,
+        ));
+    }
     lines.push(Line::raw(""));
-    lines.push(buttons);
-    (" Undo ".to_string(), lines)
+    let mut field = None;
+    match typed {
+        Some(typed) => {
+            lines.push(Line::raw(format!(
+                "Type {count} (the number of keys) and Enter to change them back; Esc cancels."
+            )));
+            field = Some((typed, lines.len()));
+            lines.push(Line::raw(""));
+            if let Some(error) = error {
+                lines.push(Line::styled(error.to_string(), theme::ERROR));
+            }
+        }
+        None => lines.push(buttons),
+    }
+    (" Undo ".to_string(), lines, field)
 }

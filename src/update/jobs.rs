@@ -15,6 +15,7 @@ use crate::iam::model::{KeyStatus, LastUsed};
 use crate::journal::UndoPlan;
 use crate::policy::days_since;
 use crate::runner::Operation;
+use crate::sanitize;
 use crate::state::{Board, State};
 
 /// `m`: marks or unmarks the selected key.
@@ -283,39 +284,69 @@ pub fn undo(state: &mut State) -> Vec<Effect> {
     vec![Effect::PlanUndo]
 }
 
-/// The journal's undo plan: asked about in a dialog, or why there is nothing.
+/// The journal's undo plan: asked about in a dialog (the count typed for
+/// more than one key, as the bulk run that made them asked), or why there
+/// is nothing.
 pub fn undo_planned(state: &mut State, plan: Result<UndoPlan, String>) {
     match plan {
-        Err(why) => complain(state, format!("cannot read the journal: {why}")),
+        Err(why) => complain(
+            state,
+            format!("cannot read the journal: {}", sanitize::server_text(&why)),
+        ),
         Ok(plan) if plan.is_empty() => {
             let why = plan
                 .cannot
                 .first()
+                .map(|(e, why)| (e, why.to_string()))
+                .or_else(|| plan.held.first().map(|(e, why)| (e, why.clone())))
                 .map(|(e, why)| {
                     format!(
-                        ": the last operation {} {} of {}: {why}",
+                        ": the last entry, {} {} of {}: {why}",
                         format!("{:?}", e.action).to_lowercase(),
-                        e.key_id.as_deref().unwrap_or("-"),
-                        e.user
+                        sanitize::server_text(e.key_id.as_deref().unwrap_or("-")),
+                        sanitize::server_text(&e.user)
                     )
                 })
                 .unwrap_or_else(|| " in the journal".to_string());
             complain(state, format!("nothing to undo{why}"));
         }
         Ok(plan) => {
+            let typed = (plan.count() > 1).then(Input::default);
             state.dialog = Some(Dialog::UndoPlan {
                 plan,
                 focus: Button::Cancel,
+                typed,
+                error: None,
             });
         }
     }
 }
 
-/// Confirmed: every change back goes through `check` and runs as one plan.
-pub fn undo_confirmed(state: &mut State, plan: UndoPlan) -> Vec<Effect> {
+/// Confirmed (`y`, or the count typed and Enter): every change back goes
+/// through `check` and runs as one plan, each change naming the entry it
+/// undoes. A wrong count keeps the dialog open and says so.
+pub fn undo_confirmed(state: &mut State, dialog: Dialog) -> Vec<Effect> {
+    let Dialog::UndoPlan {
+        plan, focus, typed, ..
+    } = dialog
+    else {
+        return Vec::new();
+    };
+    let count = plan.count();
+    if let Some(typed) = typed
+        && typed.value().trim() != count.to_string()
+    {
+        state.dialog = Some(Dialog::UndoPlan {
+            plan,
+            focus,
+            typed: Some(typed),
+            error: Some(format!("type {count}, the number of keys, to go on")),
+        });
+        return Vec::new();
+    }
     let id = crate::journal::new_operation_id();
     let mut items = Vec::new();
-    for (change, undoes) in plan.changes() {
+    for (change, entry) in plan.changes() {
         if let Err(why) = check(state, &change) {
             complain(state, why);
             continue;
@@ -325,17 +356,51 @@ pub fn undo_confirmed(state: &mut State, plan: UndoPlan) -> Vec<Effect> {
             ticket,
             Planned {
                 change,
-                operation: Operation {
-                    id: id.clone(),
-                    source: "undo",
-                    undoes: Some(undoes),
-                },
+                operation: Operation::undoing(&id, &entry),
             },
         ));
     }
     if items.is_empty() {
         return Vec::new();
     }
+    state
+        .undoing
+        .extend(items.iter().map(|(_, p)| undo_key(&p.change)));
     say(state, format!("undoing: {} keys…", items.len()));
     vec![Effect::RunPlan { items }]
+}
+
+/// The key an undo's change is on: its answer says "undone", never "u undoes".
+fn undo_key(change: &KeyChange) -> (String, String) {
+    (
+        change.user().to_string(),
+        change.key_id().unwrap_or_default().to_string(),
+    )
+}
+
+/// An undo's change answered: what the status line says instead of the
+/// single change's "(u undoes)" (`None` if it was no undo's, or failed: the
+/// failure is said as any change's is).
+pub fn undo_answered(
+    state: &mut State,
+    change: &KeyChange,
+    result: &Result<ChangeOutcome, IamError>,
+) -> Option<String> {
+    if !state.undoing.remove(&undo_key(change)) || result.is_err() {
+        return None;
+    }
+    let left = state.undoing.len();
+    let done = match result {
+        Ok(ChangeOutcome::AlreadyInStatus) => "found already as the undo leaves it",
+        _ => "changed back",
+    };
+    Some(format!(
+        "{done}: {}{}; u goes one operation further back",
+        change.subject(),
+        if left > 0 {
+            format!(" ({left} more waiting)")
+        } else {
+            String::new()
+        }
+    ))
 }

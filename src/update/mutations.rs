@@ -408,8 +408,8 @@ pub fn press(state: &mut State, button: Button) -> Vec<Effect> {
             state.should_quit = true;
             Vec::new()
         }
-        (Dialog::UndoPlan { plan, .. }, Button::Confirm) => {
-            super::jobs::undo_confirmed(state, plan)
+        (dialog @ Dialog::UndoPlan { .. }, Button::Confirm) => {
+            super::jobs::undo_confirmed(state, dialog)
         }
         (Dialog::QuitWhileCreating { .. }, Button::Cancel) => {
             state.quit_requested = None;

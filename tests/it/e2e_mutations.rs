@@ -615,7 +615,8 @@ fn u_undoes_the_last_status_change() {
     tui.wait_for(&format!("deactivate {id} gina.two"), WAIT);
     std::thread::sleep(Duration::from_millis(300));
     tui.send("y");
-    tui.wait_for(&format!("deactivated {id} of gina.two"), WAIT);
+    // It says what was changed back, not "(u undoes)" of the change just undone.
+    tui.wait_for(&format!("changed back: {id} of gina.two"), WAIT);
     let journal = std::fs::read_to_string(h.cwd.path().join("iamkeys/journal.jsonl")).unwrap();
     assert!(journal.contains("\"source\":\"undo\""), "{journal}");
     assert_eq!(
@@ -807,11 +808,15 @@ fn marked_keys_are_deactivated_with_a_plan_and_undone_from_the_journal() {
     );
     assert_eq!(h.statuses("ops-admin"), [KeyStatus::Active]);
     tui.send("\x1b");
-    // u: the journal's last operation, both keys, back.
+    // u: the journal's last operation, both keys, back; the count typed, as D asked.
     tui.send("u");
-    tui.wait_for(" Undo ", WAIT);
+    let screen = tui.wait_for(" Undo ", WAIT);
+    assert!(screen.contains("Type 2 (the number of keys)"), "{screen}");
     std::thread::sleep(Duration::from_millis(300));
-    tui.send("y");
+    tui.send("y\r");
+    tui.wait_for("type 2, the number of keys", WAIT);
+    assert_eq!(h.statuses("hank.active"), [KeyStatus::Inactive]);
+    tui.send("\x7f2\r");
     wait_iam(
         || {
             h.statuses("hank.active") == [KeyStatus::Active]
@@ -896,11 +901,18 @@ fn the_rotation_wizard_creates_proves_watches_and_retires() {
         "nothing left to resume"
     );
     let journal = std::fs::read_to_string(h.cwd.path().join("iamkeys/journal.jsonl")).unwrap();
+    // Written ahead: each step's intent, then its one outcome.
     let steps = journal
         .lines()
         .filter(|l| l.contains("\"source\":\"rotate\""))
+        .filter(|l| !l.contains("\"result\":\"intent\""))
         .count();
     assert_eq!(steps, 3, "create, deactivate, delete: {journal}");
+    assert_eq!(
+        journal.matches("\"result\":\"intent\"").count(),
+        3,
+        "{journal}"
+    );
     std::thread::sleep(Duration::from_millis(300));
     tui.send("\r");
     tui.send("q");

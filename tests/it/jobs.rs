@@ -154,7 +154,9 @@ async fn bulk_deactivate_plans_changes_exactly_the_matching_keys_and_undo_restor
         assert_eq!(status, expected, "{id}");
     }
     let text = std::fs::read_to_string(&journal).unwrap();
-    assert_eq!(text.lines().count(), 5, "{text}");
+    // Written ahead: an intent before each request, its outcome after.
+    assert_eq!(text.lines().count(), 10, "{text}");
+    assert_eq!(text.matches("\"result\":\"intent\"").count(), 5, "{text}");
     assert!(text.contains("\"action\":\"deactivate\""), "{text}");
     assert!(text.contains("\"result\":\"ok\""), "{text}");
     assert!(

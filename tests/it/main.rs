@@ -15,6 +15,7 @@ mod inventory_emulator;
 mod inventory_paging;
 mod inventory_report;
 mod jobs;
+mod journal_safety;
 mod policies;
 mod properties;
 mod render;

@@ -902,7 +902,7 @@ fn marked_keys_go_through_a_plan_that_needs_the_count_typed() {
 #[test]
 fn u_plans_the_undo_from_the_journal_and_asks() {
     use iamkeys::dialog::Dialog;
-    use iamkeys::journal::{Entry, JournalAction, Outcome, plan_undo};
+    use iamkeys::journal::{Entry, JournalAction, Outcome, UndoScope, plan_undo};
     let mut state = sample_state();
     assert_eq!(update(&mut state, Action::Undo), vec![Effect::PlanUndo]);
     let entry = Entry {
@@ -920,10 +920,18 @@ fn u_plans_the_undo_from_the_journal_and_asks() {
         result: Outcome::Ok,
         error: None,
         undoes: None,
+        id: Some("e1".into()),
+        undoes_entry: None,
+        attempts: Some(1),
+    };
+    let scope = UndoScope {
+        include_foreign: true,
+        include_old: true,
+        ..UndoScope::last("arn", now(), 7)
     };
     update(
         &mut state,
-        Action::UndoPlanned(Ok(plan_undo(&[entry], None))),
+        Action::UndoPlanned(Ok(plan_undo(&[entry], &scope))),
     );
     assert!(matches!(state.dialog, Some(Dialog::UndoPlan { .. })));
     update(
@@ -936,8 +944,9 @@ fn u_plans_the_undo_from_the_journal_and_asks() {
     };
     assert_eq!(items[0].1.operation.source, "undo");
     assert_eq!(items[0].1.operation.undoes.as_deref(), Some("op1"));
+    assert_eq!(items[0].1.operation.undoes_entry.as_deref(), Some("e1"));
     // Nothing to undo says so.
-    update(&mut state, Action::UndoPlanned(Ok(plan_undo(&[], None))));
+    update(&mut state, Action::UndoPlanned(Ok(plan_undo(&[], &scope))));
     assert!(
         state
             .status

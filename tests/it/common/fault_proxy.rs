@@ -39,6 +39,9 @@ pub struct Faults {
     /// STS as with a role whose trust policy requires MFA: AssumeRole without
     /// `SerialNumber` and `TokenCode` is AccessDenied (moto never checks).
     pub assume_role_needs_mfa: bool,
+    /// IAM's `AccessDenied` (HTTP 403) for every UpdateAccessKey of this key
+    /// id, as a policy denying it would answer.
+    pub deny_key: Option<String>,
 }
 
 /// A request the proxy saw: its action, the access key id that signed it
@@ -379,6 +382,18 @@ async fn serve(state: Arc<ProxyState>, mut client: TcpStream) {
             .lock()
             .unwrap()
             .insert(user, std::time::Instant::now());
+    }
+    let denied = state.faults.lock().unwrap().deny_key.clone();
+    if seen.action == "UpdateAccessKey" && denied.is_some() && seen.param("AccessKeyId") == denied {
+        *state.counts.lock().unwrap().entry("denied").or_default() += 1;
+        let reply = iam_error(
+            "403 Forbidden",
+            "AccessDenied",
+            "User is not authorized to perform: iam:UpdateAccessKey",
+        );
+        let _ = client.write_all(&reply).await;
+        let _ = client.shutdown().await;
+        return;
     }
     let reply = match state.fate(&request) {
         "throttle" => iam_error("400 Bad Request", "Throttling", "Rate exceeded"),
