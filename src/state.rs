@@ -405,6 +405,8 @@ pub struct State {
     pub user_details: HashMap<String, Fetch<crate::iam::model::UserDetails>>,
     /// The rotation wizard, while it is open.
     pub rotation: Option<crate::wizard::RotationWizard>,
+    /// Users with a saved rotation in progress (marked in the users view).
+    pub rotations_saved: std::collections::BTreeSet<String>,
     /// Keys marked for a bulk action: (user, key id).
     pub marked: std::collections::BTreeSet<(String, String)>,
     /// The first line of the help overlay shown (it scrolls).
@@ -458,6 +460,7 @@ impl State {
             user_details: HashMap::new(),
             marked: Default::default(),
             rotation: None,
+            rotations_saved: Default::default(),
             help_scroll: 0,
             should_quit: false,
             exit_signal: None,

@@ -172,6 +172,12 @@ impl Tasks {
                     post(&tx, Action::RotationOpened { user, saved });
                 });
             }
+            Effect::ListRotations { account } => {
+                tokio::task::spawn_blocking(move || {
+                    let users = crate::rotation::Saved::users_of(&account);
+                    post(&tx, Action::RotationsListed(users));
+                });
+            }
             Effect::SaveRotation(saved) => {
                 tokio::task::spawn_blocking(move || {
                     if let Err(why) = saved.save() {

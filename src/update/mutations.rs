@@ -262,7 +262,7 @@ fn delete_change(target: KeyTarget, signing_confirmed: bool) -> KeyChange {
 }
 
 /// Used within the policy's `recent_use_days`, or its last use is not known: deactivating it may break something.
-fn in_use(state: &State, target: &KeyTarget) -> bool {
+pub(super) fn in_use(state: &State, target: &KeyTarget) -> bool {
     match &target.last_used {
         None => true,
         Some(LastUsed::Never) => false,

@@ -18,3 +18,4 @@ mod properties;
 mod render;
 mod render_bench;
 mod update_transitions;
+mod wizard_safety;
