@@ -7,10 +7,15 @@
 
 use crate::common;
 
+use std::time::Duration;
+
+use common::PtySession;
 use common::fixtures::{self, now};
 use iamkeys::action::{Action, Effect};
 use iamkeys::change::{ChangeOutcome, KeyChange, Ticket};
 use iamkeys::dialog::{Button, Dialog};
+use iamkeys::emulator::{Emulator, Seed, SeedKey, SeedUser};
+use iamkeys::iam::IamClient;
 use iamkeys::iam::model::{AccessKey, KeyStatus, LastUsed, NewKey, Secret};
 use iamkeys::rotation::{Saved, SecretOut, Step};
 use iamkeys::state::{Fetch, State};
@@ -572,4 +577,448 @@ fn a_pending_rotation_shows_on_its_users_row() {
             .any(|e| matches!(e, Effect::ListRotations { account } if account == "123456789012")),
         "{effects:?}"
     );
+}
+
+// ---------------------------------------------------------------------------
+// the real binary in a pseudo-terminal, against the emulator
+// ---------------------------------------------------------------------------
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// `hank.rot`: one active key, never used. `ivy.live`: no key in the seed;
+/// the test makes one whose secret it knows, to sign with it.
+fn pty_seed() -> Seed {
+    let key = |status: &str| SeedKey {
+        status: status.into(),
+        created_days_ago: 40.0,
+        last_used: None,
+        description: None,
+    };
+    let user = |name: &str, keys: Vec<SeedKey>| SeedUser {
+        name: name.into(),
+        path: "/wiz/".into(),
+        created_days_ago: 100.0,
+        keys,
+    };
+    Seed {
+        signing_user: Some("ops-admin".into()),
+        users: vec![
+            user("ops-admin", vec![key("Active")]),
+            user("hank.rot", vec![key("Active")]),
+            user("ivy.live", vec![]),
+        ],
+        ..Seed::default()
+    }
+}
+
+struct Harness {
+    emulator: Emulator,
+    runtime: tokio::runtime::Runtime,
+    client: IamClient,
+    /// The working directory and state home (journal, rotations) of the dashboard.
+    cwd: tempfile::TempDir,
+}
+
+impl Harness {
+    fn new() -> Self {
+        let emulator = common::start_emulator(&pty_seed());
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let (client, _) = runtime.block_on(common::connect(&emulator, common::OUTSIDER_KEY));
+        Self {
+            emulator,
+            runtime,
+            client,
+            cwd: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn spawn(&self) -> PtySession {
+        let signing = self.emulator.report.signing.clone().unwrap();
+        let tui = PtySession::spawn(
+            &[
+                "--endpoint-url",
+                &self.emulator.endpoint,
+                "--region",
+                "us-east-1",
+            ],
+            &[
+                ("AWS_ACCESS_KEY_ID", &signing.access_key_id),
+                ("AWS_SECRET_ACCESS_KEY", &signing.secret_access_key),
+                ("XDG_STATE_HOME", &self.cwd.path().to_string_lossy()),
+            ],
+            self.cwd.path(),
+            36,
+            130,
+        );
+        tui.wait_for("loaded 3 users", WAIT);
+        tui
+    }
+
+    /// What IAM holds for `user` right now, asked outside iamkeys.
+    fn keys(&self, user: &str) -> Vec<(String, KeyStatus)> {
+        self.runtime
+            .block_on(self.client.list_keys_described(user))
+            .unwrap()
+            .into_iter()
+            .map(|k| (k.id, k.status))
+            .collect()
+    }
+
+    fn seeded_id(&self, user: &str) -> String {
+        let u = self
+            .emulator
+            .report
+            .users
+            .iter()
+            .find(|u| u.name == user)
+            .unwrap();
+        u.keys[0].id.clone()
+    }
+
+    /// An access key made outside iamkeys, with its secret.
+    fn make_key(&self, user: &str) -> (String, String) {
+        self.runtime.block_on(async {
+            let iam = common::raw_iam(&self.emulator.endpoint).await;
+            let made = iam
+                .create_access_key()
+                .user_name(user)
+                .send()
+                .await
+                .unwrap();
+            let key = made.access_key.unwrap();
+            (key.access_key_id, key.secret_access_key)
+        })
+    }
+
+    /// Another administrator deactivates `key_id` (the console, another tool).
+    fn deactivate_elsewhere(&self, user: &str, key_id: &str) {
+        self.runtime.block_on(async {
+            let iam = common::raw_iam(&self.emulator.endpoint).await;
+            iam.update_access_key()
+                .user_name(user)
+                .access_key_id(key_id)
+                .status(aws_sdk_iam::types::StatusType::Inactive)
+                .send()
+                .await
+                .unwrap();
+        });
+    }
+
+    /// Something still signs with the old key (IAM records its use).
+    fn use_key(&self, key: &(String, String)) {
+        self.runtime.block_on(common::connect_to(
+            &self.emulator.endpoint,
+            (&key.0, &key.1),
+        ));
+    }
+
+    fn saved_rotations(&self) -> String {
+        let dir = self.cwd.path().join("iamkeys/rotations");
+        std::fs::read_dir(&dir)
+            .map(|entries| {
+                entries
+                    .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn journal(&self) -> String {
+        std::fs::read_to_string(self.cwd.path().join("iamkeys/journal.jsonl")).unwrap_or_default()
+    }
+}
+
+fn open_user(tui: &mut PtySession, name: &str) {
+    tui.send("/");
+    tui.send(name);
+    tui.send("\r");
+    tui.wait_for("Users 1/3", WAIT);
+}
+
+fn wait_iam(mut check: impl FnMut() -> bool, what: &str) {
+    let deadline = std::time::Instant::now() + WAIT;
+    while !check() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "IAM never got to: {what}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// `R` on `user`, Enter creates, and the secret dialog is up.
+fn create_new_key(tui: &mut PtySession, user: &str, old: &str) {
+    open_user(tui, user);
+    tui.send("R");
+    tui.wait_for(&format!("Rotate {old} of {user}"), WAIT);
+    tui.wait_for("Enter creates", WAIT);
+    tui.answer("\r");
+    tui.wait_for("shown once", WAIT);
+}
+
+/// Saves the secret as the default CSV, then closes its dialog.
+fn save_and_close(tui: &mut PtySession, user: &str) {
+    tui.send("s");
+    tui.wait_for(&format!("{user}_accessKeys.csv"), WAIT);
+    tui.answer("\r");
+    tui.wait_for("saved to", WAIT);
+    tui.send("\x1b");
+    tui.answer("y");
+}
+
+#[test]
+fn pty_closing_the_secret_unsaved_never_retires_the_old_key_and_offers_to_delete_the_new() {
+    let h = Harness::new();
+    let old = h.seeded_id("hank.rot");
+    let mut tui = h.spawn();
+    create_new_key(&mut tui, "hank.rot", &old);
+    // Close without saving or copying: "It was not saved", then y.
+    tui.send("\x1b");
+    tui.wait_for("It was not saved", WAIT);
+    tui.answer("y");
+    tui.wait_for("verified:", WAIT);
+    let screen = tui.wait_for("neither saved nor copied", WAIT);
+    assert!(
+        !screen.contains(&format!("Enter deactivates {old}")),
+        "{screen}"
+    );
+    let new = h
+        .keys("hank.rot")
+        .into_iter()
+        .find(|(id, _)| *id != old)
+        .unwrap()
+        .0;
+    assert!(screen.contains(&format!("Enter deletes {new}")), "{screen}");
+    // Enter twice, as in the issue: the new key goes, the old one stays active.
+    tui.answer("\r");
+    tui.wait_for(&format!("{new} is deleted"), WAIT);
+    tui.answer("\r");
+    wait_iam(
+        || h.keys("hank.rot") == [(old.clone(), KeyStatus::Active)],
+        "only the old key, active",
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(h.keys("hank.rot"), [(old.clone(), KeyStatus::Active)]);
+    assert_eq!(h.saved_rotations(), "", "nothing left to resume");
+    tui.send("q");
+    assert!(tui.wait_exit(WAIT));
+}
+
+#[test]
+fn pty_a_resumed_rotation_says_the_new_key_is_inactive_and_retires_nothing() {
+    let h = Harness::new();
+    let old = h.seeded_id("hank.rot");
+    let mut tui = h.spawn();
+    create_new_key(&mut tui, "hank.rot", &old);
+    save_and_close(&mut tui, "hank.rot");
+    tui.wait_for("verified:", WAIT);
+    tui.send("\x1b");
+    tui.wait_for("resumes it", WAIT);
+    assert!(h.saved_rotations().contains("\"step\": \"verified\""));
+    let new = h
+        .keys("hank.rot")
+        .into_iter()
+        .find(|(id, _)| *id != old)
+        .unwrap()
+        .0;
+    // Someone deactivates the new key elsewhere; the dashboard still lists it active.
+    h.deactivate_elsewhere("hank.rot", &new);
+    tui.send("R");
+    let screen = tui.wait_for("which IAM now lists as Inactive", WAIT);
+    assert!(!screen.contains("verified"), "{screen}");
+    assert!(
+        !screen.contains(&format!("Enter deactivates {old}")),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("IAM holds:") && screen.contains(&format!("{new} (Inactive)")),
+        "{screen}"
+    );
+    tui.answer("\r");
+    std::thread::sleep(Duration::from_millis(1000));
+    let keys = h.keys("hank.rot");
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    assert!(
+        keys.contains(&(old.clone(), KeyStatus::Active))
+            && keys.contains(&(new.clone(), KeyStatus::Inactive)),
+        "the old key is left active: {keys:?}"
+    );
+    tui.send("q");
+    assert!(tui.wait_exit(WAIT));
+}
+
+#[test]
+fn pty_the_wizard_asks_about_an_old_key_used_since_and_deletes_through_the_d_dialog() {
+    let h = Harness::new();
+    let old_key = h.make_key("ivy.live");
+    let old = old_key.0.clone();
+    let mut tui = h.spawn();
+    create_new_key(&mut tui, "ivy.live", &old);
+    save_and_close(&mut tui, "ivy.live");
+    tui.wait_for("verified:", WAIT);
+    tui.wait_for(&format!("{old} last used: never"), WAIT);
+    // Something signs with the old key now; the watch reads it within 5 s.
+    h.use_key(&old_key);
+    tui.wait_for(" by sts", WAIT);
+    tui.answer("\r");
+    let screen = tui.wait_for(&format!("Deactivate {old} of ivy.live?"), WAIT);
+    assert!(screen.contains("used in the last 30 days"), "{screen}");
+    // Cancel is focused: Enter goes back to the wizard, nothing changed.
+    tui.answer("\r");
+    tui.wait_for(&format!("Enter deactivates {old}"), WAIT);
+    assert!(
+        h.keys("ivy.live")
+            .iter()
+            .all(|(_, s)| *s == KeyStatus::Active)
+    );
+    tui.answer("\r");
+    tui.wait_for(&format!("Deactivate {old} of ivy.live?"), WAIT);
+    tui.answer("y");
+    tui.wait_for(&format!("Enter deletes {old}"), WAIT);
+    wait_iam(
+        || {
+            h.keys("ivy.live")
+                .contains(&(old.clone(), KeyStatus::Inactive))
+        },
+        "the old key inactive",
+    );
+    // The delete dialog `d` opens, Cancel focused: Enter cancels it.
+    tui.answer("\r");
+    tui.wait_for(&format!("Delete {old} of ivy.live?"), WAIT);
+    tui.answer("\r");
+    tui.wait_for(&format!("Enter deletes {old}"), WAIT);
+    assert_eq!(h.keys("ivy.live").len(), 2);
+    tui.answer("\r");
+    tui.wait_for(&format!("Delete {old} of ivy.live?"), WAIT);
+    tui.answer("y");
+    tui.wait_for("Done:", WAIT);
+    wait_iam(|| h.keys("ivy.live").len() == 1, "only the new key left");
+    let journal = h.journal();
+    let steps = journal
+        .lines()
+        .filter(|l| l.contains("\"source\":\"rotate\""))
+        .count();
+    assert_eq!(steps, 3, "create, deactivate, delete: {journal}");
+    tui.answer("\r");
+    tui.send("q");
+    assert!(tui.wait_exit(WAIT));
+}
+
+#[test]
+fn pty_a_dashboard_killed_between_create_and_retire_resumes_safely_in_the_next_run() {
+    let h = Harness::new();
+    let old = h.seeded_id("hank.rot");
+    let mut tui = h.spawn();
+    create_new_key(&mut tui, "hank.rot", &old);
+    save_and_close(&mut tui, "hank.rot");
+    tui.wait_for("verified:", WAIT);
+    tui.signal("KILL");
+    tui.wait_exit_any(WAIT);
+    drop(tui);
+    // What the kill leaves: both keys active in IAM, the rotation on disk
+    // (its new key and where the secret went, never the secret), the create journaled.
+    let keys = h.keys("hank.rot");
+    assert_eq!(keys.len(), 2);
+    assert!(
+        keys.iter().all(|(_, s)| *s == KeyStatus::Active),
+        "{keys:?}"
+    );
+    let new = keys.iter().find(|(id, _)| *id != old).unwrap().0.clone();
+    let saved = h.saved_rotations();
+    let csv = h.cwd.path().join("hank.rot_accessKeys.csv");
+    assert!(
+        saved.contains(&new)
+            && saved.contains(&old)
+            && saved.contains(&csv.display().to_string())
+            && saved.contains("\"step\": \"verified\""),
+        "{saved}"
+    );
+    let secret = std::fs::read_to_string(&csv).unwrap();
+    let secret = secret.lines().nth(1).unwrap().split_once(',').unwrap().1;
+    assert!(
+        !saved.contains(secret),
+        "the secret is never in the saved state"
+    );
+    let journal = h.journal();
+    assert!(
+        journal.lines().any(|l| l.contains("\"action\":\"create\"")
+            && l.contains(&new)
+            && l.contains("\"source\":\"rotate\"")),
+        "{journal}"
+    );
+
+    // The next run marks the user, and R explains, proves again and resumes.
+    let mut tui = h.spawn();
+    tui.wait_for("hank.rot ↻ rotating", WAIT);
+    open_user(&mut tui, "hank.rot");
+    tui.send("R");
+    tui.wait_for("verified:", WAIT);
+    tui.wait_for(&format!("Enter deactivates {old}"), WAIT);
+    tui.answer("\r");
+    tui.wait_for(&format!("Enter deletes {old}"), WAIT);
+    wait_iam(
+        || {
+            h.keys("hank.rot")
+                .contains(&(old.clone(), KeyStatus::Inactive))
+        },
+        "the old key inactive",
+    );
+    tui.answer("\r");
+    tui.wait_for(&format!("Delete {old} of hank.rot?"), WAIT);
+    tui.answer("y");
+    tui.wait_for("Done:", WAIT);
+    wait_iam(
+        || h.keys("hank.rot") == [(new.clone(), KeyStatus::Active)],
+        "only the new key, active",
+    );
+    assert_eq!(h.saved_rotations(), "", "nothing left to resume");
+    tui.answer("\r");
+    let screen = tui.wait_until(|s| !s.contains("↻ rotating"), WAIT);
+    assert!(screen.is_ok(), "the mark goes with the rotation");
+    tui.send("q");
+    assert!(tui.wait_exit(WAIT));
+}
+
+#[test]
+fn pty_a_dashboard_killed_before_the_secret_was_saved_never_retires_the_old_key_next_run() {
+    let h = Harness::new();
+    let old = h.seeded_id("hank.rot");
+    let mut tui = h.spawn();
+    create_new_key(&mut tui, "hank.rot", &old);
+    tui.signal("KILL");
+    tui.wait_exit_any(WAIT);
+    drop(tui);
+    let keys = h.keys("hank.rot");
+    assert_eq!(keys.len(), 2);
+    let new = keys.iter().find(|(id, _)| *id != old).unwrap().0.clone();
+    let saved = h.saved_rotations();
+    // Created (and maybe proven already, with the secret in memory), but
+    // the secret went nowhere.
+    assert!(
+        saved.contains(&new) && saved.contains("\"secret_out\": null"),
+        "{saved}"
+    );
+
+    let mut tui = h.spawn();
+    tui.wait_for("hank.rot ↻ rotating", WAIT);
+    open_user(&mut tui, "hank.rot");
+    tui.send("R");
+    // Proven again from where the secret went: nowhere, so it cannot be.
+    let screen = tui.wait_for("was not saved to a file", WAIT);
+    assert!(!screen.contains("verified"), "{screen}");
+    assert!(
+        !screen.contains(&format!("Enter deactivates {old}")),
+        "{screen}"
+    );
+    tui.answer("\r");
+    std::thread::sleep(Duration::from_millis(1000));
+    assert!(
+        h.keys("hank.rot")
+            .iter()
+            .all(|(_, s)| *s == KeyStatus::Active),
+        "nothing retired"
+    );
+    tui.send("\x1b");
+    tui.send("q");
+    assert!(tui.wait_exit(WAIT));
 }
