@@ -60,7 +60,7 @@ pub fn opened(
     let Some(mut wizard) = blank(state, &user) else {
         return Vec::new();
     };
-    let Some(saved) = saved else {
+    let Some(saved) = saved.map(made_safe) else {
         return afresh(state, wizard, Vec::new());
     };
     let effect = reread(state, user, None);
@@ -77,6 +77,24 @@ pub fn opened(
     state.rotation = Some(wizard);
     show(state);
     vec![effect]
+}
+
+/// A saved rotation is a local file: what of it reaches the screen (ids,
+/// times, the secret's path) passes through `sanitize` first. Real key ids
+/// and times have nothing to escape, so they still match what IAM lists.
+fn made_safe(saved: Saved) -> Saved {
+    use crate::sanitize::owned;
+    Saved {
+        old_key: owned(&saved.old_key),
+        new_key: saved.new_key.as_deref().map(owned),
+        started: owned(&saved.started),
+        keys_before: saved.keys_before.iter().map(|k| owned(k)).collect(),
+        secret_out: saved.secret_out.map(|out| match out {
+            SecretOut::Csv(path) => SecretOut::Csv(owned(&path.to_string_lossy()).into()),
+            other => other,
+        }),
+        ..saved
+    }
 }
 
 /// A wizard for `user` at no step yet, or none if the user is not listed.
@@ -689,6 +707,8 @@ pub fn proved(state: &mut State, key_id: &str, result: Result<String, String>) -
         }
     };
     w.proof = Proof::Verified { arn };
+    // Proven: the wizard needs the secret no more (it is wiped as it drops).
+    w.secret = None;
     let saved = match old {
         Some(KeyStatus::Inactive) => {
             w.step = WizardStep::Retire;

@@ -161,7 +161,9 @@ fn to_watch(state: &mut State, clock: &mut Clock, kept: Kept) {
             result: Ok(ARN.into()),
         },
     );
-    assert_eq!(state.rotation.as_ref().unwrap().step, WizardStep::Watch);
+    let wizard = state.rotation.as_ref().unwrap();
+    assert_eq!(wizard.step, WizardStep::Watch);
+    assert!(wizard.secret.is_none(), "proven: the secret is not kept");
 }
 
 /// The wizard's screen as text (120×40).
@@ -508,6 +510,27 @@ fn a_rotation_resumed_at_verified_reads_iam_again_and_proves_before_any_retire_s
         status.contains("no longer lists")
             && status.contains(&format!("IAM holds: {OLD} (Active)")),
         "{status}"
+    );
+}
+
+#[test]
+fn a_saved_rotation_is_a_local_file_whose_text_is_made_safe_before_the_screen() {
+    let mut state = one_key_state(100);
+    let mut saved = saved_rotation(Step::Verified);
+    saved.started = "2026-11-30\x1b]0;owned\x07".into();
+    update(
+        &mut state,
+        Action::RotationOpened {
+            user: USER.into(),
+            saved: Ok(Some(saved)),
+        },
+    );
+    let wizard = state.rotation.as_ref().unwrap();
+    assert_eq!(wizard.started, "2026-11-30\\x1b]0;owned\\x07");
+    let text = screen(&state);
+    assert!(
+        !text.contains('\x1b') && text.contains("\\x1b]0;owned"),
+        "{text}"
     );
 }
 
