@@ -55,6 +55,8 @@ pub enum Action {
     PlanFinished,
     /// `R`: the rotation wizard for the selected user.
     Rotate,
+    /// The users with a saved rotation in progress (their rows are marked).
+    RotationsListed(Result<Vec<String>, String>),
     /// The saved rotation of `user` (none if there is none), read from disk.
     RotationOpened {
         user: String,
@@ -213,6 +215,8 @@ pub enum Effect {
     PlanUndo,
     /// Read the saved rotation of `user`; answers `Action::RotationOpened`.
     OpenRotation { account: String, user: String },
+    /// List the users of `account` with a saved rotation; answers `Action::RotationsListed`.
+    ListRotations { account: String },
     /// Keep the rotation's step on disk (never its secret).
     SaveRotation(crate::rotation::Saved),
     /// The rotation is over or abandoned.

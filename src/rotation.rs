@@ -114,6 +114,31 @@ impl Saved {
         crate::secret_file::replace_atomically(&path, text.as_bytes()).map_err(fail)
     }
 
+    /// The users of `account` with a rotation in progress (the dashboard
+    /// marks their rows). A file that cannot be read or parsed is skipped:
+    /// `R` on its user says what is wrong with it.
+    pub fn users_of(account: &str) -> Result<Vec<String>, String> {
+        let dir = path(account, "-")?
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .ok_or("no directory for the rotation state")?;
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(format!("{}: {e}", dir.display())),
+        };
+        let mut users: Vec<String> = entries
+            .filter_map(Result::ok)
+            .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+            .filter_map(|text| serde_json::from_str::<Saved>(&text).ok())
+            .filter(|saved| saved.account == account)
+            .map(|saved| saved.user)
+            .collect();
+        users.sort();
+        Ok(users)
+    }
+
     /// The rotation is over (or abandoned): nothing to resume.
     pub fn forget(&self) -> Result<(), String> {
         let path = path(&self.account, &self.user)?;

@@ -408,6 +408,8 @@ pub struct State {
     pub user_details: HashMap<String, Fetch<crate::iam::model::UserDetails>>,
     /// The rotation wizard, while it is open.
     pub rotation: Option<crate::wizard::RotationWizard>,
+    /// Users with a saved rotation in progress (marked in the users view).
+    pub rotations_saved: std::collections::BTreeSet<String>,
     /// Keys marked for a bulk action: (user, key id).
     pub marked: std::collections::BTreeSet<(String, String)>,
     /// Keys an undo is changing back, (user, key id): their answers say
@@ -465,6 +467,7 @@ impl State {
             marked: Default::default(),
             undoing: Default::default(),
             rotation: None,
+            rotations_saved: Default::default(),
             help_scroll: 0,
             should_quit: false,
             exit_signal: None,

@@ -76,10 +76,11 @@ impl Tasks {
                 }
                 let (priority, wanted) = watch::channel(Vec::new());
                 self.priority = Some(priority);
-                // Only the first load trusts a fresh report's "no keys":
-                // later ones follow this session's own changes, or `r`.
+                // The dashboard lists every user's keys: a key made since the
+                // report (by a colleague, by this session) must show, and an
+                // administrator acts on what is shown. Headless reads skip them.
                 let mut options = self.options;
-                options.skip_users_the_report_shows_without_keys = generation <= 1;
+                options.skip_users_the_report_shows_without_keys = false;
                 self.loader = Some(tokio::spawn(inventory::load(
                     client,
                     options,
@@ -202,6 +203,12 @@ impl Tasks {
                 tokio::task::spawn_blocking(move || {
                     let saved = crate::rotation::Saved::load(&account, &user);
                     post(&tx, Action::RotationOpened { user, saved });
+                });
+            }
+            Effect::ListRotations { account } => {
+                tokio::task::spawn_blocking(move || {
+                    let users = crate::rotation::Saved::users_of(&account);
+                    post(&tx, Action::RotationsListed(users));
                 });
             }
             Effect::SaveRotation(saved) => {

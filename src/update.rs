@@ -45,6 +45,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
     // The wizard shows again once a dialog over it (the secret, say) closes.
     wizard::show(state);
     effects.extend(wizard::watch(state));
+    wizard::track_saved(state, &effects);
     if state.dialog.as_ref().map(Dialog::identity) != before {
         state.dialog_opened = state.now;
     }
@@ -71,6 +72,7 @@ fn is_keypress(action: &Action) -> bool {
             | Action::UndoPlanned(_)
             | Action::PlanFinished
             | Action::RotationOpened { .. }
+            | Action::RotationsListed(_)
             | Action::ProofAttempt { .. }
             | Action::Proved { .. }
             | Action::LastUseRead { .. }
@@ -242,10 +244,18 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         Action::UndoPlanned(plan) => jobs::undo_planned(state, plan),
         Action::PlanFinished => jobs::finished(state),
         Action::Rotate => return wizard::open(state),
+        Action::RotationsListed(users) => wizard::listed(state, users),
         Action::RotationOpened { user, saved } => return wizard::opened(state, user, saved),
         Action::ProofAttempt { key_id, why } => wizard::proof_attempt(state, &key_id, why),
         Action::Proved { key_id, result } => return wizard::proved(state, &key_id, result),
         Action::LastUseRead { key_id, result } => wizard::old_use_read(state, &key_id, result),
+        Action::DialogConfirm if wizard::asks(state) => {
+            return wizard::answer(state, Button::Confirm);
+        }
+        Action::DialogPress if wizard::asks(state) => {
+            let focused = state.dialog.as_mut().and_then(|d| d.focus_mut().copied());
+            return wizard::answer(state, focused.unwrap_or(Button::Cancel));
+        }
         Action::DialogConfirm | Action::DialogPress
             if matches!(state.dialog, Some(Dialog::Rotation { .. })) =>
         {
@@ -290,7 +300,10 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             }
         }
         Action::Paste(text) => paste(state, &text),
-        Action::SecretCopy => return mutations::secret_copy(state),
+        Action::SecretCopy => {
+            wizard::secret_copied(state);
+            return mutations::secret_copy(state);
+        }
         Action::SecretSave => mutations::secret_save(state),
         Action::Changed {
             ticket,
@@ -311,7 +324,10 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             user,
             result,
             unmet,
-        } => mutations::user_keys_read(state, ticket, user, result, unmet),
+        } => {
+            mutations::user_keys_read(state, ticket, user.clone(), result, unmet);
+            return wizard::keys_reread(state, ticket, &user);
+        }
         Action::SecretSaved {
             key_id,
             path,
@@ -367,7 +383,14 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::Inventory { generation, event } => {
             if generation == state.load.generation {
+                let finished = event == LoadEvent::Finished;
                 apply_load_event(state, event);
+                if finished {
+                    // Rotations saved by an earlier run (or another process) are marked.
+                    return vec![Effect::ListRotations {
+                        account: state.context.identity.account.clone(),
+                    }];
+                }
             }
         }
     }

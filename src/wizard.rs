@@ -5,7 +5,9 @@
 
 use jiff::Timestamp;
 
+use crate::change::Ticket;
 use crate::iam::model::{LastUsed, Secret};
+use crate::rotation::Saved;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum WizardStep {
@@ -17,11 +19,17 @@ pub enum WizardStep {
     Create,
     /// CreateAccessKey was sent (or the room is being made): waiting for IAM.
     Waiting,
+    /// A saved rotation is resumed: the user's keys are read again from IAM
+    /// before anything else (what was saved may have changed elsewhere).
+    Checking,
     /// Signing with the new key until it answers as the user.
     Proving,
-    /// Proven: the old key's last use is watched; Enter deactivates it.
+    /// Proven: the old key's last use is watched; Enter deactivates it
+    /// (asking first, as `space` does, when it was used recently) — unless
+    /// nobody holds the new key's secret: then Enter deletes the new key.
     Watch,
-    /// The old key is inactive: Enter deletes it, Esc leaves it inactive.
+    /// The old key is inactive: Enter opens the delete dialog `d` opens,
+    /// Esc leaves it inactive.
     Retire,
     /// Over.
     Done,
@@ -68,6 +76,33 @@ pub struct RotationWizard {
     pub started: String,
     /// The user's key ids when the wizard opened (see `Saved::keys_before`).
     pub keys_before: Vec<String>,
+    /// The new key's secret was copied to the clipboard (OSC 52).
+    pub copied: bool,
+    /// While `Checking`: the saved rotation being resumed, and the ticket of
+    /// the re-read of the user's keys it waits for.
+    pub resuming: Option<(Saved, Ticket)>,
+}
+
+impl RotationWizard {
+    /// Whether somebody holds the new key's secret: it was saved to a file
+    /// or copied. If not, retiring the old key would leave the user with a
+    /// key whose secret nobody has, so the wizard does not offer it.
+    pub fn secret_held(&self) -> bool {
+        self.saved_to.is_some() || self.copied
+    }
+}
+
+/// How the keys bound to a browsing action are written (after the config's
+/// `[keys]`), for sentences that name them; `?` if nothing is bound to it.
+pub fn key_label(keymap: &crate::keymap::Keymap, action: &crate::action::Action) -> String {
+    use crate::state::Mode;
+    crate::keymap::bindings(Mode::Normal)
+        .iter()
+        .find(|b| &b.action == action)
+        .map_or_else(
+            || "?".to_string(),
+            |b| keymap.label(Mode::Normal, b).into_owned(),
+        )
 }
 
 /// The old key's last use is read again after this long while the wizard watches.

@@ -57,9 +57,10 @@ pub struct LoadOptions {
     /// read is no fresher), so nothing is confirmed live and users it shows
     /// without keys are not listed (`[source] confirm_after_minutes`).
     pub confirm_after: Duration,
-    /// Whether users a fresh report shows without keys may go unlisted. A
-    /// refresh the administrator asked for (`r`) lists everyone: the session
-    /// may have made keys since the report, and `r` means "read IAM now".
+    /// Whether users a fresh report shows without keys may go unlisted (a key
+    /// made since the report for such a user is then missed: the headless
+    /// commands accept that for one request per user with keys; the
+    /// dashboard, where the administrator acts on what is shown, does not).
     pub skip_users_the_report_shows_without_keys: bool,
 }
 

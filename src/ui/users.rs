@@ -203,7 +203,7 @@ fn user_row<'a>(entry: &'a UserEntry, state: &State) -> Vec<Cell<'a>> {
         None => Cell::from(""),
     };
     vec![
-        Cell::from(entry.user.name.as_str()),
+        name_cell(entry, state),
         needs,
         Cell::from(entry.user.path.as_str()).style(theme::LABEL),
         keys,
@@ -213,3 +213,18 @@ fn user_row<'a>(entry: &'a UserEntry, state: &State) -> Vec<Cell<'a>> {
         Cell::from(format::date(entry.user.created)),
     ]
 }
+
+/// The user's name, and a mark when a rotation of its key is saved in
+/// progress (`R` resumes it): text, so that it shows without colour.
+fn name_cell<'a>(entry: &'a UserEntry, state: &State) -> Cell<'a> {
+    if !state.rotations_saved.contains(&entry.user.name) {
+        return Cell::from(entry.user.name.as_str());
+    }
+    Cell::from(Line::from(vec![
+        Span::raw(entry.user.name.as_str()),
+        Span::styled(ROTATION_MARK, theme::PENDING),
+    ]))
+}
+
+/// After the name of a user with a rotation in progress.
+pub const ROTATION_MARK: &str = " ↻ rotating";

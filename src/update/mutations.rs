@@ -262,7 +262,7 @@ fn delete_change(target: KeyTarget, signing_confirmed: bool) -> KeyChange {
 }
 
 /// Deactivating it may break something (`Policy::possibly_in_use`).
-fn in_use(state: &State, target: &KeyTarget) -> bool {
+pub(super) fn in_use(state: &State, target: &KeyTarget) -> bool {
     state
         .context
         .policy

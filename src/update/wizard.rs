@@ -3,16 +3,16 @@
 //! changes go through the one choke point like any other; the new key is
 //! proven before the old one can be retired.
 
-use super::mutations::{blocked_by_read_only, request_as};
+use super::mutations::{blocked_by_read_only, in_use, request_as, reread};
 use super::{complain, say};
-use crate::action::Effect;
-use crate::change::{ChangeOutcome, KeyChange};
-use crate::dialog::Dialog;
+use crate::action::{Action, Effect};
+use crate::change::{ChangeOutcome, KeyChange, Ticket};
+use crate::dialog::{Button, Dialog, KeyTarget};
 use crate::iam::IamError;
-use crate::iam::model::{KeyStatus, LastUsed};
+use crate::iam::model::{AccessKey, KeyStatus, LastUsed};
 use crate::rotation::{NoOldKey, Resume, Saved, SecretOut, Step};
 use crate::state::{Fetch, State};
-use crate::wizard::{Proof, RotationWizard, WATCH_EVERY_SECS, WizardStep};
+use crate::wizard::{Proof, RotationWizard, WATCH_EVERY_SECS, WizardStep, key_label};
 
 /// `R`: asks for the saved rotation of the selected user (an effect); the
 /// wizard opens when it is read.
@@ -38,7 +38,10 @@ pub fn open(state: &mut State) -> Vec<Effect> {
     }]
 }
 
-/// The saved rotation of `user` was read: the wizard opens at its step.
+/// The saved rotation of `user` was read. Without one, the wizard opens at
+/// its first step; with one, it first reads the user's keys again from IAM
+/// (what was saved may have changed elsewhere since) and goes on only from
+/// what IAM holds then (see [`keys_reread`]).
 pub fn opened(
     state: &mut State,
     user: String,
@@ -54,13 +57,52 @@ pub fn opened(
             return Vec::new();
         }
     };
-    let Some(entry) = state.user(&user) else {
+    let Some(mut wizard) = blank(state, &user) else {
         return Vec::new();
     };
-    let keys: Vec<_> = entry.key_entries().iter().map(|k| k.key.clone()).collect();
-    let mut wizard = RotationWizard {
+    let Some(saved) = saved.map(made_safe) else {
+        return afresh(state, wizard, Vec::new());
+    };
+    let effect = reread(state, user, None);
+    let Effect::ReadUserKeys { ticket, .. } = &effect else {
+        // `reread` always makes a ReadUserKeys.
+        return Vec::new();
+    };
+    wizard.old_key = saved.old_key.clone();
+    wizard.new_key = saved.new_key.clone();
+    wizard.started = saved.started.clone();
+    wizard.resumed = true;
+    wizard.step = WizardStep::Checking;
+    wizard.resuming = Some((saved, *ticket));
+    state.rotation = Some(wizard);
+    show(state);
+    vec![effect]
+}
+
+/// A saved rotation is a local file: what of it reaches the screen (ids,
+/// times, the secret's path) passes through `sanitize` first. Real key ids
+/// and times have nothing to escape, so they still match what IAM lists.
+fn made_safe(saved: Saved) -> Saved {
+    use crate::sanitize::owned;
+    Saved {
+        old_key: owned(&saved.old_key),
+        new_key: saved.new_key.as_deref().map(owned),
+        started: owned(&saved.started),
+        keys_before: saved.keys_before.iter().map(|k| owned(k)).collect(),
+        secret_out: saved.secret_out.map(|out| match out {
+            SecretOut::Csv(path) => SecretOut::Csv(owned(&path.to_string_lossy()).into()),
+            other => other,
+        }),
+        ..saved
+    }
+}
+
+/// A wizard for `user` at no step yet, or none if the user is not listed.
+fn blank(state: &State, user: &str) -> Option<RotationWizard> {
+    let entry = state.user(user)?;
+    Some(RotationWizard {
         account: state.context.identity.account.clone(),
-        user: user.clone(),
+        user: user.to_string(),
         user_arn: entry.user.arn.clone(),
         old_key: String::new(),
         description: None,
@@ -74,59 +116,150 @@ pub fn opened(
         reading_old_use: false,
         resumed: false,
         started: jiff::Timestamp::now().to_string(),
-        keys_before: keys.iter().map(|k| k.id.clone()).collect(),
+        keys_before: entry
+            .key_entries()
+            .iter()
+            .map(|k| k.key.id.clone())
+            .collect(),
+        copied: false,
+        resuming: None,
+    })
+}
+
+/// The keys of `user` as the state lists them.
+fn keys_of(state: &State, user: &str) -> Vec<AccessKey> {
+    state
+        .user(user)
+        .map(|u| u.key_entries().iter().map(|k| k.key.clone()).collect())
+        .unwrap_or_default()
+}
+
+/// What IAM lists for a user, for sentences: `AKIA… (Active), AKIA… (Inactive)`.
+fn holds(keys: &[AccessKey]) -> String {
+    if keys.is_empty() {
+        return "no keys".to_string();
+    }
+    keys.iter()
+        .map(|k| format!("{} ({})", k.id, k.status.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A user's keys were read again. If the wizard is resuming and this is the
+/// listing it waits for (or a newer one), it goes on from what IAM holds:
+/// the new key is proven again before any retire step, whatever was saved.
+pub fn keys_reread(state: &mut State, ticket: Ticket, user: &str) -> Vec<Effect> {
+    let Some(w) = &state.rotation else {
+        return Vec::new();
     };
-    let mut effects = Vec::new();
-    match saved.map(|saved| crate::rotation::resume(saved, &keys)) {
-        Some(Resume::GoOn(saved)) => {
-            wizard.old_key = saved.old_key.clone();
+    let Some((_, waited)) = &w.resuming else {
+        return Vec::new();
+    };
+    if w.user != user
+        || w.step != WizardStep::Checking
+        || ticket.seq < waited.seq
+        || !state.tickets.is_current(user, ticket.seq)
+    {
+        return Vec::new();
+    }
+    let Some(mut wizard) = state.rotation.take() else {
+        return Vec::new();
+    };
+    let Some((saved, _)) = wizard.resuming.take() else {
+        return Vec::new();
+    };
+    if let Some(Fetch::Failed(err)) = state.user(user).map(|u| &u.keys) {
+        wizard.step = WizardStep::Stuck(format!(
+            "the keys of {user} could not be read again from IAM ({}: {}), so the rotation begun {} does not go on; nothing was changed. {} tries again.",
+            err.code,
+            err.message,
+            saved.started,
+            key_label(&state.context.keymap, &Action::Rotate)
+        ));
+        state.rotation = Some(wizard);
+        show(state);
+        return Vec::new();
+    }
+    let keys = keys_of(state, user);
+    resume_on(state, wizard, saved, &keys)
+}
+
+/// Resumes `saved` on the keys IAM lists now.
+fn resume_on(
+    state: &mut State,
+    mut wizard: RotationWizard,
+    saved: Saved,
+    keys: &[AccessKey],
+) -> Vec<Effect> {
+    let listed = holds(keys);
+    match crate::rotation::resume(saved, keys) {
+        Resume::GoOn(saved) => {
+            let new_key = saved.new_key.clone().unwrap_or_default();
             wizard.description = keys
                 .iter()
                 .find(|k| k.id == saved.old_key)
                 .and_then(|k| k.description.clone());
-            wizard.new_key = saved.new_key.clone();
-            wizard.saved_to = match saved.secret_out {
-                Some(SecretOut::Csv(path)) => Some(path),
+            wizard.saved_to = match &saved.secret_out {
+                Some(SecretOut::Csv(path)) => Some(path.clone()),
                 _ => None,
             };
-            wizard.started = saved.started.clone();
             wizard.keys_before = saved.keys_before.clone();
-            wizard.resumed = true;
-            wizard.step = match saved.step {
-                Step::Creating | Step::Created => WizardStep::Proving,
-                Step::Verified => WizardStep::Watch,
-                Step::OldDeactivated => WizardStep::Retire,
-            };
-            if saved.step >= Step::Verified {
-                wizard.proof = Proof::Verified {
-                    arn: wizard.user_arn.clone(),
-                };
-            }
-            if wizard.step == WizardStep::Proving {
+            let status = keys
+                .iter()
+                .find(|k| k.id == new_key)
+                .map_or(KeyStatus::Unknown, |k| k.status);
+            let mut effects = Vec::new();
+            if status == KeyStatus::Active {
+                // Never "verified" from disk: the new key signs now, or nothing is retired.
+                wizard.step = WizardStep::Proving;
                 effects.push(prove(&wizard));
+            } else {
+                wizard.step = WizardStep::Stuck(format!(
+                    "the rotation begun {} made {new_key}, which IAM now lists as {} (changed elsewhere?), so {} is not retired. IAM holds: {listed}. Activate {new_key} ({}) and press {} again, or delete it and rotate afresh.",
+                    saved.started,
+                    status.as_str(),
+                    saved.old_key,
+                    key_label(&state.context.keymap, &Action::ToggleKey),
+                    key_label(&state.context.keymap, &Action::Rotate),
+                ));
             }
             state.rotation = Some(wizard);
             show(state);
-            return effects;
+            effects
         }
-        Some(Resume::Orphan { saved, key }) => {
+        Resume::Orphan { saved, key } => {
             wizard.old_key = saved.old_key.clone();
+            wizard.new_key = None;
             wizard.step = WizardStep::Stuck(format!(
-                "an interrupted rotation made {} at {} and its secret was never saved; {} is untouched. Delete {} (d) and press R again.",
-                key.id, key.created, saved.old_key, key.id
+                "an interrupted rotation made {} at {} and its secret was never saved; {} is untouched. IAM holds: {listed}. Delete {} ({}) and press {} again.",
+                key.id,
+                key.created,
+                saved.old_key,
+                key.id,
+                key_label(&state.context.keymap, &Action::DeleteKey),
+                key_label(&state.context.keymap, &Action::Rotate),
             ));
             state.rotation = Some(wizard);
             show(state);
-            return Vec::new();
+            Vec::new()
         }
-        Some(Resume::Afresh { stale, why }) => {
+        Resume::Afresh { stale, why } => {
             if let Some(why) = why {
-                say(state, why);
+                say(state, format!("{why} (IAM holds: {listed})"));
             }
-            effects.push(Effect::ForgetRotation(stale));
+            let Some(fresh) = blank(state, &wizard.user) else {
+                return vec![Effect::ForgetRotation(stale)];
+            };
+            afresh(state, fresh, vec![Effect::ForgetRotation(stale)])
         }
-        None => {}
     }
+}
+
+/// A new rotation of `wizard`'s user: the key to rotate and the first step.
+fn afresh(state: &mut State, mut wizard: RotationWizard, effects: Vec<Effect>) -> Vec<Effect> {
+    let user = wizard.user.clone();
+    let keys = keys_of(state, &user);
+    wizard.keys_before = keys.iter().map(|k| k.id.clone()).collect();
     // The selected key, if it is an active key of the user; else its one active key.
     let selected = state
         .selected_key_entry()
@@ -183,6 +316,7 @@ fn stage(step: &WizardStep) -> u8 {
         WizardStep::Retire => 6,
         WizardStep::Done => 7,
         WizardStep::Stuck(_) => 8,
+        WizardStep::Checking => 9,
     }
 }
 
@@ -190,12 +324,13 @@ fn stage(step: &WizardStep) -> u8 {
 pub fn leave(state: &mut State) {
     if let Some(wizard) = state.rotation.take()
         && wizard.new_key.is_some()
-        && wizard.step != WizardStep::Done
+        && !matches!(wizard.step, WizardStep::Done | WizardStep::Stuck(_))
     {
+        let rotate = key_label(&state.context.keymap, &Action::Rotate);
         say(
             state,
             format!(
-                "the rotation of {} is kept: R on the user resumes it",
+                "the rotation of {} is kept: {rotate} on the user resumes it",
                 wizard.user
             ),
         );
@@ -239,29 +374,11 @@ pub fn go_on(state: &mut State) -> Vec<Effect> {
             ));
             effects
         }
-        WizardStep::Watch => {
-            set_step(state, WizardStep::Waiting);
-            request_as(
-                state,
-                KeyChange::SetStatus {
-                    user,
-                    key_id: wizard.old_key.clone(),
-                    to: KeyStatus::Inactive,
-                    signing_confirmed: false,
-                },
-                "rotate",
-            )
-        }
+        WizardStep::Watch if !wizard.secret_held() => delete_new_key(state, &wizard),
+        WizardStep::Watch => ask_deactivate(state, &wizard),
         WizardStep::Retire => {
-            let change = KeyChange::Delete {
-                user: user.clone(),
-                key_id: wizard.old_key.clone(),
-                had_description: had_description(state, &wizard.old_key),
-                allow_active: false,
-                signing_confirmed: false,
-            };
-            set_step(state, WizardStep::Waiting);
-            request_as(state, change, "rotate")
+            ask_delete(state, &wizard);
+            Vec::new()
         }
         WizardStep::Proving => {
             if matches!(wizard.proof, Proof::Failed(_)) {
@@ -278,7 +395,152 @@ pub fn go_on(state: &mut State) -> Vec<Effect> {
             state.dialog = None;
             Vec::new()
         }
-        WizardStep::Waiting => Vec::new(),
+        WizardStep::Waiting | WizardStep::Checking => Vec::new(),
+    }
+}
+
+/// Nobody holds the new key's secret: the new key goes (nothing can be using
+/// it), and the old key stays as it is.
+fn delete_new_key(state: &mut State, wizard: &RotationWizard) -> Vec<Effect> {
+    let Some(new_key) = wizard.new_key.clone() else {
+        return Vec::new();
+    };
+    let change = KeyChange::Delete {
+        user: wizard.user.clone(),
+        had_description: state
+            .key(&wizard.user, &new_key)
+            .is_some_and(|k| k.key.description.is_some()),
+        key_id: new_key,
+        // Its secret was never handed out: no deactivation first (as for a lost secret).
+        allow_active: true,
+        signing_confirmed: false,
+    };
+    set_step(state, WizardStep::Waiting);
+    request_as(state, change, "rotate")
+}
+
+/// The old key as a dialog shows it, with its last use as the wizard read it
+/// live (unknown until read): the in-use question decides on that value.
+fn old_key_target(state: &State, wizard: &RotationWizard) -> Option<KeyTarget> {
+    let entry = state.key(&wizard.user, &wizard.old_key)?;
+    let mut target = KeyTarget::of(entry);
+    target.last_used = match &wizard.old_use {
+        Some(Ok(used)) => Some(used.clone()),
+        _ => None,
+    };
+    Some(target)
+}
+
+/// Enter on "watch": deactivates the old key with the question `space`
+/// asks of a key used within `recent_use_days` (or of unknown last use).
+fn ask_deactivate(state: &mut State, wizard: &RotationWizard) -> Vec<Effect> {
+    let Some(target) = old_key_target(state, wizard) else {
+        complain(
+            state,
+            format!("{} is not listed: r re-reads the keys", wizard.old_key),
+        );
+        return Vec::new();
+    };
+    if in_use(state, &target) {
+        state.dialog = Some(Dialog::DeactivateInUse {
+            target,
+            focus: Button::Cancel,
+        });
+        return Vec::new();
+    }
+    deactivate_old(state, target)
+}
+
+fn deactivate_old(state: &mut State, target: KeyTarget) -> Vec<Effect> {
+    set_step(state, WizardStep::Waiting);
+    request_as(
+        state,
+        KeyChange::SetStatus {
+            user: target.user,
+            key_id: target.key_id,
+            to: KeyStatus::Inactive,
+            signing_confirmed: false,
+        },
+        "rotate",
+    )
+}
+
+/// Enter on "retire": the dialog `d` opens, Cancel focused (an active key
+/// is asked to be deactivated first, as `d` does).
+fn ask_delete(state: &mut State, wizard: &RotationWizard) {
+    let Some(target) = old_key_target(state, wizard) else {
+        complain(
+            state,
+            format!("{} is not listed: r re-reads the keys", wizard.old_key),
+        );
+        return;
+    };
+    state.dialog = Some(match target.status {
+        KeyStatus::Active => Dialog::DeactivateFirst {
+            target,
+            focus: Button::Cancel,
+        },
+        KeyStatus::Inactive => Dialog::Delete {
+            target,
+            focus: Button::Cancel,
+        },
+        KeyStatus::Unknown => {
+            complain(
+                state,
+                format!(
+                    "IAM gave no status for {}: r re-reads it before anything is deleted",
+                    target.key_id
+                ),
+            );
+            return;
+        }
+    });
+}
+
+/// Whether the open dialog is one the wizard opened about its old key (the
+/// in-use question, deactivate-first, delete): its answer is the wizard's.
+pub fn asks(state: &State) -> bool {
+    let Some(w) = &state.rotation else {
+        return false;
+    };
+    let target = match &state.dialog {
+        Some(
+            Dialog::DeactivateInUse { target, .. }
+            | Dialog::DeactivateFirst { target, .. }
+            | Dialog::Delete { target, .. },
+        ) => target,
+        _ => return false,
+    };
+    matches!(w.step, WizardStep::Watch | WizardStep::Retire)
+        && target.user == w.user
+        && target.key_id == w.old_key
+}
+
+/// The answer to a dialog the wizard opened ([`asks`]): Cancel goes back to
+/// the wizard's step; Confirm makes the change as a step of the rotation.
+pub fn answer(state: &mut State, button: Button) -> Vec<Effect> {
+    let Some(dialog) = state.dialog.take() else {
+        return Vec::new();
+    };
+    if button == Button::Cancel {
+        return Vec::new();
+    }
+    match dialog {
+        Dialog::DeactivateInUse { target, .. } | Dialog::DeactivateFirst { target, .. } => {
+            deactivate_old(state, target)
+        }
+        Dialog::Delete { target, .. } => {
+            set_step(state, WizardStep::Waiting);
+            let change = KeyChange::Delete {
+                user: target.user,
+                key_id: target.key_id,
+                had_description: target.description.is_some(),
+                allow_active: false,
+                signing_confirmed: false,
+            };
+            request_as(state, change, "rotate")
+        }
+        _ => Vec::new(),
     }
 }
 
@@ -329,7 +591,22 @@ pub fn answered(
         complain(state, format!("the rotation could not go on: {err}"));
         Vec::new()
     };
+    let is_new = |key_id: &str| wizard.new_key.as_deref() == Some(key_id);
     match (change, result) {
+        (KeyChange::Delete { key_id, .. }, Ok(_)) if is_new(key_id) => {
+            set_step(
+                state,
+                WizardStep::Stuck(format!(
+                    "{key_id} is deleted (nobody held its secret); {} is as it was. {} on the user starts a new rotation.",
+                    wizard.old_key,
+                    key_label(&state.context.keymap, &Action::Rotate)
+                )),
+            );
+            vec![Effect::ForgetRotation(saved_of(&wizard, Step::Created))]
+        }
+        (KeyChange::Delete { key_id, .. }, Err(err)) if is_new(key_id) => {
+            failed(state, WizardStep::Watch, err)
+        }
         (KeyChange::Delete { key_id, .. }, Ok(_)) if *key_id != wizard.old_key => {
             set_step(state, WizardStep::Create);
             Vec::new()
@@ -409,29 +686,49 @@ pub fn proof_attempt(state: &mut State, key_id: &str, why: String) {
     }
 }
 
-/// The proof ended.
+/// The proof ended. Proven, the wizard goes on from the old key as IAM lists
+/// it (a resumed rotation may find it deactivated, or gone, since).
 pub fn proved(state: &mut State, key_id: &str, result: Result<String, String>) -> Vec<Effect> {
-    let Some(w) = &mut state.rotation else {
+    let Some(w) = &state.rotation else {
         return Vec::new();
     };
     if w.new_key.as_deref() != Some(key_id) {
         return Vec::new();
     }
-    match result {
-        Ok(arn) => {
-            w.proof = Proof::Verified { arn };
-            w.step = WizardStep::Watch;
-            let saved = saved_of(w, Step::Verified);
-            let read = watch(state);
-            let mut effects = vec![Effect::SaveRotation(saved)];
-            effects.extend(read);
-            effects
-        }
+    let old = state.key(&w.user, &w.old_key).map(|k| k.key.status);
+    let Some(w) = &mut state.rotation else {
+        return Vec::new();
+    };
+    let arn = match result {
+        Ok(arn) => arn,
         Err(why) => {
             w.proof = Proof::Failed(why);
-            Vec::new()
+            return Vec::new();
         }
-    }
+    };
+    w.proof = Proof::Verified { arn };
+    // Proven: the wizard needs the secret no more (it is wiped as it drops).
+    w.secret = None;
+    let saved = match old {
+        Some(KeyStatus::Inactive) => {
+            w.step = WizardStep::Retire;
+            Effect::SaveRotation(saved_of(w, Step::OldDeactivated))
+        }
+        None => {
+            w.step = WizardStep::Stuck(format!(
+                "{key_id} signs as {}, and {} is no longer listed (deleted elsewhere?): nothing is left to retire.",
+                w.user, w.old_key
+            ));
+            Effect::ForgetRotation(saved_of(w, Step::Verified))
+        }
+        Some(_) => {
+            w.step = WizardStep::Watch;
+            Effect::SaveRotation(saved_of(w, Step::Verified))
+        }
+    };
+    let mut effects = vec![saved];
+    effects.extend(watch(state));
+    effects
 }
 
 /// While the wizard watches, the old key's last use is read every few seconds.
@@ -481,4 +778,49 @@ pub fn secret_saved(state: &mut State, key_id: &str, path: &str) -> Vec<Effect> 
         _ => Step::Created,
     };
     vec![Effect::SaveRotation(saved_of(w, step))]
+}
+
+/// The secret was copied (OSC 52) from its dialog: if it is the new key's,
+/// somebody holds it now.
+pub fn secret_copied(state: &mut State) {
+    let Some(Dialog::Secret(secret)) = &state.dialog else {
+        return;
+    };
+    if let Some(w) = &mut state.rotation
+        && w.new_key.as_deref() == Some(secret.key_id.as_str())
+    {
+        w.copied = true;
+    }
+}
+
+/// The users with a saved rotation, as listed on disk (with this session's
+/// own rotation under way, whose save may not have reached the disk yet).
+pub fn listed(state: &mut State, users: Result<Vec<String>, String>) {
+    match users {
+        Ok(users) => {
+            state.rotations_saved = users.into_iter().collect();
+            if let Some(w) = &state.rotation
+                && w.new_key.is_some()
+                && !matches!(w.step, WizardStep::Done | WizardStep::Stuck(_))
+            {
+                state.rotations_saved.insert(w.user.clone());
+            }
+        }
+        Err(why) => tracing::warn!(%why, "the saved rotations could not be listed"),
+    }
+}
+
+/// Keeps the users' rotation marks in step with what the wizard saves and forgets.
+pub fn track_saved(state: &mut State, effects: &[Effect]) {
+    for effect in effects {
+        match effect {
+            Effect::SaveRotation(saved) => {
+                state.rotations_saved.insert(saved.user.clone());
+            }
+            Effect::ForgetRotation(saved) => {
+                state.rotations_saved.remove(&saved.user);
+            }
+            _ => {}
+        }
+    }
 }

@@ -839,9 +839,14 @@ fn the_rotation_wizard_creates_proves_watches_and_retires() {
     tui.wait_for("Enter creates the key", WAIT);
     std::thread::sleep(Duration::from_millis(300));
     tui.send("\r");
-    // The secret, shown once, over the wizard; closing it asks once more.
+    // The secret, shown once, over the wizard: saved as a CSV (the old key
+    // is retired only once somebody holds it); closing it asks once more.
     let screen = tui.wait_for("shown once", WAIT);
     assert!(screen.contains("Secret access key"), "{screen}");
+    tui.send("s");
+    tui.wait_for("hank.active_accessKeys.csv", WAIT);
+    tui.answer("\r");
+    tui.wait_for("saved to", WAIT);
     tui.send("\x1b");
     std::thread::sleep(Duration::from_millis(300));
     tui.send("y");
@@ -885,8 +890,11 @@ fn the_rotation_wizard_creates_proves_watches_and_retires() {
         },
         "the old key inactive",
     );
+    // As `d` does: the delete dialog, Cancel focused.
     std::thread::sleep(Duration::from_millis(300));
     tui.send("\r");
+    tui.wait_for(&format!("Delete {old} of hank.active?"), WAIT);
+    tui.answer("y");
     tui.wait_for("Done:", WAIT);
     wait_iam(
         || {

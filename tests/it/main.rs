@@ -22,3 +22,4 @@ mod render;
 mod render_bench;
 mod request_count;
 mod update_transitions;
+mod wizard_safety;
