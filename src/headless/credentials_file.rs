@@ -22,6 +22,23 @@ pub fn path() -> Result<PathBuf, String> {
     Ok(PathBuf::from(home).join(".aws").join("credentials"))
 }
 
+/// Where `rotate --self` keeps the new key's secret (a CSV, mode 0600)
+/// between CreateAccessKey and the proof: beside the credentials file (the
+/// file a symbolic link names), `credentials.iamkeys-new-AKIA…`. The
+/// credentials file itself keeps the old key until the new one is proven; a
+/// rotation interrupted in between is resumed from this file.
+pub fn pending_path(path: &Path, key_id: &str) -> Result<PathBuf, String> {
+    if !crate::iam::new_key::is_key_id(key_id) {
+        return Err(format!("{key_id:?} is not an access key id"));
+    }
+    let target = std::fs::canonicalize(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "credentials".into());
+    Ok(target.with_file_name(format!("{name}.iamkeys-new-{key_id}")))
+}
+
 /// The `key = value` settings of `profile`'s section, with their line numbers.
 fn settings<'a>(text: &'a str, profile: &str) -> Vec<(usize, String, &'a str)> {
     let mut inside = false;

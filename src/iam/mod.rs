@@ -9,6 +9,7 @@ pub mod health;
 pub mod inventory;
 pub mod mfa;
 pub mod model;
+pub mod new_key;
 pub mod pace;
 pub mod profiles;
 pub mod report;
