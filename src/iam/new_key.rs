@@ -60,7 +60,10 @@ mod tests {
         ] {
             let why = unusable_because(id, bad).expect(bad);
             assert!(why.contains(id), "{why}");
-            assert!(!why.contains(bad), "the bad secret is never echoed: {why}");
+            assert!(
+                bad.is_empty() || !why.contains(bad),
+                "the bad secret is never echoed: {why}"
+            );
         }
         assert!(unusable_because(&"S".repeat(129), secret).is_some());
         for bad_id in [
