@@ -708,7 +708,9 @@ async fn start(
                 key_id: key.id.clone(),
                 had_description: false,
                 allow_active: true,
-                signing_confirmed: false,
+                // Every key of one's own user is a key of this session;
+                // this one signs nothing.
+                signing_confirmed: request.own_key,
             };
             let deleted = runner.run(&change, &operation).await.result.is_ok();
             let _ = saved.forget();
@@ -741,7 +743,8 @@ async fn start(
             key_id: key.key.id.clone(),
             had_description: old.description.is_some(),
             allow_active: true,
-            signing_confirmed: false,
+            // A key of one's own user is a key of this session; this one signs nothing.
+            signing_confirmed: request.own_key,
         };
         let undone = runner.run(&change, &operation).await.result.is_ok();
         let _ = saved.forget();

@@ -17,4 +17,5 @@ mod jobs;
 mod properties;
 mod render;
 mod render_bench;
+mod rotate_safety;
 mod update_transitions;

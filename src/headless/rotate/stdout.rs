@@ -37,13 +37,17 @@ pub fn unfit_because() -> Option<String> {
     None
 }
 
-/// Writes `lines` to stdout and flushes; any error means the secret was not taken.
+/// Writes `lines` to stdout in one piece and flushes; any error means the
+/// secret was not taken.
 pub fn write_lines(lines: &[&str]) -> Result<(), String> {
-    let mut out = std::io::stdout().lock();
+    let mut text = zeroize::Zeroizing::new(String::new());
     for line in lines {
-        writeln!(out, "{line}").map_err(|e| format!("writing to stdout failed: {e}"))?;
+        text.push_str(line);
+        text.push('\n');
     }
-    out.flush()
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
         .map_err(|e| format!("writing to stdout failed: {e}"))
 }
 
