@@ -248,7 +248,7 @@ async fn rotate(runner: Runner, context: &Context, request: Request) -> Result<S
     }
 
     // Retire the old key, signing with the new one when it was our own.
-    let keys = list_keys(&runner, &user).await?;
+    let keys = keys_listing(&runner, &user, &new_key).await?;
     still_usable(&keys, &saved)?;
     let old_entry = keys.iter().find(|k| k.id == old).cloned();
     let retirer = match (&secret, request.own_key) {
@@ -322,6 +322,28 @@ async fn list_keys(runner: &Runner, user: &str) -> Result<Vec<AccessKey>, Stop> 
         .list_keys_described(user)
         .await
         .map_err(|e| stop(EXIT_FAILED, format!("cannot list the keys of {user}: {e}")))
+}
+
+/// Pauses between listings that do not show a key made moments ago yet (IAM
+/// is eventually consistent: a listing may lag a create by seconds).
+const LISTING_LAG_PAUSES: [Duration; 4] = [
+    Duration::from_secs(1),
+    Duration::from_secs(2),
+    Duration::from_secs(3),
+    Duration::from_secs(5),
+];
+
+/// The user's keys, listed again while they do not show `new_key` yet.
+async fn keys_listing(runner: &Runner, user: &str, new_key: &str) -> Result<Vec<AccessKey>, Stop> {
+    let mut keys = list_keys(runner, user).await?;
+    for pause in LISTING_LAG_PAUSES {
+        if keys.iter().any(|k| k.id == new_key) {
+            break;
+        }
+        tokio::time::sleep(pause).await;
+        keys = list_keys(runner, user).await?;
+    }
+    Ok(keys)
 }
 
 /// A resumed rotation goes on only while IAM lists its new key Active: a new

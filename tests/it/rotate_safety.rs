@@ -680,3 +680,40 @@ async fn a_fifo_as_the_rotation_state_is_refused_not_waited_on() {
         "nothing was created"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_check_before_retiring_waits_out_a_listing_that_lags_the_create() {
+    use common::fault_proxy::{FaultProxy, Faults};
+    let emulator = common::start_emulator(&org(&["lagged"], None));
+    // IAM is eventually consistent: for 2 s after the create, the user's
+    // listing does not show the new key yet.
+    let proxy = FaultProxy::start(
+        emulator.report.port,
+        Faults {
+            consistency_lag: Some(Duration::from_secs(2)),
+            ..Faults::default()
+        },
+        1,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("lagged.csv");
+    let out = run(rotate_command(
+        &proxy.url,
+        &dir.path().join("journal.jsonl"),
+        &[
+            "--user",
+            "lagged",
+            "--secret-out",
+            csv.to_str().unwrap(),
+            "--yes",
+        ],
+    ));
+    assert_eq!(out.status.code(), Some(0));
+    assert!(proxy.stale_listings() >= 1, "the listing lagged");
+    assert_eq!(summary(&out)["old_key_now"], "inactive");
+    let old = old_key(&emulator, "lagged");
+    assert_eq!(
+        keys_of(&emulator.endpoint, "lagged").await[&old],
+        "Inactive"
+    );
+}
