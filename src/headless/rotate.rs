@@ -455,7 +455,7 @@ fn install_in_credentials_file(
         credentials_file::pending_path(path, new_key).map_err(|e| stop(EXIT_FAILED, e))?;
     let holds_new = credentials_file::read_key(path, profile).is_ok_and(|(id, _)| id == new_key);
     if !holds_new {
-        credentials_file::replace_key(path, profile, new_key, secret).map_err(|why| {
+        let profiles = credentials_file::replace_key(path, profile, new_key, secret).map_err(|why| {
             stop(
                 EXIT_FAILED,
                 format!(
@@ -468,9 +468,14 @@ fn install_in_credentials_file(
             )
         })?;
         eprintln!(
-            "iamkeys: {} [{profile}] now holds {}",
+            "iamkeys: {} now holds {} in [{}]",
             path.display(),
-            server_text(new_key)
+            server_text(new_key),
+            profiles
+                .iter()
+                .map(|p| server_text(p).into_owned())
+                .collect::<Vec<_>>()
+                .join("], [")
         );
     }
     match std::fs::remove_file(&pending) {
@@ -535,6 +540,12 @@ fn target(
     let path = credentials_file::path().map_err(|e| stop(EXIT_REFUSED, e))?;
     let (key_id, _) =
         credentials_file::read_key(&path, &profile).map_err(|e| stop(EXIT_REFUSED, e))?;
+    if std::env::var("AWS_ACCESS_KEY_ID").is_ok_and(|env| env == key_id) {
+        eprintln!(
+            "iamkeys: the key being rotated, {}, is also exported in AWS_ACCESS_KEY_ID: once it is retired, export the new key (or unset it)",
+            server_text(&key_id)
+        );
+    }
     if context.session.signing.as_deref() != Some(key_id.as_str()) {
         return Err(stop(
             EXIT_REFUSED,

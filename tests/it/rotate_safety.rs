@@ -717,3 +717,51 @@ async fn the_check_before_retiring_waits_out_a_listing_that_lags_the_create() {
         "Inactive"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotate_self_rewrites_every_profile_with_the_key_and_warns_of_it_in_the_environment() {
+    let emulator = common::start_emulator(&org(&["selfie"], None));
+    let signing = emulator.report.signing.clone().unwrap();
+    let (home, credentials, _) = self_home(&emulator);
+    let old = signing.access_key_id.clone();
+    std::fs::write(
+        &credentials,
+        format!(
+            "[default]\naws_access_key_id = {old} # laptop\naws_secret_access_key = {}\n[ci]\naws_access_key_id={old}\naws_secret_access_key={}\n",
+            signing.secret_access_key, signing.secret_access_key
+        ),
+    )
+    .unwrap();
+    let mut cmd = common::iamkeys_command();
+    cmd.args([
+        "rotate",
+        "--self",
+        "--yes",
+        "--endpoint-url",
+        &emulator.endpoint,
+    ])
+    .args(["--region", "us-east-1", "--journal"])
+    .arg(home.path().join("journal.jsonl"))
+    .env("HOME", home.path())
+    .env("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials")
+    .env("AWS_ACCESS_KEY_ID", &old)
+    .env("AWS_SECRET_ACCESS_KEY", &signing.secret_access_key)
+    .stdin(Stdio::null());
+    let out = run(cmd);
+    assert_eq!(out.status.code(), Some(0));
+    let new = summary(&out)["new_key"].as_str().unwrap().to_string();
+    let text = stderr(&out);
+    assert!(text.contains("exported in AWS_ACCESS_KEY_ID"), "{text}");
+    assert!(text.contains("[default], [ci]"), "{text}");
+    let file = std::fs::read_to_string(&credentials).unwrap();
+    assert!(!file.contains(&old), "{file}");
+    assert!(
+        file.contains(&format!("aws_access_key_id = {new} # laptop\n")),
+        "{file}"
+    );
+    assert_eq!(file.matches(&new).count(), 2, "{file}");
+    assert_eq!(
+        keys_of(&emulator.endpoint, "selfie").await[&old],
+        "Inactive"
+    );
+}
