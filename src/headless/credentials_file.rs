@@ -251,6 +251,21 @@ mod tests {
     }
 
     #[test]
+    fn a_fifo_as_the_credentials_file_is_refused_not_waited_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("credentials");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let err = read_key(&fifo, "default").unwrap_err();
+        assert!(err.contains("not a regular file"), "{err}");
+        let secret = Secret::new("s".into());
+        assert!(replace_key(&fifo, "default", "AKIANEW0000000000001", &secret).is_err());
+    }
+
+    #[test]
     fn a_tilde_is_the_home_directory() {
         let home = Path::new("/home/ops");
         assert_eq!(
