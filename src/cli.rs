@@ -117,17 +117,23 @@ pub struct RotateArgs {
     /// Where the new key's CSV goes: a new file (mode 0600, never over an existing one), or - for stdout.
     #[arg(long, value_name = "PATH|-", required_unless_present = "own_key")]
     pub secret_out: Option<String>,
-    /// Deactivate the old key once the new one is proven.
+    /// Deactivate the old key once the new one is proven (the default).
     #[arg(long)]
     pub deactivate_old: bool,
     /// Deactivate, then delete, the old key once the new one is proven.
     #[arg(long)]
     pub delete_old: bool,
+    /// Keep the old key active after the proof; a rerun without it retires it.
+    #[arg(long, conflicts_with_all = ["deactivate_old", "delete_old"])]
+    pub keep_old: bool,
+    /// Delete the key an interrupted rotation made but whose secret was never saved, then rotate.
+    #[arg(long)]
+    pub delete_orphan: bool,
     /// Make room: delete the user's inactive key first (IAM allows two keys).
     #[arg(long)]
     pub delete_inactive: bool,
     /// Rotate the static key of the profile (--profile, AWS_PROFILE or default) in the shared
-    /// credentials file in place: the file gets the new key, the old one is deactivated.
+    /// credentials file: once the new key is proven the file gets it, and the old one is retired.
     #[arg(long = "self", conflicts_with_all = ["user", "key", "secret_out"])]
     pub own_key: bool,
     /// How long to wait for IAM to propagate the new key before giving up (seconds).

@@ -220,6 +220,8 @@ async fn headless(
                 secret_out: args.secret_out,
                 deactivate_old: args.deactivate_old,
                 delete_old: args.delete_old,
+                keep_old: args.keep_old,
+                delete_orphan: args.delete_orphan,
                 delete_inactive: args.delete_inactive,
                 own_key: args.own_key,
                 profile,

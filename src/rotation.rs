@@ -4,7 +4,7 @@
 //! answers as the same user, once IAM has propagated it).
 
 use std::os::unix::fs::DirBuilderExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -70,6 +70,27 @@ pub struct Saved {
     pub keys_before: Vec<String>,
 }
 
+/// What a saved rotation is called in refusals.
+const ROLE: &str = "rotation state";
+
+/// A path as it may be shown on a terminal.
+fn shown(path: &Path) -> String {
+    crate::sanitize::server_text(&path.display().to_string()).into_owned()
+}
+
+/// The text of `path` if it is a file iamkeys may trust (`Ok(None)` when it
+/// does not exist).
+fn read_trusted(role: &str, path: &Path) -> Result<Option<String>, String> {
+    use std::io::Read;
+    let Some(mut file) = crate::private_file::open_for_reading(role, path)? else {
+        return Ok(None);
+    };
+    let mut text = String::new();
+    file.read_to_string(&mut text)
+        .map_err(|e| format!("{role} {}: {e}", shown(path)))?;
+    Ok(Some(text))
+}
+
 fn path(account: &str, user: &str) -> Result<PathBuf, String> {
     let dir = crate::journal::state_dir()
         .ok_or("neither XDG_STATE_HOME nor HOME is set: rotations cannot be resumed")?;
@@ -90,14 +111,20 @@ fn path(account: &str, user: &str) -> Result<PathBuf, String> {
 impl Saved {
     /// The rotation of `user` in progress, if there is one.
     pub fn load(account: &str, user: &str) -> Result<Option<Self>, String> {
-        let path = path(account, user)?;
-        match std::fs::read_to_string(&path) {
-            Ok(text) => serde_json::from_str(&text)
-                .map(Some)
-                .map_err(|e| format!("{}: {e}", path.display())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(format!("{}: {e}", path.display())),
-        }
+        Self::load_from(&path(account, user)?)
+    }
+
+    /// The rotation kept at `path`, read by the rules of trusted files
+    /// (`private_file`): a symbolic link, a FIFO (never waited on), a
+    /// directory, a file of another user or one others may write is refused,
+    /// naming the file and why.
+    pub fn load_from(path: &Path) -> Result<Option<Self>, String> {
+        let Some(text) = read_trusted(ROLE, path)? else {
+            return Ok(None);
+        };
+        serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| format!("{ROLE} {}: {e}", shown(path)))
     }
 
     /// Writes it (mode 0600, by rename: a crash leaves the old or the new).
@@ -151,12 +178,17 @@ impl Saved {
 }
 
 /// The secret of `key_id` from the CSV it was saved to (for a resumed proof).
-pub fn secret_from_csv(path: Option<&std::path::Path>, key_id: &str) -> Result<Secret, String> {
+pub fn secret_from_csv(path: Option<&Path>, key_id: &str) -> Result<Secret, String> {
     let path = path.ok_or_else(|| {
         format!("the secret of {key_id} was not saved to a file, so it cannot be proven now: delete {key_id} and rotate again")
     })?;
-    let shown = path.display();
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{shown}: {e}"))?;
+    let text = zeroize::Zeroizing::new(read_trusted("secret file", path)?.ok_or_else(|| {
+        format!(
+            "{} is gone: the secret of {key_id} is not there",
+            shown(path)
+        )
+    })?);
+    let shown = shown(path);
     text.lines()
         .filter_map(|line| line.split_once(','))
         .find(|(id, _)| *id == key_id)
@@ -372,6 +404,50 @@ mod tests {
         let mut before = saved(None);
         before.keys_before.push("NEW".into());
         assert!(matches!(resume(before, &keys), Resume::Afresh { .. }));
+    }
+
+    #[test]
+    fn a_saved_rotation_is_read_only_from_a_trusted_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("good.json");
+        std::fs::write(&good, serde_json::to_string(&saved(Some("NEW"))).unwrap()).unwrap();
+        std::fs::set_permissions(&good, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(Saved::load_from(&good).unwrap(), Some(saved(Some("NEW"))));
+        assert_eq!(
+            Saved::load_from(&dir.path().join("none.json")).unwrap(),
+            None
+        );
+
+        let fifo = dir.path().join("fifo.json");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let link = dir.path().join("link.json");
+        std::os::unix::fs::symlink(&good, &link).unwrap();
+        let sub = dir.path().join("dir.json");
+        std::fs::create_dir(&sub).unwrap();
+        let open = dir.path().join("open.json");
+        std::fs::copy(&good, &open).unwrap();
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o620)).unwrap();
+        for (path, why) in [
+            (&fifo, "FIFO"),
+            (&link, "symbolic link"),
+            (&sub, "directory"),
+            (&open, "writable by its group"),
+        ] {
+            let err = Saved::load_from(path).unwrap_err();
+            assert!(
+                err.contains("rotation state")
+                    && err.contains(&path.display().to_string())
+                    && err.contains(why),
+                "{err}"
+            );
+        }
+        let err = secret_from_csv(Some(&fifo), "NEW").unwrap_err();
+        assert!(err.contains("FIFO"), "{err}");
     }
 
     #[test]

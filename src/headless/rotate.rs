@@ -4,6 +4,8 @@
 //! runner (journaled); the steps are kept on disk so that a rerun resumes, or
 //! says exactly what state IAM is in.
 
+mod stdout;
+
 use std::time::Duration;
 
 use serde::Serialize;
@@ -13,6 +15,7 @@ use crate::change::{ChangeOutcome, KeyChange};
 use crate::iam::model::{AccessKey, KeyStatus, LastUsed, Secret, user_of_arn};
 use crate::rotation::{NoOldKey, Resume, Saved, SecretOut, Step, old_key, prove, resume};
 use crate::runner::{Operation, Runner};
+use crate::sanitize::server_text;
 use crate::state::Context;
 
 use super::credentials_file;
@@ -31,6 +34,12 @@ pub struct Request {
     pub secret_out: Option<String>,
     pub deactivate_old: bool,
     pub delete_old: bool,
+    /// `--keep-old`: leave the old key active after the proof (the rotation
+    /// is kept, so that a rerun retires it).
+    pub keep_old: bool,
+    /// `--delete-orphan`: delete a key an interrupted run made but whose
+    /// secret was never saved, then rotate afresh.
+    pub delete_orphan: bool,
     /// Make room by deleting the user's inactive key.
     pub delete_inactive: bool,
     /// `--self`: the profile's key in the shared credentials file.
@@ -57,6 +66,42 @@ struct Summary {
     resumed: bool,
 }
 
+/// What becomes of the old key once the new one is proven.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Retire {
+    /// `--keep-old`: it stays active.
+    Keep,
+    /// The default (and `--deactivate-old`).
+    Deactivate,
+    /// `--delete-old`: deactivated, then deleted.
+    Delete,
+}
+
+impl Retire {
+    fn of(request: &Request) -> Result<Self, Stop> {
+        match (request.keep_old, request.delete_old) {
+            (true, _) if request.delete_old || request.deactivate_old => Err(stop(
+                EXIT_REFUSED,
+                "--keep-old keeps the old key active: it goes with neither --deactivate-old nor --delete-old",
+            )),
+            (true, _) => Ok(Retire::Keep),
+            (false, true) => Ok(Retire::Delete),
+            (false, false) => Ok(Retire::Deactivate),
+        }
+    }
+
+    fn verb(self) -> &'static str {
+        match self {
+            Retire::Keep => "keep",
+            Retire::Deactivate => "deactivate",
+            Retire::Delete => "deactivate and delete",
+        }
+    }
+}
+
+/// How long a pipe's reader has, after the proof, to read the secret.
+const PIPE_PATIENCE: Duration = Duration::from_secs(5);
+
 /// A stop with an exit code and what to tell the administrator.
 struct Stop(u8, String);
 
@@ -67,11 +112,18 @@ fn stop(code: u8, text: impl Into<String>) -> Stop {
 pub async fn run(runner: Runner, context: &Context, request: Request) -> u8 {
     match rotate(runner, context, request).await {
         Ok(summary) => {
-            match serde_json::to_string(&summary) {
-                Ok(line) => println!("{line}"),
-                Err(err) => eprintln!("iamkeys: {err}"),
+            let written = serde_json::to_string(&summary)
+                .map_err(|e| e.to_string())
+                .and_then(|line| stdout::write_lines(&[&line]));
+            match written {
+                Ok(()) => EXIT_OK,
+                Err(why) => {
+                    eprintln!(
+                        "iamkeys: the rotation is done, but its summary was not written: {why}"
+                    );
+                    EXIT_FAILED
+                }
             }
-            EXIT_OK
         }
         Err(Stop(code, text)) => {
             eprintln!("iamkeys: {text}");
@@ -84,16 +136,20 @@ async fn rotate(runner: Runner, context: &Context, request: Request) -> Result<S
     if runner.read_only {
         return Err(stop(EXIT_REFUSED, read_only_refusal("rotating keys")));
     }
+    let retire = Retire::of(&request)?;
     let (user, destination, file_key) = target(context, &request)?;
     let account = context.identity.account.clone();
-    let keys = runner
-        .client
-        .list_keys_described(&user)
-        .await
-        .map_err(|e| stop(EXIT_FAILED, format!("cannot list the keys of {user}: {e}")))?;
+    let mut keys = list_keys(&runner, &user).await?;
     let saved = Saved::load(&account, &user).map_err(|e| stop(EXIT_FAILED, e))?;
     let resumable = match saved {
-        Some(saved) => resume_point(saved, &keys)?,
+        Some(saved) => match resume_point(&runner, &request, saved, &keys).await? {
+            Some(saved) => Some(saved),
+            None => {
+                // An orphan was deleted, or the state was stale: IAM's keys now.
+                keys = list_keys(&runner, &user).await?;
+                None
+            }
+        },
         None => None,
     };
     let resumed = resumable.is_some();
@@ -101,9 +157,9 @@ async fn rotate(runner: Runner, context: &Context, request: Request) -> Result<S
         Some(saved) => {
             eprintln!(
                 "iamkeys: resuming the rotation of {} of {user} begun {} (new key {}, {:?})",
-                saved.old_key,
+                server_text(&saved.old_key),
                 saved.started,
-                saved.new_key.as_deref().unwrap_or("-"),
+                server_text(saved.new_key.as_deref().unwrap_or("-")),
                 saved.step
             );
             (saved, None)
@@ -124,101 +180,122 @@ async fn rotate(runner: Runner, context: &Context, request: Request) -> Result<S
     };
     let new_key = saved.new_key.clone().unwrap_or_default();
     let old = saved.old_key.clone();
-    let old_entry = keys.iter().find(|k| k.id == old).cloned();
-    let is_self = request.own_key;
+    if resumed {
+        // Somebody may have acted since: what IAM holds now decides.
+        still_usable(&keys, &saved)?;
+    }
 
-    // Prove it.
-    let user_arn = runner
-        .client
-        .user_arn(&user)
-        .await
-        .map_err(|e| stop(EXIT_FAILED, format!("cannot read {user}: {e}")))?;
     let secret = match new_secret {
-        Some(secret) => secret,
-        None => secret_from(&destination, &new_key)?,
+        Some(secret) => Some(secret),
+        None => secret_from(&destination, &new_key, saved.step)?,
     };
-    let signs_as = prove(
-        &runner.client,
-        &new_key,
-        &secret,
-        &user_arn,
-        request.verify_timeout,
-        |why| eprintln!("iamkeys: the new key does not sign yet (IAM propagates it): {why}"),
-    )
-    .await
-    .map_err(|why| {
-        stop(
-            EXIT_NOT_VERIFIED,
-            format!(
-                "not verified: {why}. The new key {new_key} exists (its secret is in {}); the old key {old} is untouched. Run the same command again to resume.",
-                destination.describe()
-            ),
-        )
-    })?;
-    eprintln!("iamkeys: verified: {new_key} signs as {signs_as}");
+    let signs_as = match &secret {
+        Some(secret) => {
+            prove_new(
+                &runner,
+                &user,
+                &new_key,
+                secret,
+                &destination,
+                &old,
+                &request,
+            )
+            .await?
+        }
+        None => {
+            // The secret went to stdout and is kept nowhere; an earlier run
+            // proved it and saw it taken, and IAM lists it Active now.
+            eprintln!(
+                "iamkeys: {} was proven by the run that made it (its secret went to stdout and is kept nowhere): not proven again",
+                server_text(&new_key)
+            );
+            String::new()
+        }
+    };
+    if matches!(destination, SecretOut::Stdout) && saved.step < Step::Verified {
+        // Written is not yet taken: a pipe's reader must have read it.
+        stdout::taken(PIPE_PATIENCE).map_err(|why| {
+            stop(
+                EXIT_FAILED,
+                format!(
+                    "{why}. Nothing was retired: the new key {} exists and the old key {} is untouched. If the secret was kept, prove and retire by hand; else delete {} and run rotate again.",
+                    server_text(&new_key),
+                    server_text(&old),
+                    server_text(&new_key)
+                ),
+            )
+        })?;
+    }
     if saved.step < Step::Verified {
         saved.step = Step::Verified;
         saved.save().map_err(|e| stop(EXIT_FAILED, e))?;
+    }
+    if let (SecretOut::CredentialsFile { path, profile }, Some(secret)) = (&destination, &secret) {
+        install_in_credentials_file(path, profile, &new_key, secret, &old)?;
     }
 
     // What still uses the old key: its last use, read live.
     let last_use = runner.client.key_last_used(&old).await.ok();
     if let Some(LastUsed::Used { at, service, .. }) = &last_use {
         eprintln!(
-            "iamkeys: the old key {old} was last used {at}{}",
+            "iamkeys: the old key {} was last used {at}{}",
+            server_text(&old),
             service
                 .as_deref()
-                .map(|s| format!(" by {s}"))
+                .map(|s| format!(" by {}", server_text(s)))
                 .unwrap_or_default()
         );
     }
 
     // Retire the old key, signing with the new one when it was our own.
-    let retirer = if is_self {
-        Runner {
-            client: runner.client.with_key(&new_key, &secret),
+    let keys = keys_listing(&runner, &user, &new_key).await?;
+    still_usable(&keys, &saved)?;
+    let old_entry = keys.iter().find(|k| k.id == old).cloned();
+    let retirer = match (&secret, request.own_key) {
+        (Some(secret), true) => Runner {
+            client: runner.client.with_key(&new_key, secret),
             ..runner.clone()
-        }
-    } else {
-        runner.clone()
+        },
+        _ => runner.clone(),
     };
     let operation = Operation::new("rotate");
-    let deactivate = is_self || request.deactivate_old || request.delete_old;
-    let mut old_now = if old_entry.is_some() {
-        "active"
-    } else {
-        "deleted"
+    let mut old_now = match &old_entry {
+        None => "deleted",
+        Some(k) if k.status == KeyStatus::Inactive => "inactive",
+        Some(_) => "active",
     };
-    if old_entry
-        .as_ref()
-        .is_some_and(|k| k.status == KeyStatus::Inactive)
-    {
-        old_now = "inactive";
-    }
-    if deactivate && old_entry.is_some() && saved.step < Step::OldDeactivated {
+    if retire != Retire::Keep && old_now == "active" {
         let change = KeyChange::SetStatus {
             user: user.clone(),
             key_id: old.clone(),
             to: KeyStatus::Inactive,
-            signing_confirmed: is_self,
+            signing_confirmed: request.own_key,
         };
         run_change(&retirer, &change, &operation, "deactivate the old key").await?;
         saved.step = Step::OldDeactivated;
         saved.save().map_err(|e| stop(EXIT_FAILED, e))?;
         old_now = "inactive";
     }
-    if request.delete_old && old_entry.is_some() {
+    if retire == Retire::Delete && old_now != "deleted" {
         let change = KeyChange::Delete {
             user: user.clone(),
             key_id: old.clone(),
             had_description: old_entry.as_ref().is_some_and(|k| k.description.is_some()),
             allow_active: false,
-            signing_confirmed: is_self,
+            signing_confirmed: request.own_key,
         };
         run_change(&retirer, &change, &operation, "delete the old key").await?;
         old_now = "deleted";
     }
-    saved.forget().map_err(|e| stop(EXIT_FAILED, e))?;
+    if retire == Retire::Keep && old_now == "active" {
+        // Kept, so that a rerun (without --keep-old) finishes it.
+        eprintln!(
+            "iamkeys: the old key {} stays active (--keep-old); run rotate again without --keep-old to retire it",
+            server_text(&old)
+        );
+    } else {
+        saved.forget().map_err(|e| stop(EXIT_FAILED, e))?;
+    }
     let (used_at, used_by) = match last_use {
         Some(LastUsed::Used { at, service, .. }) => (Some(at.to_string()), service),
         Some(LastUsed::Never) => (Some("never".to_string()), None),
@@ -236,6 +313,180 @@ async fn rotate(runner: Runner, context: &Context, request: Request) -> Result<S
         secret_out: destination.describe(),
         resumed,
     })
+}
+
+/// The user's keys as IAM lists them now.
+async fn list_keys(runner: &Runner, user: &str) -> Result<Vec<AccessKey>, Stop> {
+    runner
+        .client
+        .list_keys_described(user)
+        .await
+        .map_err(|e| stop(EXIT_FAILED, format!("cannot list the keys of {user}: {e}")))
+}
+
+/// Pauses between listings that do not show a key made moments ago yet (IAM
+/// is eventually consistent: a listing may lag a create by seconds).
+const LISTING_LAG_PAUSES: [Duration; 4] = [
+    Duration::from_secs(1),
+    Duration::from_secs(2),
+    Duration::from_secs(3),
+    Duration::from_secs(5),
+];
+
+/// The user's keys, listed again while they do not show `new_key` yet.
+async fn keys_listing(runner: &Runner, user: &str, new_key: &str) -> Result<Vec<AccessKey>, Stop> {
+    let mut keys = list_keys(runner, user).await?;
+    for pause in LISTING_LAG_PAUSES {
+        if keys.iter().any(|k| k.id == new_key) {
+            break;
+        }
+        tokio::time::sleep(pause).await;
+        keys = list_keys(runner, user).await?;
+    }
+    Ok(keys)
+}
+
+/// A resumed rotation goes on only while IAM lists its new key Active: a new
+/// key deactivated elsewhere is not "verified", and retiring the old key then
+/// would leave the user with no working key.
+fn still_usable(keys: &[AccessKey], saved: &Saved) -> Result<(), Stop> {
+    let new_key = saved.new_key.as_deref().unwrap_or_default();
+    let status_of = |id: &str| {
+        keys.iter()
+            .find(|k| k.id == id)
+            .map_or("not listed (deleted)", |k| k.status.as_str())
+    };
+    let new_status = status_of(new_key);
+    if keys
+        .iter()
+        .any(|k| k.id == new_key && k.status == KeyStatus::Active)
+    {
+        return Ok(());
+    }
+    Err(stop(
+        EXIT_FAILED,
+        format!(
+            "IAM now lists the new key {} as {new_status} and the old key {} as {} (changed elsewhere?): nothing was retired. Find out why, then activate {} and run rotate again, or delete it and rotate afresh.",
+            server_text(new_key),
+            server_text(&saved.old_key),
+            status_of(&saved.old_key),
+            server_text(new_key)
+        ),
+    ))
+}
+
+/// Proves the new key with STS, or stops with exit 5 saying where things are.
+async fn prove_new(
+    runner: &Runner,
+    user: &str,
+    new_key: &str,
+    secret: &Secret,
+    destination: &SecretOut,
+    old: &str,
+    request: &Request,
+) -> Result<String, Stop> {
+    let user_arn = runner
+        .client
+        .user_arn(user)
+        .await
+        .map_err(|e| stop(EXIT_FAILED, format!("cannot read {user}: {e}")))?;
+    let signs_as = prove(
+        &runner.client,
+        new_key,
+        secret,
+        &user_arn,
+        request.verify_timeout,
+        |why| {
+            eprintln!(
+                "iamkeys: the new key does not sign yet (IAM propagates it): {}",
+                server_text(why)
+            )
+        },
+    )
+    .await
+    .map_err(|why| {
+        let old_kept = match destination {
+            SecretOut::CredentialsFile { path, .. } => format!(
+                "; {} still holds the old key",
+                path.display()
+            ),
+            _ => String::new(),
+        };
+        stop(
+            EXIT_NOT_VERIFIED,
+            format!(
+                "not verified: {}. The new key {} exists (its secret is in {}); the old key {} is untouched{old_kept}. Run the same command again to resume.",
+                server_text(&why),
+                server_text(new_key),
+                secret_home(destination, new_key),
+                server_text(old)
+            ),
+        )
+    })?;
+    eprintln!(
+        "iamkeys: verified: {} signs as {}",
+        server_text(new_key),
+        server_text(&signs_as)
+    );
+    Ok(signs_as)
+}
+
+/// Where the new key's secret is kept until the rotation is over.
+fn secret_home(destination: &SecretOut, new_key: &str) -> String {
+    match destination {
+        SecretOut::CredentialsFile { path, .. } => credentials_file::pending_path(path, new_key)
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|e| e),
+        SecretOut::Stdout => "stdout only".into(),
+        other => other.describe(),
+    }
+}
+
+/// `--self`, once the new key is proven: the profile gets it, and the
+/// pending file that kept its secret since the create goes.
+fn install_in_credentials_file(
+    path: &std::path::Path,
+    profile: &str,
+    new_key: &str,
+    secret: &Secret,
+    old: &str,
+) -> Result<(), Stop> {
+    let pending =
+        credentials_file::pending_path(path, new_key).map_err(|e| stop(EXIT_FAILED, e))?;
+    let holds_new = credentials_file::read_key(path, profile).is_ok_and(|(id, _)| id == new_key);
+    if !holds_new {
+        let profiles = credentials_file::replace_key(path, profile, new_key, secret).map_err(|why| {
+            stop(
+                EXIT_FAILED,
+                format!(
+                    "the new key {} is proven, but {} could not be written: {why}. It still holds the old key {}, which is untouched; the new secret is in {}.",
+                    server_text(new_key),
+                    path.display(),
+                    server_text(old),
+                    pending.display()
+                ),
+            )
+        })?;
+        eprintln!(
+            "iamkeys: {} now holds {} in [{}]",
+            path.display(),
+            server_text(new_key),
+            profiles
+                .iter()
+                .map(|p| server_text(p).into_owned())
+                .collect::<Vec<_>>()
+                .join("], [")
+        );
+    }
+    match std::fs::remove_file(&pending) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => eprintln!(
+            "iamkeys: {} (a copy of the new secret) could not be removed: {e}; remove it",
+            pending.display()
+        ),
+    }
+    Ok(())
 }
 
 /// Which user, where the secret goes, and (for `--self`) the profile's key.
@@ -289,6 +540,12 @@ fn target(
     let path = credentials_file::path().map_err(|e| stop(EXIT_REFUSED, e))?;
     let (key_id, _) =
         credentials_file::read_key(&path, &profile).map_err(|e| stop(EXIT_REFUSED, e))?;
+    if std::env::var("AWS_ACCESS_KEY_ID").is_ok_and(|env| env == key_id) {
+        eprintln!(
+            "iamkeys: the key being rotated, {}, is also exported in AWS_ACCESS_KEY_ID: once it is retired, export the new key (or unset it)",
+            server_text(&key_id)
+        );
+    }
     if context.session.signing.as_deref() != Some(key_id.as_str()) {
         return Err(stop(
             EXIT_REFUSED,
@@ -309,24 +566,59 @@ fn target(
     ))
 }
 
-/// Where a saved rotation can go on from, or why it cannot (IAM's state, said exactly).
-fn resume_point(saved: Saved, keys: &[AccessKey]) -> Result<Option<Saved>, Stop> {
+/// Where a saved rotation can go on from (`None`: start afresh), or why it
+/// cannot (IAM's state, said exactly). With `--delete-orphan`, a key an
+/// interrupted create made, whose secret was never saved, is deleted first.
+async fn resume_point(
+    runner: &Runner,
+    request: &Request,
+    saved: Saved,
+    keys: &[AccessKey],
+) -> Result<Option<Saved>, Stop> {
     match resume(saved, keys) {
         Resume::GoOn(saved) => Ok(Some(saved)),
         Resume::Afresh { stale, why } => {
             if let Some(why) = why {
-                eprintln!("iamkeys: {why}");
+                eprintln!("iamkeys: {}", server_text(&why));
             }
             stale.forget().map_err(|e| stop(EXIT_FAILED, e))?;
             Ok(None)
         }
-        Resume::Orphan { saved, key } => Err(stop(
-            EXIT_FAILED,
-            format!(
-                "an interrupted rotation made {} at {} and its secret was never saved; the old key {} is untouched. Delete {} (iamkeys deactivate, then delete --filter {}) and run rotate again.",
-                key.id, key.created, saved.old_key, key.id, key.id
-            ),
-        )),
+        Resume::Orphan { saved, key } if request.delete_orphan => {
+            let change = KeyChange::Delete {
+                user: saved.user.clone(),
+                key_id: key.id.clone(),
+                had_description: false,
+                allow_active: true,
+                // Every key of one's own user is a key of this session.
+                signing_confirmed: request.own_key,
+            };
+            run_change(
+                runner,
+                &change,
+                &Operation::new("rotate"),
+                "delete the orphaned key",
+            )
+            .await?;
+            eprintln!(
+                "iamkeys: deleted {}, which an interrupted rotation made at {} and whose secret was never saved; rotating afresh",
+                server_text(&key.id),
+                key.created
+            );
+            saved.forget().map_err(|e| stop(EXIT_FAILED, e))?;
+            Ok(None)
+        }
+        Resume::Orphan { saved, key } => {
+            let id = server_text(&key.id);
+            Err(stop(
+                EXIT_FAILED,
+                format!(
+                    "an interrupted rotation made {id} at {} and its secret was never saved; the old key {} is untouched. Run the same command with --delete-orphan to delete {id} and rotate afresh (or delete it yourself: iamkeys deactivate --filter {id} --yes, then iamkeys delete --filter {id} --yes).",
+                    key.created,
+                    server_text(&saved.old_key),
+                ),
+            ))
+        }
     }
 }
 
@@ -386,18 +678,16 @@ async fn start(
             ),
         ));
     }
+    if matches!(destination, SecretOut::Stdout)
+        && let Some(why) = stdout::unfit_because()
+    {
+        return Err(stop(
+            EXIT_REFUSED,
+            format!("--secret-out -: {why}; nothing was created"),
+        ));
+    }
     if !request.yes {
-        let retire = if request.own_key || request.delete_old {
-            if request.delete_old {
-                "deactivate and delete"
-            } else {
-                "deactivate"
-            }
-        } else if request.deactivate_old {
-            "deactivate"
-        } else {
-            "keep"
-        };
+        let retire = Retire::of(request)?.verb();
         let room = other
             .map(|o| format!(", deleting the inactive key {} first", o.id))
             .unwrap_or_default();
@@ -443,21 +733,25 @@ async fn start(
     let key = match created.result {
         Ok(ChangeOutcome::Created { key, .. }) => key,
         Ok(ChangeOutcome::CreatedSecretLost { key }) => {
+            // The reply was lost, or its key id or secret was not of IAM's
+            // shape (refused before it was written anywhere).
             // Nobody saw its secret: it is of no use, and takes a slot.
             let change = KeyChange::Delete {
                 user: user.to_string(),
                 key_id: key.id.clone(),
                 had_description: false,
                 allow_active: true,
-                signing_confirmed: false,
+                // Every key of one's own user is a key of this session;
+                // this one signs nothing.
+                signing_confirmed: request.own_key,
             };
             let deleted = runner.run(&change, &operation).await.result.is_ok();
             let _ = saved.forget();
             return Err(stop(
                 EXIT_FAILED,
                 format!(
-                    "CreateAccessKey's reply was lost; IAM made {} whose secret nobody saw ({}). The old key is untouched: run rotate again.",
-                    key.id,
+                    "CreateAccessKey's reply was lost or not of IAM's shape (its secret is written nowhere); IAM made {} ({}). The old key is untouched: run rotate again.",
+                    server_text(&key.id),
                     if deleted {
                         "deleted again"
                     } else {
@@ -482,7 +776,8 @@ async fn start(
             key_id: key.key.id.clone(),
             had_description: old.description.is_some(),
             allow_active: true,
-            signing_confirmed: false,
+            // A key of one's own user is a key of this session; this one signs nothing.
+            signing_confirmed: request.own_key,
         };
         let undone = runner.run(&change, &operation).await.result.is_ok();
         let _ = saved.forget();
@@ -491,7 +786,7 @@ async fn start(
             format!(
                 "cannot put the new secret in {}: {why}. The new key {} was {}; the old key is untouched.",
                 destination.describe(),
-                key.key.id,
+                server_text(&key.key.id),
                 if undone {
                     "deleted again"
                 } else {
@@ -509,51 +804,63 @@ async fn start(
 /// Puts the new key's secret where it was asked to go.
 fn deliver(destination: &SecretOut, key_id: &str, secret: &Secret) -> Result<(), String> {
     match destination {
-        SecretOut::Csv(path) => {
-            crate::secret_file::write_secret_csv(&path.to_string_lossy(), key_id, secret, false)
-                .map(|_| ())
-                .map_err(|e| match e {
-                    crate::action::SaveError::Exists => "the file exists".to_string(),
-                    crate::action::SaveError::Failed(why) => why,
-                })
-        }
+        SecretOut::Csv(path) => write_csv(path, key_id, secret),
         SecretOut::Stdout => {
-            println!("Access key ID,Secret access key");
-            println!("{key_id},{}", secret.expose());
-            Ok(())
+            let line = zeroize::Zeroizing::new(format!("{key_id},{}", secret.expose()));
+            stdout::write_lines(&["Access key ID,Secret access key", &line])
         }
-        SecretOut::CredentialsFile { path, profile } => {
-            credentials_file::replace_key(path, profile, key_id, secret)
+        // The credentials file keeps the old key until the new one is
+        // proven; till then the secret waits in a 0600 file beside it.
+        SecretOut::CredentialsFile { path, .. } => {
+            let pending = credentials_file::pending_path(path, key_id)?;
+            write_csv(&pending, key_id, secret)
         }
     }
 }
 
+/// The CSV at `path`, created new with mode 0600.
+fn write_csv(path: &std::path::Path, key_id: &str, secret: &Secret) -> Result<(), String> {
+    crate::secret_file::write_secret_csv(&path.to_string_lossy(), key_id, secret, false)
+        .map(|_| ())
+        .map_err(|e| match e {
+            crate::action::SaveError::Exists => format!("{} exists", path.display()),
+            crate::action::SaveError::Failed(why) => why,
+        })
+}
+
 /// The new key's secret where an earlier run put it, for a resumed proof.
-fn secret_from(destination: &SecretOut, new_key: &str) -> Result<Secret, Stop> {
+/// `None`: it went to stdout only, and that run proved it and saw it taken
+/// (`step` is past the proof), so it is not proven again.
+fn secret_from(destination: &SecretOut, new_key: &str, step: Step) -> Result<Option<Secret>, Stop> {
     let unreadable = |why: String| {
         stop(
             EXIT_NOT_VERIFIED,
             format!(
-                "cannot prove {new_key}: {why}. Prove it by hand, or delete {new_key} and run rotate again."
+                "cannot prove {}: {why}. Prove it by hand, or delete {} and run rotate again.",
+                server_text(new_key),
+                server_text(new_key)
             ),
         )
     };
     match destination {
+        SecretOut::Stdout if step >= Step::Verified => Ok(None),
         SecretOut::Stdout => Err(unreadable(
             "its secret went to stdout and is kept nowhere else".into(),
         )),
-        SecretOut::Csv(path) => {
-            crate::rotation::secret_from_csv(Some(path), new_key).map_err(unreadable)
-        }
+        SecretOut::Csv(path) => crate::rotation::secret_from_csv(Some(path), new_key)
+            .map(Some)
+            .map_err(unreadable),
         SecretOut::CredentialsFile { path, profile } => {
-            let (id, secret) = credentials_file::read_key(path, profile).map_err(unreadable)?;
-            if id == new_key {
-                Ok(secret)
-            } else {
-                Err(unreadable(format!(
-                    "profile {profile} holds {id}, not the new key"
-                )))
+            // Written into the profile after the proof; kept beside it before.
+            if let Ok((id, secret)) = credentials_file::read_key(path, profile)
+                && id == new_key
+            {
+                return Ok(Some(secret));
             }
+            let pending = credentials_file::pending_path(path, new_key).map_err(unreadable)?;
+            crate::rotation::secret_from_csv(Some(&pending), new_key)
+                .map(Some)
+                .map_err(unreadable)
         }
     }
 }

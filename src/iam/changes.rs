@@ -84,9 +84,11 @@ pub async fn apply_with_request_id(
                         request_id,
                     ))
                 }
-                Err(err) if reply_may_be_lost(&err) => {
+                Err(err) if reply_may_be_lost(&err) || err.code == super::client::BAD_NEW_KEY => {
                     // CreateAccessKey is never retried; whether a key was made is
-                    // told by a key that was not there before.
+                    // told by a key that was not there before. A reply whose
+                    // secret is unusable is as good as lost: the key it made is
+                    // named (from the listing), its secret is never handed on.
                     let after = keys_after(client, user, &err).await?;
                     match after
                         .into_iter()

@@ -8,6 +8,10 @@ use jiff::Timestamp;
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use super::error::IamError;
+
+/// The code of a CreateAccessKey reply whose key id or secret is not of IAM's
+/// shape (or that holds no key): IAM may have made a key all the same.
+pub const BAD_NEW_KEY: &str = "BadResponse";
 use super::health::{Health, HealthReport, HealthWatch};
 use super::model::{AccessKey, Identity, KeyStatus, LastUsed, NewKey, Secret, User};
 use super::report::CredentialReport;
@@ -439,7 +443,8 @@ impl IamClient {
         Ok(request_id(&out))
     }
 
-    /// Creates a key for `user`. Its description is a separate call ([`Self::describe_key`])
+    /// Creates a key for `user`. A reply whose key id or secret is not of
+    /// IAM's shape is an error with the code [`BAD_NEW_KEY`]: a key may exist. Its description is a separate call ([`Self::describe_key`])
     /// so that a failed tag never hides the secret of a key that now exists.
     pub async fn create_key(&self, user: &str) -> Result<(NewKey, Option<String>), IamError> {
         let op = "CreateAccessKey";
@@ -457,7 +462,7 @@ impl IamClient {
             .map_err(|e| IamError::from_sdk(op, e))?;
         let made = out
             .access_key()
-            .ok_or_else(|| IamError::new(op, "BadResponse", "the reply holds no access key"))?;
+            .ok_or_else(|| IamError::new(op, BAD_NEW_KEY, "the reply holds no access key"))?;
         let created = match made.create_date() {
             Some(date) => timestamp(op, date)?,
             None => Timestamp::now(),
@@ -476,6 +481,12 @@ impl IamClient {
             },
             secret: Secret::new(made.secret_access_key().to_string()),
         };
+        // The secret is server input: refused before it reaches a terminal or a file.
+        if let Some(why) =
+            super::new_key::unusable_because(&new_key.key.id, new_key.secret.expose())
+        {
+            return Err(IamError::new(op, BAD_NEW_KEY, why));
+        }
         Ok((new_key, request_id(&out)))
     }
 

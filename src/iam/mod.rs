@@ -10,6 +10,7 @@ pub mod inventory;
 pub mod mfa;
 pub mod mfa_session;
 pub mod model;
+pub mod new_key;
 pub mod pace;
 pub mod profiles;
 pub mod report;

@@ -21,5 +21,6 @@ mod properties;
 mod render;
 mod render_bench;
 mod request_count;
+mod rotate_safety;
 mod update_transitions;
 mod wizard_safety;

@@ -5,6 +5,7 @@
 pub mod fault_proxy;
 pub mod fixtures;
 pub mod hostile;
+pub mod iam_like;
 
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
