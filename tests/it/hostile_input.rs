@@ -1,0 +1,218 @@
+//! Hostile input from this machine rather than the server: a config file
+//! others can write, bindings that put a change on a key that answers a
+//! dialog, escape sequences in local files, keys typed ahead of a headless
+//! prompt, and a paste that arrives as keys (no bracketed paste).
+
+use crate::common;
+
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+/// No byte a terminal acts on: C0 (but line breaks), DEL, C1, bidi overrides.
+fn assert_inert(what: &str, bytes: &[u8]) {
+    let text = String::from_utf8_lossy(bytes);
+    for c in text.chars() {
+        let bad = (c.is_control() && c != '\n')
+            || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+        assert!(!bad, "{what} carries U+{:04X}:\n{text}", c as u32);
+    }
+}
+
+/// Writes `body` as `$XDG_CONFIG_HOME/iamkeys/config.toml` under `home`, with `mode`.
+fn default_config(home: &Path, body: &str, mode: u32) -> PathBuf {
+    let dir = home.join("iamkeys");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("config.toml");
+    std::fs::write(&path, body).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+    path
+}
+
+/// `iamkeys list ARGS` on `endpoint` with `config_home` as `$XDG_CONFIG_HOME`.
+fn list_with_config_home(
+    endpoint: &str,
+    config_home: &Path,
+    args: &[&str],
+) -> std::process::Output {
+    common::iamkeys_as_outsider()
+        .env("XDG_CONFIG_HOME", config_home)
+        .arg("list")
+        .args(args)
+        .args(["--endpoint-url", endpoint, "--region", "us-east-1"])
+        .output()
+        .unwrap()
+}
+
+fn stderr_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn a_config_others_can_write_is_refused_and_fail_on_says_how_many_users_are_exempt() {
+    let emulator = common::start_emulator(&common::small_org());
+    let home = tempfile::tempdir().unwrap();
+    let exempt_all = "[policy.exempt]\nusers = [\"*\"]\n";
+
+    // World-writable: anyone could have exempted everyone. Refused, exit 2, nothing listed.
+    let path = default_config(home.path(), exempt_all, 0o666);
+    let out = list_with_config_home(&emulator.endpoint, home.path(), &["--fail-on", "any"]);
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&path.display().to_string())
+            && stderr.contains("writable by everyone")
+            && stderr.contains("refuses"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty(), "nothing listed");
+
+    // Group-writable: the same.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o620)).unwrap();
+    let out = list_with_config_home(&emulator.endpoint, home.path(), &["--fail-on", "any"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("writable by its group"));
+
+    // Another user's file (only root can make one here).
+    if std::os::unix::fs::chown(&path, Some(65534), None).is_ok() {
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let out = list_with_config_home(&emulator.endpoint, home.path(), &["--fail-on", "any"]);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+        assert!(stderr_of(&out).contains("belongs to user id 65534"));
+        std::os::unix::fs::chown(
+            &path,
+            Some(std::fs::metadata(home.path()).unwrap().uid()),
+            None,
+        )
+        .unwrap();
+    }
+
+    // A symbolic link to a good file: never followed.
+    let real = home.path().join("real.toml");
+    std::fs::write(&real, exempt_all).unwrap();
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let link = home.path().join("link.toml");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let out = common::iamkeys_as_outsider()
+        .arg("--config")
+        .arg(&link)
+        .args([
+            "list",
+            "--endpoint-url",
+            &emulator.endpoint,
+            "--region",
+            "us-east-1",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("symbolic link"));
+
+    // The user's own 0600 file is read; the gate then says how many users it did not judge.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = list_with_config_home(&emulator.endpoint, home.path(), &["--fail-on", "any"]);
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(0), "everyone exempt: {stderr}");
+    assert!(
+        stderr.contains("--fail-on: 30 of 30 users are exempt"),
+        "{stderr}"
+    );
+    default_config(
+        home.path(),
+        "[policy.exempt]\nusers = [\"carol*\", \"user0?\"]\n",
+        0o600,
+    );
+    let out = list_with_config_home(&emulator.endpoint, home.path(), &["--fail-on", "any"]);
+    assert!(
+        stderr_of(&out).contains("--fail-on: 11 of 30 users are exempt"),
+        "{}",
+        stderr_of(&out)
+    );
+    // Without --fail-on nothing is said about it.
+    let out = list_with_config_home(&emulator.endpoint, home.path(), &[]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!stderr_of(&out).contains("exempt"), "{}", stderr_of(&out));
+}
+
+/// `iamkeys --config PATH list` against a port nobody listens on: the config
+/// is judged before anything connects.
+fn list_with_config(path: &Path) -> std::process::Output {
+    common::iamkeys_as_outsider()
+        .arg("--config")
+        .arg(path)
+        .args([
+            "list",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+            "--region",
+            "us-east-1",
+        ])
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_binding_that_puts_a_change_on_a_dialog_key_is_refused_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    for (body, line, why) in [
+        // Esc cancels every dialog: a second Esc would reactivate the key.
+        (
+            "[keys]\nback = \"b\"\ntoggle = [\"Esc\"]\n",
+            3,
+            "toggle: Esc cancels",
+        ),
+        (
+            "[policy]\n\n[keys]\nopen = \"o\"\ndelete = \"Enter\"\n",
+            5,
+            "delete: Enter confirms",
+        ),
+        (
+            "[keys]\ncopy-id = \"Y\"\nundo = \"y\"\n",
+            3,
+            "undo: y confirms",
+        ),
+        (
+            "[keys]\ndeactivate-marked = [\"D\", \"n\"]\n",
+            2,
+            "deactivate-marked: n cancels",
+        ),
+    ] {
+        std::fs::write(&path, body).unwrap();
+        let out = list_with_config(&path);
+        let stderr = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(2), "{body}: {stderr}");
+        assert!(
+            stderr.contains(&format!("config.toml: line {line}: [keys] {why}"))
+                && stderr.contains("may not start a change"),
+            "{body}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn escape_sequences_in_a_config_or_its_name_reach_stderr_as_visible_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    for body in [
+        // An unknown key whose name clears the screen and sets the title.
+        "[policy]\n\"\\u001b]0;owned\\u0007\\u001b[2J\" = 1\n",
+        "[keys]\n\"\\u001b[2Jtoggle\\u202e\" = \"t\"\n",
+        "[keys]\ntoggle = \"\\u001b[31m\"\n",
+    ] {
+        std::fs::write(&path, body).unwrap();
+        let out = list_with_config(&path);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+        assert!(stderr_of(&out).contains("line 2"), "{}", stderr_of(&out));
+        assert_inert(body, &out.stderr);
+    }
+    // A file name with an escape in it.
+    let named = dir.path().join("evil\u{1b}[2J\u{9b}1m.toml");
+    let out = list_with_config(&named);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("evil\\x1b[2J\\u{9b}1m.toml"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert_inert("a missing config's name", &out.stderr);
+}
