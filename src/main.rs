@@ -220,7 +220,8 @@ async fn headless(
 }
 
 /// Writes `iamkeys: MESSAGE` to stderr, through the one sanitiser: a message
-/// can carry a file name, a config line or a server's words. A closed or full
+/// can carry a file name, a config line or a server's words (its line
+/// breaks stay: a hint goes on a line of its own). A closed or full
 /// stderr is no reason to panic, so a failed write is dropped.
 fn say(message: impl std::fmt::Display) {
     use std::io::Write;
@@ -228,7 +229,7 @@ fn say(message: impl std::fmt::Display) {
     let _ = writeln!(
         std::io::stderr().lock(),
         "iamkeys: {}",
-        iamkeys::sanitize::server_text(&text)
+        iamkeys::sanitize::keep_newlines(&text)
     );
 }
 

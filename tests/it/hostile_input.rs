@@ -4,9 +4,13 @@
 //! prompt, and a paste that arrives as keys (no bracketed paste).
 
 use crate::common;
+use crate::common::PtySession;
+
+use iamkeys::emulator::{Seed, SeedKey, SeedUse, SeedUser};
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// No byte a terminal acts on: C0 (but line breaks), DEL, C1, bidi overrides.
 fn assert_inert(what: &str, bytes: &[u8]) {
@@ -215,4 +219,103 @@ fn escape_sequences_in_a_config_or_its_name_reach_stderr_as_visible_text() {
         stderr_of(&out)
     );
     assert_inert("a missing config's name", &out.stderr);
+}
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// Two users, each with one active key that has not been used for 100 days:
+/// deactivating such a key asks nothing (it is not in use), so a stray space
+/// in the keys pane deactivates it at once.
+fn idle_keys_org() -> Seed {
+    let user = |name: &str| SeedUser {
+        name: name.into(),
+        path: "/".into(),
+        created_days_ago: 400.0,
+        keys: vec![SeedKey {
+            status: "Active".into(),
+            created_days_ago: 300.0,
+            last_used: Some(SeedUse {
+                days_ago: 100.0,
+                service: "s3".into(),
+                region: "eu-west-1".into(),
+            }),
+            description: None,
+        }],
+    };
+    Seed {
+        users: vec![user("paula.paste"), user("quentin.quiet")],
+        ..Seed::default()
+    }
+}
+
+/// Key id → status of `user`'s keys, as IAM lists them now.
+fn statuses(endpoint: &str, user: &str) -> Vec<(String, String)> {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let iam = common::raw_iam(endpoint).await;
+        let listed = iam.list_access_keys().user_name(user).send().await.unwrap();
+        listed
+            .access_key_metadata()
+            .iter()
+            .map(|k| {
+                (
+                    k.access_key_id().unwrap().to_string(),
+                    k.status().unwrap().as_str().to_string(),
+                )
+            })
+            .collect()
+    })
+}
+
+#[test]
+fn a_paste_without_bracketed_paste_is_text_not_keys() {
+    let emulator = common::start_emulator(&idle_keys_org());
+    let cwd = tempfile::tempdir().unwrap();
+    let mut tui = PtySession::as_outsider(&emulator.endpoint, &[], cwd.path(), 30, 120);
+    tui.wait_for("loaded 2 users", WAIT);
+    tui.send("/paula\r");
+    tui.wait_for("Users 1/2", WAIT);
+    tui.send("\t");
+    let id = statuses(&emulator.endpoint, "paula.paste")[0].0.clone();
+    tui.wait_for("Keys of paula.paste", WAIT);
+
+    // The terminal sends the paste as plain keys, in one write.
+    tui.send_at_once("hello world");
+    let screen = tui.wait_for("ignored pasted text (11 characters)", WAIT);
+    std::thread::sleep(Duration::from_millis(500));
+    let screen_after = tui.contents();
+    for dialog in ["Delete", "Deactivate", "Create an access key", "Undo"] {
+        assert!(
+            !screen.contains(dialog) && !screen_after.contains(dialog),
+            "no dialog:\n{screen_after}"
+        );
+    }
+    assert_eq!(
+        statuses(&emulator.endpoint, "paula.paste"),
+        [(id.clone(), "Active".to_string())],
+        "the space in the paste changed nothing"
+    );
+
+    // A filter field takes a burst as its text (Esc: back to the users, Esc: no filter).
+    tui.send("\x1b");
+    tui.send("\x1b");
+    tui.wait_for("filter: none", WAIT);
+    tui.send("/");
+    tui.send_at_once("quentin");
+    tui.wait_for("Users 1/2", WAIT);
+    tui.wait_for("quentin.quiet", WAIT);
+    tui.send("\x1b");
+
+    // The control: the same space typed by a person deactivates the key at once.
+    tui.send("/paula\r");
+    tui.send("\t");
+    tui.wait_for("Keys of paula.paste", WAIT);
+    tui.send(" ");
+    tui.wait_for(&format!("deactivated {id}"), WAIT);
+    assert_eq!(
+        statuses(&emulator.endpoint, "paula.paste"),
+        [(id, "Inactive".to_string())]
+    );
+    tui.send("q");
+    assert!(tui.wait_exit(WAIT));
 }
