@@ -89,7 +89,7 @@ pub async fn run(
             recent,
         });
     }
-    print_plan(kind, &plan, &skipped);
+    let plan_text = print_plan(kind, &plan, &skipped);
     if plan.is_empty() {
         eprintln!("iamkeys: no key to {}: nothing was changed", kind.verb());
         return EXIT_OK;
@@ -104,7 +104,7 @@ pub async fn run(
     }
     if !yes {
         let question = format!("{} {count} keys? Type {count} to go on:", kind.title());
-        if let Err(not) = ask::confirm(&question, &count.to_string()) {
+        if let Err(not) = ask::confirm_plan(&plan_text, &question, &count.to_string()) {
             eprintln!("iamkeys: {}", not.message());
             return EXIT_REFUSED;
         }
@@ -146,9 +146,22 @@ pub async fn run(
 }
 
 /// The plan on stdout: one line per key (user, key id, status, last use,
-/// findings, call-outs), then the keys left out and why.
-fn print_plan(kind: BulkKind, plan: &[PlanLine], skipped: &[(Record, &str)]) {
-    println!(
+/// findings, call-outs), then the keys left out and why. Returns the text,
+/// for the question to show on the terminal when stdout is not one.
+fn print_plan(kind: BulkKind, plan: &[PlanLine], skipped: &[(Record, &str)]) -> String {
+    let text = plan_text(kind, plan, skipped);
+    use std::io::Write;
+    // A closed stdout is seen by the per-key results' writes.
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    text
+}
+
+fn plan_text(kind: BulkKind, plan: &[PlanLine], skipped: &[(Record, &str)]) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    // Writing to a String cannot fail.
+    let _ = writeln!(
+        out,
         "plan: {} {} keys (user, key id, last used, findings)",
         kind.verb(),
         plan.len()
@@ -162,7 +175,8 @@ fn print_plan(kind: BulkKind, plan: &[PlanLine], skipped: &[(Record, &str)]) {
         if r.exempt {
             notes.push("exempt".to_string());
         }
-        println!(
+        let _ = writeln!(
+            out,
             "  {}\t{}\t{}\t{}\t{}",
             r.user,
             p.item.key_id,
@@ -176,15 +190,17 @@ fn print_plan(kind: BulkKind, plan: &[PlanLine], skipped: &[(Record, &str)]) {
         );
     }
     if !skipped.is_empty() {
-        println!("left out: {} keys", skipped.len());
+        let _ = writeln!(out, "left out: {} keys", skipped.len());
         for (r, why) in skipped {
-            println!(
+            let _ = writeln!(
+                out,
                 "  {}\t{}\t{why}",
                 r.user,
                 r.access_key_id.as_deref().unwrap_or("-")
             );
         }
     }
+    out
 }
 
 fn last_use(r: &Record) -> String {

@@ -32,36 +32,11 @@ pub async fn run(runner: Runner, last: Option<usize>, yes: bool, in_flight: usiz
         );
         return EXIT_OK;
     }
-    println!(
-        "undo {}: reactivate {} keys, deactivate {} keys",
-        plan.operations.join(", "),
-        plan.reactivate.len(),
-        plan.deactivate.len()
-    );
-    for (e, what) in plan
-        .reactivate
-        .iter()
-        .map(|e| (e, "reactivate"))
-        .chain(plan.deactivate.iter().map(|e| (e, "deactivate")))
+    let plan_text = plan_text(&plan);
     {
-        println!(
-            "  {what}\t{}\t{}\t({:?} {})",
-            e.user,
-            e.key_id.as_deref().unwrap_or("-"),
-            e.action,
-            e.time
-        );
-    }
-    if !plan.cannot.is_empty() {
-        println!("cannot be undone: {} entries", plan.cannot.len());
-        for (e, why) in &plan.cannot {
-            println!(
-                "  {}\t{}\t{:?}\t{why}",
-                e.user,
-                e.key_id.as_deref().unwrap_or("-"),
-                e.action
-            );
-        }
+        use std::io::Write;
+        // A closed stdout is seen by the per-key results' writes.
+        let _ = std::io::stdout().lock().write_all(plan_text.as_bytes());
     }
     if plan.is_empty() {
         return EXIT_OK;
@@ -73,7 +48,8 @@ pub async fn run(runner: Runner, last: Option<usize>, yes: bool, in_flight: usiz
     let changes = plan.changes();
     if !yes {
         let count = changes.len();
-        if let Err(not) = ask::confirm(
+        if let Err(not) = ask::confirm_plan(
+            &plan_text,
             &format!("Undo: change {count} keys back? Type {count} to go on:"),
             &count.to_string(),
         ) {
@@ -102,4 +78,46 @@ pub async fn run(runner: Runner, last: Option<usize>, yes: bool, in_flight: usiz
     })
     .await;
     if failed > 0 { EXIT_FAILED } else { EXIT_OK }
+}
+
+/// The undo plan as printed: what is changed back, then what cannot be.
+fn plan_text(plan: &crate::journal::UndoPlan) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    // Writing to a String cannot fail.
+    let _ = writeln!(
+        out,
+        "undo {}: reactivate {} keys, deactivate {} keys",
+        plan.operations.join(", "),
+        plan.reactivate.len(),
+        plan.deactivate.len()
+    );
+    for (e, what) in plan
+        .reactivate
+        .iter()
+        .map(|e| (e, "reactivate"))
+        .chain(plan.deactivate.iter().map(|e| (e, "deactivate")))
+    {
+        let _ = writeln!(
+            out,
+            "  {what}\t{}\t{}\t({:?} {})",
+            e.user,
+            e.key_id.as_deref().unwrap_or("-"),
+            e.action,
+            e.time
+        );
+    }
+    if !plan.cannot.is_empty() {
+        let _ = writeln!(out, "cannot be undone: {} entries", plan.cannot.len());
+        for (e, why) in &plan.cannot {
+            let _ = writeln!(
+                out,
+                "  {}\t{}\t{:?}\t{why}",
+                e.user,
+                e.key_id.as_deref().unwrap_or("-"),
+                e.action
+            );
+        }
+    }
+    out
 }

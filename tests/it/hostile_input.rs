@@ -319,3 +319,101 @@ fn a_paste_without_bracketed_paste_is_text_not_keys() {
     tui.send("q");
     assert!(tui.wait_exit(WAIT));
 }
+
+/// `iamkeys deactivate --filter paula` in a pty, signed as an outsider.
+fn deactivate_args(endpoint: &str) -> Vec<&str> {
+    vec![
+        "deactivate",
+        "--filter",
+        "paula",
+        "--endpoint-url",
+        endpoint,
+        "--region",
+        "us-east-1",
+    ]
+}
+
+fn outsider_env(state: &Path) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ACCESS_KEY_ID", common::OUTSIDER_KEY.0.to_string()),
+        ("AWS_SECRET_ACCESS_KEY", common::OUTSIDER_KEY.1.to_string()),
+        ("XDG_STATE_HOME", state.display().to_string()),
+    ]
+}
+
+#[test]
+fn keys_typed_while_a_headless_command_loads_do_not_answer_its_question() {
+    let emulator = common::start_emulator(&idle_keys_org());
+    let dir = tempfile::tempdir().unwrap();
+    let env = outsider_env(dir.path());
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut run = PtySession::spawn(
+        &deactivate_args(&emulator.endpoint),
+        &env,
+        dir.path(),
+        30,
+        120,
+    );
+    // Typed at once, before the plan is on screen.
+    run.send("1\r");
+    run.wait_for("Type 1 to go on:", WAIT);
+    std::thread::sleep(Duration::from_secs(1));
+    let screen = run.contents();
+    assert!(screen.contains("plan: deactivate 1 keys"), "{screen}");
+    assert!(!screen.contains("deactivated\t"), "{screen}");
+    let id = statuses(&emulator.endpoint, "paula.paste")[0].0.clone();
+    assert_eq!(
+        statuses(&emulator.endpoint, "paula.paste"),
+        [(id.clone(), "Active".to_string())],
+        "the keys typed ahead did not confirm"
+    );
+    // The question still waits for its answer: a wrong one declines.
+    run.send("2\r");
+    assert_eq!(run.wait_exit_code(WAIT), 2);
+    assert!(
+        run.contents().contains("not confirmed"),
+        "{}",
+        run.contents()
+    );
+    assert_eq!(
+        statuses(&emulator.endpoint, "paula.paste"),
+        [(id, "Active".to_string())]
+    );
+}
+
+#[test]
+fn a_headless_plan_is_shown_on_the_terminal_when_stdout_is_redirected() {
+    let emulator = common::start_emulator(&idle_keys_org());
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.txt");
+    let env = outsider_env(dir.path());
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let out_arg = out.display().to_string();
+    let mut args = vec![
+        "-c",
+        "out=$1; shift; exec \"$@\" > \"$out\"",
+        "sh",
+        &out_arg,
+        env!("CARGO_BIN_EXE_iamkeys"),
+    ];
+    args.extend(deactivate_args(&emulator.endpoint));
+    let mut run = PtySession::spawn_program("sh", &args, &env, dir.path(), 30, 120);
+    let screen = run.wait_for("Type 1 to go on:", WAIT);
+    let id = statuses(&emulator.endpoint, "paula.paste")[0].0.clone();
+    assert!(
+        screen.contains("plan: deactivate 1 keys") && screen.contains(&id),
+        "the plan is on the terminal: {screen}"
+    );
+    run.answer("1\r");
+    assert_eq!(run.wait_exit_code(WAIT), 0, "{}", run.contents());
+    let written = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        written.contains("plan: deactivate 1 keys")
+            && written.contains(&format!("deactivated\tpaula.paste\t{id}")),
+        "stdout keeps the plan and the results: {written}"
+    );
+    assert_eq!(
+        statuses(&emulator.endpoint, "paula.paste"),
+        [(id, "Inactive".to_string())]
+    );
+}

@@ -216,6 +216,18 @@ impl PtySession {
         rows: u16,
         cols: u16,
     ) -> Self {
+        Self::spawn_program(env!("CARGO_BIN_EXE_iamkeys"), args, env, cwd, rows, cols)
+    }
+
+    /// Like `spawn`, but runs `program` (a shell that redirects iamkeys' stdout, say).
+    pub fn spawn_program(
+        program: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+        cwd: &std::path::Path,
+        rows: u16,
+        cols: u16,
+    ) -> Self {
         let pty = native_pty_system()
             .openpty(PtySize {
                 rows,
@@ -224,7 +236,7 @@ impl PtySession {
                 pixel_height: 0,
             })
             .expect("openpty");
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_iamkeys"));
+        let mut cmd = CommandBuilder::new(program);
         cmd.args(args);
         cmd.cwd(cwd);
         cmd.env("TERM", "xterm-256color");
