@@ -10,7 +10,7 @@ use tokio::signal::unix::{SignalKind, signal};
 
 use crossterm::event::{
     DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture, Event,
-    EventStream, MouseEventKind,
+    EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKind,
 };
 use futures_util::StreamExt;
 use jiff::Timestamp;
@@ -159,6 +159,8 @@ pub async fn run(
     let mut quit_signal = signal(SignalKind::quit())?;
     // Handling SIGTSTP replaces its default (stop at once, terminal left raw).
     let mut stop = signal(SignalKind::from_raw(libc::SIGTSTP))?;
+    // An event that arrived right after a burst of keys, handled next.
+    let mut pending: Option<Input> = None;
     while !app.state.should_quit {
         if PANICKED.load(Ordering::SeqCst) {
             app.tasks.stop();
@@ -181,12 +183,26 @@ pub async fn run(
             backend.flush()?;
         }
         terminal.draw(|frame| ui::draw(frame, &app.state, &mut app.view))?;
+        if let Some(input) = pending.take() {
+            // The event that ended the last burst.
+            app.dispatch(Action::Tick(Timestamp::now()));
+            for action in translate(&app.state, &app.view, input) {
+                app.dispatch(action);
+            }
+            continue;
+        }
         let action = tokio::select! {
             event = events.next() => match event {
                 Some(Ok(event)) => {
+                    let input = gather_burst(event, &mut events, &mut pending).await?;
                     // What a key does can depend on the time (a dialog that just opened).
                     app.dispatch(Action::Tick(Timestamp::now()));
-                    translate(&app.state, &app.view, event)
+                    let mut actions = translate(&app.state, &app.view, input);
+                    let last = actions.pop();
+                    for action in actions {
+                        app.dispatch(action);
+                    }
+                    last
                 }
                 Some(Err(err)) => return Err(err.into()),
                 None => Some(Action::Quit),
@@ -238,9 +254,97 @@ impl App {
     }
 }
 
-/// What a terminal event means to the app. A mouse event means what it
+/// Keys that follow each other closer than this are a burst: no person types
+/// that fast (a key held down repeats every 30 ms or so), a terminal pasting
+/// without bracketed paste does.
+const BURST_GAP: Duration = Duration::from_millis(3);
+
+/// What came from the terminal: one event, or keys that came in a burst.
+#[derive(Debug)]
+enum Input {
+    Event(Event),
+    Burst(Vec<KeyEvent>),
+}
+
+/// Reads on after `first` while key presses keep coming within
+/// [`BURST_GAP`]; keys already queued together count as a burst too. A
+/// non-key event that ends a burst is left in `pending` for the next turn.
+async fn gather_burst(
+    first: Event,
+    events: &mut EventStream,
+    pending: &mut Option<Input>,
+) -> std::io::Result<Input> {
+    let Event::Key(key) = first else {
+        return Ok(Input::Event(first));
+    };
+    if key.kind == KeyEventKind::Release {
+        return Ok(Input::Event(first));
+    }
+    let mut keys = vec![key];
+    loop {
+        match tokio::time::timeout(BURST_GAP, events.next()).await {
+            Ok(Some(Ok(Event::Key(next)))) => {
+                if next.kind != KeyEventKind::Release {
+                    keys.push(next);
+                }
+            }
+            Ok(Some(Ok(other))) => {
+                *pending = Some(Input::Event(other));
+                break;
+            }
+            Ok(Some(Err(err))) => return Err(err),
+            // The stream ended, or the burst did: the loop sees the end next turn.
+            Ok(None) | Err(_) => break,
+        }
+    }
+    Ok(if keys.len() == 1 {
+        Input::Event(Event::Key(key))
+    } else {
+        Input::Burst(keys)
+    })
+}
+
+/// The text a burst of keys types: characters, line breaks and tabs; other
+/// keys (arrows, Ctrl-x) type nothing.
+fn burst_text(keys: &[KeyEvent]) -> String {
+    keys.iter()
+        .filter(|k| {
+            !k.modifiers
+                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+        })
+        .filter_map(|k| match k.code {
+            KeyCode::Char(c) => Some(c),
+            KeyCode::Enter => Some('\n'),
+            KeyCode::Tab => Some('\t'),
+            _ => None,
+        })
+        .collect()
+}
+
+/// What a burst means: text, as a paste (into the open text field, or
+/// ignored with a word on the status line), never commands. Only Ctrl-C
+/// keeps its meaning, so a person can always get out.
+fn burst_actions(state: &State, keys: &[KeyEvent]) -> Vec<Action> {
+    let mut actions = vec![Action::Paste(burst_text(keys))];
+    let ctrl_c = keys
+        .iter()
+        .find(|k| k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL));
+    if let Some(&key) = ctrl_c {
+        actions.extend(state.context.keymap.action_for(state.input_mode(), key));
+    }
+    actions
+}
+
+/// What terminal input means to the app. A mouse event means what it
 /// points at on the last frame drawn.
-fn translate(state: &State, view: &ViewState, event: Event) -> Option<Action> {
+fn translate(state: &State, view: &ViewState, input: Input) -> Vec<Action> {
+    match input {
+        Input::Event(event) => translate_event(state, view, event).into_iter().collect(),
+        Input::Burst(keys) => burst_actions(state, &keys),
+    }
+}
+
+fn translate_event(state: &State, view: &ViewState, event: Event) -> Option<Action> {
     match event {
         Event::Key(key) => state.context.keymap.action_for(state.input_mode(), key),
         Event::Resize(width, height) => Some(Action::Resize { width, height }),
@@ -257,5 +361,43 @@ fn translate(state: &State, view: &ViewState, event: Event) -> Option<Action> {
             }
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(code: KeyCode, modifiers: KeyModifiers) -> KeyEvent {
+        KeyEvent::new(code, modifiers)
+    }
+
+    #[test]
+    fn a_burst_is_text_never_commands() {
+        let typed: Vec<KeyEvent> = "hello world"
+            .chars()
+            .map(|c| key(KeyCode::Char(c), KeyModifiers::NONE))
+            .chain([
+                key(KeyCode::Enter, KeyModifiers::NONE),
+                key(KeyCode::Down, KeyModifiers::NONE),
+                key(KeyCode::Char('d'), KeyModifiers::CONTROL),
+                key(KeyCode::Char('X'), KeyModifiers::SHIFT),
+            ])
+            .collect();
+        assert_eq!(burst_text(&typed), "hello world\nX");
+        let state = State::new(crate::state::Context::default(), Timestamp::UNIX_EPOCH);
+        assert_eq!(
+            burst_actions(&state, &typed),
+            [Action::Paste("hello world\nX".into())]
+        );
+        // Ctrl-C still quits, after the text.
+        let with_ctrl_c = [
+            key(KeyCode::Char(' '), KeyModifiers::NONE),
+            key(KeyCode::Char('c'), KeyModifiers::CONTROL),
+        ];
+        assert_eq!(
+            burst_actions(&state, &with_ctrl_c),
+            [Action::Paste(" ".into()), Action::Quit]
+        );
     }
 }

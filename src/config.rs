@@ -3,12 +3,14 @@
 //! a bad file is, naming the file and the line. Resolved once at start into
 //! one [`Config`]; see `assets/config.example.toml`.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
 use crate::keymap::Keymap;
 use crate::policy::{Exempt, Policy};
+use crate::{private_file, sanitize};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
@@ -96,6 +98,9 @@ struct FileExempt {
 }
 
 /// Reads the config: `explicit` (`--config`) must exist; the default path may not.
+/// Like ssh, a file that is not the user's own, or that group or others can
+/// write, is refused (see [`crate::private_file`]): whoever can write it
+/// decides what is exempt and what a key does.
 pub fn load(explicit: Option<&Path>) -> Result<Config, String> {
     let (path, must_exist) = match explicit {
         Some(path) => (Some(path.to_path_buf()), true),
@@ -104,21 +109,38 @@ pub fn load(explicit: Option<&Path>) -> Result<Config, String> {
     let Some(path) = path else {
         return Ok(Config::default());
     };
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound && !must_exist => {
-            return Ok(Config::default());
-        }
-        Err(err) => {
+    let Some(text) = read_trusted(&path)? else {
+        if must_exist {
             return Err(format!(
-                "cannot read the config file {}: {err}",
-                path.display()
+                "cannot read the config file {}: it does not exist",
+                sanitize::server_text(&path.display().to_string())
             ));
         }
+        return Ok(Config::default());
     };
-    let mut config = parse(&text).map_err(|why| format!("{}: {why}", path.display()))?;
+    let mut config = parse(&text).map_err(|why| {
+        format!(
+            "{}: {why}",
+            sanitize::server_text(&path.display().to_string())
+        )
+    })?;
     config.source = Some(path);
     Ok(config)
+}
+
+/// The text of the config file at `path` if it exists and may be trusted.
+fn read_trusted(path: &Path) -> Result<Option<String>, String> {
+    let Some(mut file) = private_file::open_for_reading("config file", path)? else {
+        return Ok(None);
+    };
+    let mut text = String::new();
+    file.read_to_string(&mut text).map_err(|err| {
+        format!(
+            "cannot read the config file {}: {err}",
+            sanitize::server_text(&path.display().to_string())
+        )
+    })?;
+    Ok(Some(text))
 }
 
 /// Parses config text; an error names the line.
@@ -165,17 +187,12 @@ pub fn parse(text: &str) -> Result<Config, String> {
 
 /// The `[keys]` table as a keymap; an error names the line of the entry.
 fn keymap(text: &str, table: toml::Table) -> Result<Keymap, String> {
+    let lines = key_lines(text);
     let line_of = |name: &str| {
-        let in_keys = text.find("[keys]").unwrap_or(0);
-        text[in_keys..]
-            .lines()
-            .position(|l| {
-                let l = l.trim_start();
-                l.strip_prefix(name)
-                    .or_else(|| l.strip_prefix(&format!("\"{name}\"")))
-                    .is_some_and(|rest| rest.trim_start().starts_with('='))
-            })
-            .map_or(0, |at| text[..in_keys].matches('\n').count() + at + 1)
+        lines
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(0, |(_, line)| *line)
     };
     let mut pairs = Vec::new();
     for (name, value) in table {
@@ -193,6 +210,25 @@ fn keymap(text: &str, table: toml::Table) -> Result<Keymap, String> {
     }
     Keymap::with_overrides(&pairs)
         .map_err(|(at, why)| format!("line {}: [keys] {why}", line_of(&pairs[at].0)))
+}
+
+/// The line of each entry of `[keys]`, by its name as parsed (quoted and
+/// escaped names too), from the parser's spans.
+fn key_lines(text: &str) -> Vec<(String, usize)> {
+    let line_at = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
+    let Ok(document) = toml::de::DeTable::parse(text) else {
+        return Vec::new();
+    };
+    let Some(keys) = document.get_ref().get("keys") else {
+        return Vec::new();
+    };
+    let toml::de::DeValue::Table(table) = keys.get_ref() else {
+        return Vec::new();
+    };
+    table
+        .iter()
+        .map(|(name, _)| (name.get_ref().to_string(), line_at(name.span().start)))
+        .collect()
 }
 
 fn default_path() -> Option<PathBuf> {

@@ -569,8 +569,31 @@ impl Keymap {
             });
         }
         let keymap = Self { overrides };
+        keymap.check_answer_keys(pairs)?;
         keymap.check_conflicts(pairs)?;
         Ok(keymap)
+    }
+
+    /// No change on a key that answers a dialog (see [`answer_key`]): a key
+    /// pressed to cancel or confirm, one press too many or typed ahead, must
+    /// never make a change itself.
+    fn check_answer_keys(&self, pairs: &[(String, Vec<String>)]) -> Result<(), (usize, String)> {
+        for (at, o) in self.overrides.iter().enumerate() {
+            if !changes_iam(&o.action) {
+                continue;
+            }
+            if let Some((key, means)) = o.keys.iter().find_map(|k| answer_key(k).map(|m| (k, m))) {
+                return Err((
+                    at,
+                    format!(
+                        "{}: {} {means}, so it may not start a change (a key pressed once too often, or typed ahead, would make it); choose another key",
+                        pairs[at].0,
+                        key_name(key)
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Every key bound to one browsing action only, after the overrides.
@@ -656,6 +679,51 @@ impl Keymap {
             .filter(move |b| works(&b.action))
             .filter_map(move |b| b.hint.map(|hint| (self.label(mode, b), hint)))
     }
+}
+
+/// Whether `action` starts a change of IAM (at once, or through a dialog).
+fn changes_iam(action: &Action) -> bool {
+    matches!(
+        action,
+        Action::ToggleKey
+            | Action::CreateKey
+            | Action::DeleteKey
+            | Action::Undo
+            | Action::Rotate
+            | Action::BulkStart(_)
+    )
+}
+
+/// What `key` means in a dialog, the filter field or help if it answers,
+/// cancels or goes back there ("cancels a dialog", …); read off the tables,
+/// so a key a dialog gains is covered at once. The browsing `back` key is
+/// covered by the clash check.
+fn answer_key(key: &Key) -> Option<&'static str> {
+    // Dialogs first: their meaning is the one the refusal names.
+    const ANSWERING: [Mode; 7] = [
+        Mode::Wizard,
+        Mode::Confirm,
+        Mode::TextEntry,
+        Mode::Secret,
+        Mode::Notice,
+        Mode::Help,
+        Mode::Filter,
+    ];
+    ANSWERING.into_iter().find_map(|mode| {
+        bindings(mode).iter().find_map(|b| {
+            let means = match b.action {
+                Action::DialogConfirm => "confirms a dialog",
+                Action::DialogPress => "presses a dialog's button",
+                Action::DialogSubmit => "submits a dialog's field",
+                Action::DialogCancel => "cancels or closes a dialog",
+                Action::FilterAccept => "ends the filter",
+                Action::FilterClear => "clears the filter",
+                Action::ToggleHelp => "closes the help",
+                _ => return None,
+            };
+            b.keys.contains(key).then_some(means)
+        })
+    })
 }
 
 /// What a key press means in `mode` with the default bindings.
@@ -878,5 +946,51 @@ mod tests {
         assert!(Keymap::with_overrides(&pairs(&[("quit", &["Hyper-q"])])).is_err());
         assert_eq!(parse_key("F12").unwrap().code, KeyCode::F(12));
         assert_eq!(parse_key("Space").unwrap().code, KeyCode::Char(' '));
+    }
+
+    #[test]
+    fn a_change_is_never_bound_to_a_key_that_answers_a_dialog() {
+        for (name, key, means) in [
+            ("toggle", "Esc", "cancels"),
+            ("toggle", "Enter", "confirms"),
+            ("delete", "y", "confirms"),
+            ("create", "n", "cancels"),
+            ("undo", "q", "closes"),
+            ("rotate", "Enter", "confirms"),
+            ("deactivate-marked", "Esc", "cancels"),
+            ("delete-marked", "y", "confirms"),
+        ] {
+            // `back` moved off Esc, `open` off Enter: the clash check alone would let these by.
+            let err = Keymap::with_overrides(&pairs(&[
+                ("back", &["b"]),
+                ("open", &["o"]),
+                ("copy-id", &["Y"]),
+                ("quit", &["Q"]),
+                (name, &["t", key]),
+            ]))
+            .unwrap_err();
+            assert_eq!(err.0, 4, "{name} = {key}: {}", err.1);
+            assert!(
+                err.1.starts_with(&format!("{name}: {key} ")) && err.1.contains(means),
+                "{name} = {key}: {}",
+                err.1
+            );
+        }
+        // Browsing may use them, and changes may use other keys.
+        assert!(
+            Keymap::with_overrides(&pairs(&[
+                ("back", &["b"]),
+                ("open", &["o"]),
+                ("down", &["Enter"]),
+                ("toggle", &["t"])
+            ]))
+            .is_ok()
+        );
+        // The defaults obey the rule too.
+        for b in NORMAL.iter().filter(|b| changes_iam(&b.action)) {
+            for key in b.keys {
+                assert_eq!(answer_key(key), None, "{b:?}");
+            }
+        }
     }
 }

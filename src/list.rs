@@ -209,6 +209,14 @@ pub async fn run(
         _ => None,
     };
     let hits = failing(&records, fail_on);
+    if !fail_on.is_empty() {
+        let (exempt, users) = exempt_users(&records);
+        // On stderr, so a green gate says how much of the account it did not look at.
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "iamkeys: --fail-on: {exempt} of {users} users are exempt by the policy; their findings are not failed on"
+        );
+    }
     if hits > 0 {
         let names: Vec<&str> = fail_on.iter().map(|f| f.name()).collect();
         eprintln!(
@@ -309,6 +317,17 @@ fn failing(records: &[Record], fail_on: &[Finding]) -> usize {
                 .any(|name| fail_on.iter().any(|f| f.name() == name))
         })
         .count()
+}
+
+/// How many users the records' policy exempts, and how many users they hold
+/// (the root user is not an IAM user).
+fn exempt_users(records: &[Record]) -> (usize, usize) {
+    let mut users = std::collections::BTreeMap::new();
+    for r in records.iter().filter(|r| r.user != ROOT) {
+        users.entry(r.user.as_str()).or_insert(r.exempt);
+    }
+    let exempt = users.values().filter(|e| **e).count();
+    (exempt, users.len())
 }
 
 /// The findings `--fail-on` names.

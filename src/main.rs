@@ -13,25 +13,26 @@ fn main() -> ExitCode {
     iamkeys::hardening::no_core_dumps();
     let cli = Cli::parse();
     if matches!(cli.command, None | Some(Command::Tui)) && !iamkeys::hardening::on_a_terminal() {
-        eprintln!(
-            "iamkeys: the dashboard needs a terminal (stdin and stdout); for scripts use `iamkeys list`"
-        );
+        say("the dashboard needs a terminal (stdin and stdout); for scripts use `iamkeys list`");
         return ExitCode::from(2);
     }
     if let Err(err) = color_eyre::install() {
-        eprintln!("iamkeys: {err}");
+        say(err);
         return ExitCode::FAILURE;
     }
     if let Some(path) = &cli.log_file
         && let Err(err) = iamkeys::logging::init(path)
     {
-        eprintln!("iamkeys: cannot open log file {}: {err}", path.display());
+        say(format_args!(
+            "cannot open log file {}: {err}",
+            path.display()
+        ));
         return ExitCode::FAILURE;
     }
     let config = match iamkeys::config::load(cli.config.as_deref()) {
         Ok(config) => config,
         Err(err) => {
-            eprintln!("iamkeys: {err}");
+            say(err);
             return ExitCode::from(2);
         }
     };
@@ -52,14 +53,14 @@ fn main() -> ExitCode {
         Ok(journal) if cli.no_journal => journal.disabled(),
         Ok(journal) => journal.undoing_within(config.undo_within_days),
         Err(err) => {
-            eprintln!("iamkeys: {err}");
+            say(err);
             return ExitCode::from(2);
         }
     };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(err) => {
-            eprintln!("iamkeys: cannot start the async runtime: {err}");
+            say(format_args!("cannot start the async runtime: {err}"));
             return ExitCode::FAILURE;
         }
     };
@@ -78,7 +79,7 @@ async fn run(
     // Kept alive until the command ends; dropping it stops the emulator.
     let mut emulator = None;
     let target = if cli.demo {
-        eprintln!("iamkeys: starting the local IAM emulator with a demo organisation…");
+        say("starting the local IAM emulator with a demo organisation…");
         match Emulator::start_json(DEMO_ORG) {
             Ok(started) => {
                 let target = demo_target(&started, cli.region.clone());
@@ -86,7 +87,7 @@ async fn run(
                 target
             }
             Err(err) => {
-                eprintln!("iamkeys: {err}");
+                say(err);
                 return ExitCode::FAILURE;
             }
         }
@@ -101,7 +102,7 @@ async fn run(
     let (client, mut context) = match session::connect(&target).await {
         Ok(connected) => connected,
         Err(err) => {
-            eprintln!("iamkeys: {err}");
+            say(err);
             return ExitCode::FAILURE;
         }
     };
@@ -153,7 +154,7 @@ async fn run(
                 Ok(terminal) => terminal,
                 Err(err) => {
                     iamkeys::app::leave_terminal();
-                    eprintln!("iamkeys: cannot set up the terminal: {err}");
+                    say(format_args!("cannot set up the terminal: {err}"));
                     return ExitCode::FAILURE;
                 }
             };
@@ -165,10 +166,7 @@ async fn run(
                 Ok(Some(signal)) => ExitCode::from(128u8.saturating_add(signal as u8)),
                 Ok(None) => ExitCode::SUCCESS,
                 Err(err) => {
-                    eprintln!(
-                        "iamkeys: {}",
-                        iamkeys::sanitize::server_text(&err.to_string())
-                    );
+                    say(err);
                     ExitCode::FAILURE
                 }
             }
@@ -248,6 +246,20 @@ async fn headless(
         }
         Command::List { .. } | Command::Tui => headless::EXIT_REFUSED,
     }
+}
+
+/// Writes `iamkeys: MESSAGE` to stderr, through the one sanitiser: a message
+/// can carry a file name, a config line or a server's words (its line
+/// breaks stay: a hint goes on a line of its own). A closed or full
+/// stderr is no reason to panic, so a failed write is dropped.
+fn say(message: impl std::fmt::Display) {
+    use std::io::Write;
+    let text = message.to_string();
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "iamkeys: {}",
+        iamkeys::sanitize::keep_newlines(&text)
+    );
 }
 
 /// The demo signs as the seeded `iamkeys-admin` user, so its key shows as this session's.

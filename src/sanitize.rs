@@ -51,6 +51,24 @@ pub fn keep_newlines(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Like [`server_text`], but keeps line breaks and tabs (for a printed
+/// plan, whose columns are tab-separated).
+pub fn keep_layout(text: &str) -> Cow<'_, str> {
+    let kept = |c: char| c == '\n' || c == '\t';
+    if !text.chars().any(|c| !kept(c) && is_unsafe(c)) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if kept(c) {
+            out.push(c);
+        } else {
+            push_visible(&mut out, c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 fn push_visible(out: &mut String, c: char) {
     if !is_unsafe(c) {
         out.push(c);
@@ -80,6 +98,7 @@ mod tests {
         assert_eq!(server_text("a\u{2066}b\u{2069}"), "a\\u{2066}b\\u{2069}");
         assert_eq!(server_text("tab\there\nnl"), "tab\\x09here\\x0anl");
         assert_eq!(keep_newlines("l1\nl2\u{1b}"), "l1\nl2\\x1b");
+        assert_eq!(keep_layout("a\tb\nc\u{1b}[2J\r"), "a\tb\nc\\x1b[2J\\x0d");
         // Letters of every script, spaces and IAM's punctuation are left alone.
         assert_eq!(server_text("Zoë 東京 +=,.@-_"), "Zoë 東京 +=,.@-_");
     }

@@ -99,8 +99,12 @@ pub async fn run(
             recent,
         });
     }
+    let plan_text = plan_text(kind, &plan, &skipped);
     let mut out = Out::default();
-    if print_plan(&mut out, kind, &plan, &skipped).is_break() {
+    if out
+        .line(format_args!("{}", plan_text.trim_end_matches('\n')))
+        .is_break()
+    {
         out.report_failure();
         warn(format_args!("nothing was changed"));
         return EXIT_FAILED;
@@ -122,7 +126,7 @@ pub async fn run(
     }
     if !yes {
         let question = format!("{} {count} keys? Type {count} to go on:", kind.title());
-        if let Err(not) = ask::confirm(&question, &count.to_string()) {
+        if let Err(not) = ask::confirm_plan(&plan_text, &question, &count.to_string()) {
             warn(format_args!("{}", not.message()));
             return EXIT_REFUSED;
         }
@@ -186,19 +190,18 @@ fn journal_name(runner: &Runner) -> String {
 }
 
 /// The plan on stdout: one line per key (user, key id, status, last use,
-/// findings, call-outs), then the keys left out and why. `Break` once stdout
-/// is gone.
-fn print_plan(
-    out: &mut Out,
-    kind: BulkKind,
-    plan: &[PlanLine],
-    skipped: &[(Record, &str)],
-) -> std::ops::ControlFlow<()> {
-    out.line(format_args!(
+/// findings, call-outs), then the keys left out and why, as text: printed
+/// on stdout, and shown on the terminal with the question when stdout is not one.
+fn plan_text(kind: BulkKind, plan: &[PlanLine], skipped: &[(Record, &str)]) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    // Writing to a String cannot fail.
+    let _ = writeln!(
+        out,
         "plan: {} {} keys (user, key id, last used, findings)",
         kind.verb(),
         plan.len()
-    ))?;
+    );
     for p in plan {
         let r = &p.record;
         let mut notes = Vec::new();
@@ -208,7 +211,8 @@ fn print_plan(
         if r.exempt {
             notes.push("exempt".to_string());
         }
-        out.line(format_args!(
+        let _ = writeln!(
+            out,
             "  {}\t{}\t{}\t{}\t{}",
             server_text(&r.user),
             server_text(&p.item.key_id),
@@ -219,19 +223,20 @@ fn print_plan(
                 r.findings.join(",")
             },
             notes.join(", ")
-        ))?;
+        );
     }
     if !skipped.is_empty() {
-        out.line(format_args!("left out: {} keys", skipped.len()))?;
+        let _ = writeln!(out, "left out: {} keys", skipped.len());
         for (r, why) in skipped {
-            out.line(format_args!(
+            let _ = writeln!(
+                out,
                 "  {}\t{}\t{why}",
                 server_text(&r.user),
                 server_text(r.access_key_id.as_deref().unwrap_or("-"))
-            ))?;
+            );
         }
     }
-    std::ops::ControlFlow::Continue(())
+    out
 }
 
 fn last_use(r: &Record) -> String {

@@ -63,11 +63,11 @@ pub async fn run(runner: Runner, request: Request) -> u8 {
     };
     let plan = plan_undo(&of_account(entries, &runner.account), &scope);
     let mut out = Out::default();
-    if print_plan(&mut out, &plan).is_break() {
+    let std::ops::ControlFlow::Continue(plan_text) = print_plan(&mut out, &plan) else {
         out.report_failure();
         warn(format_args!("nothing was changed"));
         return EXIT_FAILED;
-    }
+    };
     if plan.is_empty() {
         warn(format_args!("nothing to undo in {path}"));
         return EXIT_OK;
@@ -86,7 +86,8 @@ pub async fn run(runner: Runner, request: Request) -> u8 {
     let changes = plan.changes();
     if !request.yes {
         let count = changes.len();
-        if let Err(not) = ask::confirm(
+        if let Err(not) = ask::confirm_plan(
+            &plan_text,
             &format!("Undo: change {count} keys back? Type {count} to go on:"),
             &count.to_string(),
         ) {
@@ -132,16 +133,29 @@ pub async fn run(runner: Runner, request: Request) -> u8 {
     }
 }
 
-/// The plan on stdout: what is changed back, what cannot be, what is held
-/// back and why. `Break` once stdout is gone.
-fn print_plan(out: &mut Out, plan: &UndoPlan) -> std::ops::ControlFlow<()> {
+/// The plan on stdout (and on the terminal with the question when stdout is
+/// not one): what is changed back, what cannot be, what is held back and why.
+/// Returns its text; `Break` once stdout is gone.
+fn print_plan(out: &mut Out, plan: &UndoPlan) -> std::ops::ControlFlow<(), String> {
+    let text = plan_text(plan);
+    if !text.is_empty() {
+        out.line(format_args!("{}", text.trim_end_matches('\n')))?;
+    }
+    std::ops::ControlFlow::Continue(text)
+}
+
+fn plan_text(plan: &UndoPlan) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    // Writing to a String cannot fail: the results are ignored.
     if !plan.is_empty() {
-        out.line(format_args!(
+        let _ = writeln!(
+            out,
             "undo {}: reactivate {} keys, deactivate {} keys",
             server_text(&plan.operations.join(", ")),
             plan.reactivate.len(),
             plan.deactivate.len()
-        ))?;
+        );
     }
     for (e, what) in plan
         .reactivate
@@ -149,7 +163,8 @@ fn print_plan(out: &mut Out, plan: &UndoPlan) -> std::ops::ControlFlow<()> {
         .map(|e| (e, "reactivate"))
         .chain(plan.deactivate.iter().map(|e| (e, "deactivate")))
     {
-        out.line(format_args!(
+        let _ = writeln!(
+            out,
             "  {what}\t{}\t({:?} {}{})",
             named(e),
             e.action,
@@ -159,24 +174,21 @@ fn print_plan(out: &mut Out, plan: &UndoPlan) -> std::ops::ControlFlow<()> {
             } else {
                 ""
             }
-        ))?;
+        );
     }
     if !plan.cannot.is_empty() {
-        out.line(format_args!(
-            "cannot be undone: {} entries",
-            plan.cannot.len()
-        ))?;
+        let _ = writeln!(out, "cannot be undone: {} entries", plan.cannot.len());
         for (e, why) in &plan.cannot {
-            out.line(format_args!("  {}\t{:?}\t{why}", named(e), e.action))?;
+            let _ = writeln!(out, "  {}\t{:?}\t{why}", named(e), e.action);
         }
     }
     if !plan.held.is_empty() {
-        out.line(format_args!("held back: {} entries", plan.held.len()))?;
+        let _ = writeln!(out, "held back: {} entries", plan.held.len());
         for (e, why) in &plan.held {
-            out.line(format_args!("  {}\t{:?}\t{why}", named(e), e.action))?;
+            let _ = writeln!(out, "  {}\t{:?}\t{why}", named(e), e.action);
         }
     }
-    std::ops::ControlFlow::Continue(())
+    out
 }
 
 /// `user<TAB>key id` of an entry, sanitized (the journal is a local file).

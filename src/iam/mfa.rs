@@ -4,7 +4,7 @@
 //! in the AWS CLI's cache (`~/.aws/cli/cache/<sha1>.json`, its format and file
 //! names), so that iamkeys and the AWS CLI reuse each other's sessions.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -16,6 +16,7 @@ use sha1::{Digest, Sha1};
 
 use super::error::IamError;
 use super::profiles::RoleProfile;
+use crate::private_file;
 
 /// Cached credentials this close to expiry are not reused (the AWS CLI's window).
 const EXPIRY_WINDOW: Duration = Duration::from_secs(15 * 60);
@@ -72,11 +73,15 @@ pub async fn assume_role(
     ask: &mut (dyn AskCode + Send),
 ) -> Result<Credentials, String> {
     let cache = cache_file(role, serial);
-    if let Some(path) = &cache
-        && let Some(credentials) = read_cache(path, SystemTime::now())
-    {
-        tracing::info!(path = %path.display(), "reusing cached role credentials");
-        return Ok(credentials);
+    if let Some(path) = &cache {
+        match read_cache(path, SystemTime::now()) {
+            Ok(Some(credentials)) => {
+                tracing::info!(path = %path.display(), "reusing cached role credentials");
+                return Ok(credentials);
+            }
+            Ok(None) => {}
+            Err(why) => say(&format!("{why}; asking for a new MFA code")),
+        }
     }
     let sts = aws_sdk_sts::Client::from_conf(
         aws_sdk_sts::config::Builder::from(base)
@@ -93,7 +98,7 @@ pub async fn assume_role(
         let code = code.trim().to_string();
         if code.len() != 6 || !code.chars().all(|c| c.is_ascii_digit()) {
             last_error = "an MFA code is 6 digits".to_string();
-            eprintln!("iamkeys: {last_error}");
+            say(&last_error);
             continue;
         }
         let reply = sts
@@ -114,12 +119,13 @@ pub async fn assume_role(
                     && let Err(err) = write_cache(path, &entry)
                 {
                     tracing::warn!(path = %path.display(), %err, "cannot cache the role's credentials");
+                    say(&format!("the role's credentials are not cached: {err}"));
                 }
                 return credentials_of(&entry, SystemTime::UNIX_EPOCH);
             }
             Err(err) if err.code == "AccessDenied" => {
                 last_error = format!("AssumeRole of {} was refused: {err}", role.role_arn);
-                eprintln!("iamkeys: {last_error} (a wrong or used code?)");
+                say(&format!("{last_error} (a wrong or used code?)"));
             }
             Err(err) => return Err(format!("AssumeRole of {} failed: {err}", role.role_arn)),
         }
@@ -177,27 +183,53 @@ fn parse_expiration(text: &str) -> Option<Timestamp> {
     text.parse().ok()
 }
 
-fn read_cache(path: &Path, now: SystemTime) -> Option<Credentials> {
-    let text = std::fs::read_to_string(path).ok()?;
-    let entry: CacheEntry = serde_json::from_str(&text).ok()?;
-    credentials_of(&entry, now).ok()
+/// What the cache files are called in refusals.
+const CACHE_ROLE: &str = "AWS CLI credential cache";
+
+/// The cached credentials at `path` if they are good past `now`. `Err` when
+/// the file may not be trusted (see [`crate::private_file`]): whoever can
+/// write it decides which credentials iamkeys signs with.
+fn read_cache(path: &Path, now: SystemTime) -> Result<Option<Credentials>, String> {
+    let Some(mut file) = private_file::open_for_reading(CACHE_ROLE, path)? else {
+        return Ok(None);
+    };
+    let mut text = String::new();
+    if file.read_to_string(&mut text).is_err() {
+        return Ok(None);
+    }
+    let Ok(entry) = serde_json::from_str::<CacheEntry>(&text) else {
+        return Ok(None);
+    };
+    Ok(credentials_of(&entry, now).ok())
 }
 
-/// Writes the entry as a new 0600 file renamed over the old one (the directory 0700).
-fn write_cache(path: &Path, entry: &CacheEntry) -> std::io::Result<()> {
-    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-    let dir = path.parent().ok_or(std::io::ErrorKind::NotFound)?;
+/// Writes the entry as a new 0600 file renamed over the old one (the
+/// directory 0700). An existing file that may not be trusted is left alone.
+fn write_cache(path: &Path, entry: &CacheEntry) -> Result<(), String> {
+    use std::os::unix::fs::DirBuilderExt;
+    private_file::check_path(CACHE_ROLE, path)?;
+    let failed = |e: &dyn std::fmt::Display| {
+        private_file::refusal(CACHE_ROLE, path, &format!("cannot write it: {e}"))
+    };
+    let dir = path
+        .parent()
+        .ok_or_else(|| failed(&"it has no directory"))?;
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
-        .create(dir)?;
-    let mut file = tempfile::NamedTempFile::new_in(dir)?;
-    file.as_file()
-        .set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    serde_json::to_writer(&mut file, entry)?;
-    file.flush()?;
-    file.persist(path).map_err(|e| e.error)?;
-    Ok(())
+        .create(dir)
+        .map_err(|e| failed(&e))?;
+    let body = serde_json::to_vec(entry).map_err(|e| failed(&e))?;
+    private_file::replace_atomically(path, &body).map_err(|e| failed(&e))
+}
+
+/// A line on stderr, through the sanitiser; a closed stderr is no reason to panic.
+fn say(message: &str) {
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "iamkeys: {}",
+        crate::sanitize::server_text(message)
+    );
 }
 
 /// `~/.aws/cli/cache/<key>.json`, the AWS CLI's file for this role; none without a home.
@@ -308,9 +340,65 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
-        let got = read_cache(&path, now).unwrap();
+        let got = read_cache(&path, now).unwrap().unwrap();
         assert_eq!(got.access_key_id(), "ASIAROLE");
         assert_eq!(got.session_token(), Some("t"));
-        assert!(read_cache(&path, now + Duration::from_secs(3000)).is_none());
+        assert!(
+            read_cache(&path, now + Duration::from_secs(3000))
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn a_cache_file_others_can_write_is_neither_read_nor_written() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cli/cache/k.json");
+        let now = SystemTime::now();
+        let in_an_hour = Timestamp::try_from(now + Duration::from_secs(3600)).unwrap();
+        let entry = |id: &str| CacheEntry {
+            credentials: CachedCredentials {
+                access_key_id: id.into(),
+                secret_access_key: "s".into(),
+                session_token: "t".into(),
+                expiration: in_an_hour.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            },
+            assumed_role_user: None,
+        };
+        write_cache(&path, &entry("ASIAGOOD")).unwrap();
+        let mode = |m| std::fs::set_permissions(&path, std::fs::Permissions::from_mode(m)).unwrap();
+        // Anyone could have put their own credentials there.
+        mode(0o666);
+        let err = read_cache(&path, now).unwrap_err();
+        assert!(
+            err.contains("credential cache")
+                && err.contains("k.json")
+                && err.contains("writable by everyone"),
+            "{err}"
+        );
+        mode(0o660);
+        let err = write_cache(&path, &entry("ASIANEW")).unwrap_err();
+        assert!(err.contains("writable by its group"), "{err}");
+        let kept = std::fs::read_to_string(&path).unwrap();
+        assert!(kept.contains("ASIAGOOD"), "left alone: {kept}");
+        // A link is never followed, to read or to write.
+        mode(0o600);
+        let link = dir.path().join("cli/cache/link.json");
+        std::os::unix::fs::symlink(&path, &link).unwrap();
+        assert!(
+            read_cache(&link, now)
+                .unwrap_err()
+                .contains("symbolic link")
+        );
+        assert!(
+            write_cache(&link, &entry("ASIANEW"))
+                .unwrap_err()
+                .contains("symbolic link")
+        );
+        assert_eq!(
+            read_cache(&path, now).unwrap().unwrap().access_key_id(),
+            "ASIAGOOD"
+        );
     }
 }

@@ -11,6 +11,7 @@ mod e2e_mutations;
 mod e2e_pty;
 mod faults;
 mod hostile;
+mod hostile_input;
 mod inventory_emulator;
 mod inventory_paging;
 mod inventory_report;

@@ -171,6 +171,37 @@ pub fn list_as_outsider(endpoint: &str, args: &[&str]) -> std::process::Output {
         .expect("run iamkeys list")
 }
 
+/// Time between the keys `PtySession::send` types: far slower than a
+/// paste, faster than a person.
+pub const KEY_GAP: Duration = Duration::from_millis(25);
+
+/// `text` split into keys: a CSI or SS3 escape sequence (`ESC [ … final`,
+/// `ESC O x`) is one key, every other character another.
+fn keys_of(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut keys = Vec::new();
+    let mut at = 0;
+    while at < chars.len() {
+        let mut end = at + 1;
+        if chars[at] == '\x1b' && end < chars.len() {
+            match chars[end] {
+                '[' => {
+                    end += 1;
+                    while end < chars.len() && !('\x40'..='\x7e').contains(&chars[end]) {
+                        end += 1;
+                    }
+                    end = (end + 1).min(chars.len());
+                }
+                'O' => end = (end + 2).min(chars.len()),
+                _ => {}
+            }
+        }
+        keys.push(chars[at..end].iter().collect());
+        at = end;
+    }
+    keys
+}
+
 /// The real `iamkeys` binary in a pseudo-terminal, its screen kept by a vt100 parser.
 pub struct PtySession {
     screen: Arc<Mutex<vt100::Parser>>,
@@ -309,7 +340,21 @@ impl PtySession {
         }
     }
 
+    /// Types `text` as a person does: one key at a time (an escape sequence
+    /// such as an arrow is one key), [`KEY_GAP`] apart. The dashboard takes
+    /// keys that come faster for a paste (see `send_at_once`).
     pub fn send(&mut self, text: &str) {
+        for key in keys_of(text) {
+            self.writer.write_all(key.as_bytes()).expect("write to pty");
+            self.writer.flush().expect("flush pty");
+            std::thread::sleep(KEY_GAP);
+        }
+        std::thread::sleep(Duration::from_millis(60));
+    }
+
+    /// Writes `text` in one write, as a terminal without bracketed paste
+    /// delivers a paste (or as keys typed while nothing read them).
+    pub fn send_at_once(&mut self, text: &str) {
         self.writer
             .write_all(text.as_bytes())
             .expect("write to pty");
@@ -326,7 +371,7 @@ impl PtySession {
 
     /// Pastes `text` the way a terminal with bracketed paste does.
     pub fn paste(&mut self, text: &str) {
-        self.send(&format!("\x1b[200~{text}\x1b[201~"));
+        self.send_at_once(&format!("\x1b[200~{text}\x1b[201~"));
     }
 
     /// Waits for the process to exit and returns its success.
