@@ -72,6 +72,11 @@ pub enum Action {
         key_id: String,
         result: Result<String, String>,
     },
+    /// The session's MFA role credentials come due: a code is asked (request `id`).
+    MfaCodeNeeded {
+        id: u64,
+        prompt: String,
+    },
     /// A key's last use, read live for the wizard.
     LastUseRead {
         key_id: String,
@@ -228,6 +233,11 @@ pub enum Effect {
         key_id: String,
         secret: Option<Secret>,
         secret_file: Option<std::path::PathBuf>,
+    },
+    /// The MFA code typed for request `id` (or why there is none).
+    AnswerMfa {
+        id: u64,
+        code: Result<String, String>,
     },
     /// Read a key's last use (the wizard watches the old key).
     ReadLastUse { key_id: String },

@@ -88,6 +88,15 @@ pub enum Dialog {
     /// A quit waits for a key creation that IAM has not answered: quit anyway?
     QuitWhileCreating { users: Vec<String>, focus: Button },
     /// Deactivating or deleting the key this session signs with: type its id.
+    /// The MFA role session comes due: a new code renews it. Requests wait
+    /// meanwhile; the dialog that was open comes back after.
+    MfaCode {
+        id: u64,
+        prompt: String,
+        typed: Input,
+        error: Option<String>,
+        beneath: Option<Box<Dialog>>,
+    },
     TypedConfirm {
         op: KeyOp,
         target: KeyTarget,
@@ -174,7 +183,9 @@ impl Dialog {
     /// Which key table applies while this dialog is open.
     pub fn mode(&self) -> Mode {
         match self {
-            Dialog::Create { .. } | Dialog::TypedConfirm { .. } => Mode::TextEntry,
+            Dialog::Create { .. } | Dialog::TypedConfirm { .. } | Dialog::MfaCode { .. } => {
+                Mode::TextEntry
+            }
             Dialog::KeyLimit { .. } | Dialog::Details { .. } => Mode::Notice,
             Dialog::BulkPlan(plan) if plan.running => Mode::Notice,
             Dialog::BulkPlan(_) => Mode::TextEntry,
@@ -238,6 +249,7 @@ impl Dialog {
         match self {
             Dialog::Create { description, .. } => Some(description),
             Dialog::TypedConfirm { typed, .. } => Some(typed),
+            Dialog::MfaCode { typed, .. } => Some(typed),
             Dialog::BulkPlan(plan) if !plan.running => Some(&mut plan.typed),
             Dialog::UndoPlan {
                 typed: Some(typed), ..

@@ -48,6 +48,13 @@ impl Tasks {
                 post(&told, Action::JournalUnusable(crate::sanitize::owned(&why)));
             }
         });
+        // While the dashboard holds the terminal, MFA codes are asked in its dialog.
+        let asks = tx.clone();
+        crate::iam::mfa_session::route_prompts_to(Some(crate::iam::mfa_session::dashboard_asker(
+            std::sync::Arc::new(move |id, prompt| {
+                post(&asks, Action::MfaCodeNeeded { id, prompt })
+            }),
+        )));
         Self {
             client: runner.client.clone(),
             runner,
@@ -275,6 +282,7 @@ impl Tasks {
                     post(&tx, Action::Proved { key_id, result });
                 });
             }
+            Effect::AnswerMfa { id, code } => Self::answer_mfa(id, code),
             Effect::ReadLastUse { key_id } => {
                 tokio::spawn(async move {
                     let result = client
@@ -305,6 +313,11 @@ impl Tasks {
     /// Whether IAM is answering the requests of these tasks.
     pub fn health(&self) -> crate::iam::health::HealthReport {
         self.client.health()
+    }
+
+    /// Answers the session's request for an MFA code.
+    fn answer_mfa(id: u64, code: Result<String, String>) {
+        crate::iam::mfa_session::answer(id, code);
     }
 
     pub fn stop(&mut self) {
@@ -374,5 +387,12 @@ fn outcome_name(outcome: &crate::change::ChangeOutcome) -> &'static str {
         O::Created { .. } => "created",
         O::CreatedSecretLost { .. } => "created, reply lost",
         O::Deleted { .. } => "deleted",
+    }
+}
+
+impl Drop for Tasks {
+    /// The dashboard is going: MFA codes are asked on the terminal again.
+    fn drop(&mut self) {
+        crate::iam::mfa_session::route_prompts_to(None);
     }
 }

@@ -5,6 +5,7 @@ use crossterm::event::Event;
 use tui_input::backend::crossterm::to_input_request;
 
 mod jobs;
+mod mfa;
 mod mutations;
 mod wizard;
 
@@ -249,6 +250,13 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         Action::ProofAttempt { key_id, why } => wizard::proof_attempt(state, &key_id, why),
         Action::Proved { key_id, result } => return wizard::proved(state, &key_id, result),
         Action::LastUseRead { key_id, result } => wizard::old_use_read(state, &key_id, result),
+        Action::MfaCodeNeeded { id, prompt } => mfa::open(state, id, prompt),
+        Action::DialogSubmit if matches!(state.dialog, Some(Dialog::MfaCode { .. })) => {
+            return mfa::submit(state);
+        }
+        Action::DialogCancel if matches!(state.dialog, Some(Dialog::MfaCode { .. })) => {
+            return mfa::cancel(state);
+        }
         Action::DialogConfirm if wizard::asks(state) => {
             return wizard::answer(state, Button::Confirm);
         }

@@ -94,7 +94,15 @@ pub async fn assume_role(
         .unwrap_or_else(|| format!("iamkeys-{}", Timestamp::now().as_second()));
     let mut last_error = String::new();
     for _ in 0..TRIES {
-        let code = ask.ask(&format!("Enter MFA code for {serial}: "))?;
+        // A refused try is said again with the next question (the dashboard's
+        // dialog has no stderr to read it on).
+        let prompt = format!("Enter MFA code for {serial}: ");
+        let prompt = if last_error.is_empty() {
+            prompt
+        } else {
+            format!("{last_error}. {prompt}")
+        };
+        let code = ask.ask(&prompt)?;
         let code = code.trim().to_string();
         if code.len() != 6 || !code.chars().all(|c| c.is_ascii_digit()) {
             last_error = "an MFA code is 6 digits".to_string();
@@ -225,6 +233,11 @@ fn write_cache(path: &Path, entry: &CacheEntry) -> Result<(), String> {
 
 /// A line on stderr, through the sanitiser; a closed stderr is no reason to panic.
 fn say(message: &str) {
+    if super::mfa_session::prompts_routed() {
+        // The dashboard holds the terminal: stderr would garble it.
+        tracing::warn!(message, "MFA");
+        return;
+    }
     let _ = writeln!(
         std::io::stderr().lock(),
         "iamkeys: {}",

@@ -50,6 +50,49 @@ pub fn route_prompts_to(asker: Option<CodeAsker>) {
     *ROUTE.lock().unwrap_or_else(|p| p.into_inner()) = asker;
 }
 
+/// Codes asked through the dashboard and not answered yet, by request id.
+type Waiting = std::collections::HashMap<u64, tokio::sync::oneshot::Sender<Result<String, String>>>;
+static WAITING: Mutex<Option<Waiting>> = Mutex::new(None);
+
+/// An asker for the dashboard: each request gets an id, `post(id, prompt)`
+/// tells the dashboard (which opens its dialog), and [`answer`] with that id
+/// brings the code (or the refusal) back.
+pub fn dashboard_asker(post: Arc<dyn Fn(u64, String) + Send + Sync>) -> CodeAsker {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    Arc::new(move |prompt: String| {
+        let id = NEXT.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        WAITING
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_or_insert_with(Default::default)
+            .insert(id, tx);
+        post(id, prompt);
+        Box::pin(async move {
+            rx.await
+                .unwrap_or_else(|_| Err("the dashboard closed before a code was typed".into()))
+        })
+    })
+}
+
+/// The dashboard's answer to request `id`: the code typed, or why there is none.
+pub fn answer(id: u64, code: Result<String, String>) {
+    let waiting = WAITING
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .as_mut()
+        .and_then(|w| w.remove(&id));
+    if let Some(tx) = waiting {
+        let _ = tx.send(code);
+    }
+}
+
+/// Whether codes go to the dashboard now (then nothing is written to stderr).
+pub fn prompts_routed() -> bool {
+    ROUTE.lock().unwrap_or_else(|p| p.into_inner()).is_some()
+}
+
 fn current_route() -> Option<CodeAsker> {
     ROUTE.lock().unwrap_or_else(|p| p.into_inner()).clone()
 }

@@ -168,6 +168,27 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, dialog: &Dialog) {
                 buttons(*focus, "Quit"),
             ],
         ),
+        Dialog::MfaCode {
+            prompt,
+            typed,
+            error,
+            ..
+        } => {
+            let mut lines = vec![
+                Line::styled(
+                    "The role session of this profile ends soon. A new MFA code renews it; \
+                     the work in progress waits for it.",
+                    theme::WARNING,
+                ),
+                Line::raw(""),
+                Line::raw(prompt.clone()),
+            ];
+            field = Some((typed, lines.len()));
+            lines.push(Line::raw(""));
+            push_error(&mut lines, error);
+            lines.push(hint_line(&[("Enter", "renew"), ("Esc", "do without")]));
+            (" MFA code ".to_string(), lines)
+        }
         Dialog::TypedConfirm {
             op,
             target,

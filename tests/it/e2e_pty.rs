@@ -546,3 +546,60 @@ fn an_mfa_session_about_to_expire_asks_for_a_new_code_and_the_work_goes_on() {
         "each renewal assumed the role with the code typed"
     );
 }
+
+#[test]
+fn the_dashboard_asks_for_a_new_mfa_code_in_a_dialog_and_the_refresh_goes_on() {
+    let mut org = common::small_org();
+    org.signing_user = Some("dave.dev".into());
+    let emulator = common::start_emulator(&org);
+    let dave = emulator.report.signing.clone().unwrap();
+    let proxy = common::fault_proxy::FaultProxy::start(
+        emulator.report.port,
+        common::fault_proxy::Faults::default(),
+        1,
+    );
+    let home = AwsHome::with_key(&dave.access_key_id, &dave.secret_access_key);
+    let config = home.dir.path().join(".aws/config");
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("duration_seconds = 3600", "duration_seconds = 900");
+    std::fs::write(&config, text).unwrap();
+    let mut env = home.env();
+    // The 15-minute session comes due 4 s after it is made.
+    env.push(("IAMKEYS_TEST_REFRESH_BEFORE_SECS", "896".into()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut tui = PtySession::spawn(
+        &["--profile", "mfa-admin", "--endpoint-url", &proxy.url],
+        &env,
+        home.dir.path(),
+        30,
+        120,
+    );
+    tui.wait_for(&format!("Enter MFA code for {MFA_SERIAL}:"), WAIT);
+    tui.send("123456\r");
+    tui.wait_for("loaded 30 users", WAIT);
+    std::thread::sleep(Duration::from_secs(5));
+    tui.send("r");
+    let screen = tui.wait_for("MFA code", WAIT);
+    assert!(screen.contains("ends soon"), "{screen}");
+    // Keys pressed as a dialog opens are ignored: read it first.
+    std::thread::sleep(Duration::from_millis(400));
+    // A wrong shape is said in the dialog; the terminal is never written over.
+    tui.send("12\r");
+    tui.wait_for("an MFA code is 6 digits", WAIT);
+    tui.send("\x7f\x7f654321\r");
+    tui.wait_until(
+        |s| !s.contains("ends soon") && s.contains("loaded 30 users"),
+        WAIT,
+    )
+    .unwrap_or_else(|s| panic!("the refresh did not finish: {s}"));
+    let codes: Vec<_> = proxy
+        .seen()
+        .iter()
+        .filter(|s| s.action == "AssumeRole")
+        .map(|s| s.param("TokenCode").unwrap_or_default())
+        .collect();
+    assert_eq!(codes, ["123456", "654321"]);
+    tui.send("q");
+    assert!(tui.wait_exit(WAIT));
+}
