@@ -164,6 +164,11 @@ pub fn parse(text: &str) -> Result<Config, String> {
         unused_after_days: days(p.unused_after_days, defaults.unused_after_days),
         new_key_grace_days: days(p.new_key_grace_days, defaults.new_key_grace_days),
         recent_use_days: days(p.recent_use_days, defaults.recent_use_days),
+        confirm_after_minutes: i64::from(
+            file.source
+                .confirm_after_minutes
+                .unwrap_or(DEFAULT_CONFIRM_AFTER_MINUTES),
+        ),
         exempt: Exempt {
             users: p.exempt.users,
             paths: p.exempt.paths,

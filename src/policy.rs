@@ -14,6 +14,10 @@ pub struct Policy {
     pub unused_after_days: i64,
     pub new_key_grace_days: i64,
     pub recent_use_days: i64,
+    /// A last use older than this many minutes (a report's, or a live read's)
+    /// is read live again before a decision rests on it (`[source]
+    /// confirm_after_minutes`).
+    pub confirm_after_minutes: i64,
     pub exempt: Exempt,
 }
 
@@ -24,6 +28,7 @@ impl Default for Policy {
             unused_after_days: 45,
             new_key_grace_days: 7,
             recent_use_days: 30,
+            confirm_after_minutes: 15,
             exempt: Exempt::default(),
         }
     }
@@ -184,6 +189,25 @@ impl Policy {
                 now.as_second() - at.as_second() < self.recent_use_days * 86_400
             }
         }
+    }
+
+    /// Whether a decision can rest on a last use read from `source`: read
+    /// live, or from a report, at most `confirm_after_minutes` ago.
+    pub fn use_is_fresh(
+        &self,
+        source: Option<crate::iam::model::UseSource>,
+        now: Timestamp,
+    ) -> bool {
+        use crate::iam::model::UseSource;
+        let as_of = match source {
+            Some(UseSource::Live { at }) => at,
+            Some(UseSource::Report {
+                generated,
+                provisional: false,
+            }) => generated,
+            _ => return false,
+        };
+        now.duration_since(as_of).as_secs() <= self.confirm_after_minutes * 60
     }
 
     /// The findings for one key, most urgent first. `last_used` is `None` while

@@ -408,6 +408,9 @@ pub struct State {
     pub user_details: HashMap<String, Fetch<crate::iam::model::UserDetails>>,
     /// The rotation wizard, while it is open.
     pub rotation: Option<crate::wizard::RotationWizard>,
+    /// A deactivation waiting for its key's last use, read live before the
+    /// in-use question is decided (`space`).
+    pub deciding: Option<crate::dialog::KeyTarget>,
     /// Users with a saved rotation in progress (marked in the users view).
     pub rotations_saved: std::collections::BTreeSet<String>,
     /// Keys marked for a bulk action: (user, key id).
@@ -467,6 +470,7 @@ impl State {
             marked: Default::default(),
             undoing: Default::default(),
             rotation: None,
+            deciding: None,
             rotations_saved: Default::default(),
             help_scroll: 0,
             should_quit: false,

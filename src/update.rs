@@ -249,6 +249,11 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         Action::RotationOpened { user, saved } => return wizard::opened(state, user, saved),
         Action::ProofAttempt { key_id, why } => wizard::proof_attempt(state, &key_id, why),
         Action::Proved { key_id, result } => return wizard::proved(state, &key_id, result),
+        Action::LastUseRead { key_id, result }
+            if state.deciding.as_ref().is_some_and(|t| t.key_id == key_id) =>
+        {
+            return mutations::decided(state, result);
+        }
         Action::LastUseRead { key_id, result } => wizard::old_use_read(state, &key_id, result),
         Action::MfaCodeNeeded { id, prompt } => mfa::open(state, id, prompt),
         Action::DialogSubmit if matches!(state.dialog, Some(Dialog::MfaCode { .. })) => {

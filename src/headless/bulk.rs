@@ -80,7 +80,7 @@ pub async fn run(
                 .map(|_| "this session depends on it (rotate it with `iamkeys rotate --self`)")
         });
         if let Some(why) = why_not {
-            skipped.push((record, why));
+            skipped.push((record, why.to_string()));
             continue;
         }
         let recent = record
@@ -99,6 +99,8 @@ pub async fn run(
             recent,
         });
     }
+    // The plan decides on last uses: those an old report gave are read live now.
+    let plan = confirm_live(&runner, plan, &mut skipped, &options, context, now).await;
     let plan_text = plan_text(kind, &plan, &skipped);
     let mut out = Out::default();
     if out
@@ -180,6 +182,85 @@ pub async fn run(
     }
 }
 
+/// At the moment of decision, the plan's last uses that only a credential
+/// report older than `confirm_after` vouches for are read live (at most
+/// `--concurrency` at once). A key used since the report said otherwise, or
+/// whose last use cannot be read, leaves the plan, with the reason; the
+/// others keep the live value (and the "used recently" call-out follows it).
+async fn confirm_live(
+    runner: &Runner,
+    plan: Vec<PlanLine>,
+    skipped: &mut Vec<(Record, String)>,
+    options: &LoadOptions,
+    context: &Context,
+    now: jiff::Timestamp,
+) -> Vec<PlanLine> {
+    use futures_util::StreamExt;
+    let stale = |line: &PlanLine| {
+        line.record.source.as_deref() == Some("report")
+            && line
+                .record
+                .as_of
+                .as_deref()
+                .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+                .is_none_or(|as_of| {
+                    now.duration_since(as_of).unsigned_abs() > options.confirm_after
+                })
+    };
+    let reads = futures_util::stream::iter(plan.into_iter().map(|line| async {
+        if !stale(&line) {
+            return (line, None);
+        }
+        let live = runner.client.key_last_used(&line.item.key_id).await;
+        (line, Some(live))
+    }))
+    .buffered(options.concurrency.max(1))
+    .collect::<Vec<_>>()
+    .await;
+    let mut kept = Vec::new();
+    for (mut line, live) in reads {
+        let Some(live) = live else {
+            kept.push(line);
+            continue;
+        };
+        let said = line
+            .record
+            .last_used
+            .as_deref()
+            .and_then(|t| t.parse::<jiff::Timestamp>().ok());
+        match live {
+            Err(err) => skipped.push((
+                line.record,
+                format!(
+                    "its last use could not be read live ({}): left out",
+                    server_text(&err.code)
+                ),
+            )),
+            Ok(crate::iam::model::LastUsed::Used { at, service, .. })
+                if said.is_none_or(|said| at > said) =>
+            {
+                skipped.push((
+                    line.record,
+                    format!(
+                        "used {at}{} since the report said {}: read live, left out",
+                        service.map(|s| format!(" by {s}")).unwrap_or_default(),
+                        said.map_or("never".to_string(), |s| s.to_string())
+                    ),
+                ));
+            }
+            Ok(_) => {
+                line.record.source = Some("live".into());
+                line.record.as_of = Some(now.to_string());
+                line.recent = said
+                    .map(|at| days_since(at, now))
+                    .filter(|days| *days <= context.policy.recent_use_days);
+                kept.push(line);
+            }
+        }
+    }
+    kept
+}
+
 /// The journal's path as shown, or that there is none.
 fn journal_name(runner: &Runner) -> String {
     if runner.journal.enabled() {
@@ -192,7 +273,7 @@ fn journal_name(runner: &Runner) -> String {
 /// The plan on stdout: one line per key (user, key id, status, last use,
 /// findings, call-outs), then the keys left out and why, as text: printed
 /// on stdout, and shown on the terminal with the question when stdout is not one.
-fn plan_text(kind: BulkKind, plan: &[PlanLine], skipped: &[(Record, &str)]) -> String {
+fn plan_text(kind: BulkKind, plan: &[PlanLine], skipped: &[(Record, String)]) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     // Writing to a String cannot fail.

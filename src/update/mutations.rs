@@ -231,6 +231,19 @@ fn set_status(state: &mut State, target: KeyTarget) -> Vec<Effect> {
             state.dialog = Some(typed_confirm(KeyOp::Deactivate, target));
             return Vec::new();
         }
+        if !use_is_fresh(state, &target) {
+            // The decision rests on the last use: read it live first.
+            say(
+                state,
+                format!(
+                    "reading the last use of {} live before deciding",
+                    target.key_id
+                ),
+            );
+            let key_id = target.key_id.clone();
+            state.deciding = Some(target);
+            return vec![Effect::ReadLastUse { key_id }];
+        }
         if in_use(state, &target) {
             state.dialog = Some(Dialog::DeactivateInUse {
                 target,
@@ -240,6 +253,44 @@ fn set_status(state: &mut State, target: KeyTarget) -> Vec<Effect> {
         }
     }
     request(state, status_change(target, to, false))
+}
+
+/// Whether the shown last use of `target` can decide (see `Policy::use_is_fresh`).
+fn use_is_fresh(state: &State, target: &KeyTarget) -> bool {
+    let source = state
+        .user(&target.user)
+        .and_then(|u| u.key_entries().iter().find(|k| k.key.id == target.key_id))
+        .and_then(|k| k.use_source);
+    state.context.policy.use_is_fresh(source, state.now)
+}
+
+/// The live last use a deactivation waited for: shown, then the in-use
+/// question decided on it (an unreadable one counts as not known: it asks).
+pub fn decided(state: &mut State, result: Result<LastUsed, String>) -> Vec<Effect> {
+    let Some(mut target) = state.deciding.take() else {
+        return Vec::new();
+    };
+    let now = state.now;
+    target.last_used = result.as_ref().ok().cloned();
+    if let (Ok(used), Some(entry)) = (&result, state.user_mut(&target.user))
+        && let Fetch::Ready(keys) = &mut entry.keys
+        && let Some(key) = keys.iter_mut().find(|k| k.key.id == target.key_id)
+    {
+        key.last_used = Fetch::Ready(used.clone());
+        key.use_source = Some(crate::iam::model::UseSource::Live { at: now });
+    }
+    if state.dialog.is_some() {
+        // Something else opened meanwhile: nothing is changed unasked.
+        return Vec::new();
+    }
+    if in_use(state, &target) {
+        state.dialog = Some(Dialog::DeactivateInUse {
+            target,
+            focus: Button::Cancel,
+        });
+        return Vec::new();
+    }
+    request(state, status_change(target, KeyStatus::Inactive, false))
 }
 
 fn status_change(target: KeyTarget, to: KeyStatus, signing_confirmed: bool) -> KeyChange {

@@ -541,3 +541,86 @@ fn the_keys_of_a_user_reread_after_a_change_replace_the_old_ones() {
     assert_eq!(state.selected_key, 0, "selection clamped to the keys left");
     assert_eq!(state.focus, Focus::Keys);
 }
+
+/// The selected key's last use, as an old credential report gave it.
+fn from_an_old_report(state: &mut State, user: &str, key_id: &str, used_days_ago: i64) {
+    use iamkeys::iam::model::{LastUsed, UseSource};
+    let entry = state.user_mut(user).unwrap();
+    let iamkeys::state::Fetch::Ready(keys) = &mut entry.keys else {
+        panic!("keys ready")
+    };
+    let key = keys.iter_mut().find(|k| k.key.id == key_id).unwrap();
+    key.last_used = iamkeys::state::Fetch::Ready(LastUsed::Used {
+        at: common::fixtures::days_ago(used_days_ago),
+        service: Some("s3".into()),
+        region: None,
+    });
+    key.use_source = Some(UseSource::Report {
+        generated: now() - jiff::SignedDuration::from_hours(4),
+        provisional: false,
+    });
+}
+
+#[test]
+fn space_reads_an_old_reports_last_use_live_and_decides_on_the_live_value() {
+    use iamkeys::iam::model::LastUsed;
+    // The report (4 h old) says 35 days ago: no question today. Live says 5 minutes ago.
+    let mut state = on_key("carol.ops", 0);
+    from_an_old_report(&mut state, "carol.ops", CAROL_ACTIVE, 35);
+    let fx = act(&mut state, Action::ToggleKey);
+    assert_eq!(
+        fx,
+        vec![Effect::ReadLastUse {
+            key_id: CAROL_ACTIVE.into()
+        }]
+    );
+    assert!(state.dialog.is_none());
+    let fx = act(
+        &mut state,
+        Action::LastUseRead {
+            key_id: CAROL_ACTIVE.into(),
+            result: Ok(LastUsed::Used {
+                at: now() - jiff::SignedDuration::from_mins(5),
+                service: Some("s3".into()),
+                region: Some("eu-west-1".into()),
+            }),
+        },
+    );
+    assert!(fx.is_empty(), "{fx:?}");
+    assert!(
+        matches!(&state.dialog, Some(Dialog::DeactivateInUse { target, focus: Button::Cancel })
+            if target.key_id == CAROL_ACTIVE),
+        "{:?}",
+        state.dialog
+    );
+
+    // Live agrees it is old: deactivated without a question.
+    let mut state = on_key("carol.ops", 0);
+    from_an_old_report(&mut state, "carol.ops", CAROL_ACTIVE, 35);
+    act(&mut state, Action::ToggleKey);
+    let fx = act(
+        &mut state,
+        Action::LastUseRead {
+            key_id: CAROL_ACTIVE.into(),
+            result: Ok(LastUsed::Used {
+                at: common::fixtures::days_ago(35),
+                service: Some("s3".into()),
+                region: None,
+            }),
+        },
+    );
+    assert_eq!(the_change(&fx).1.key_id(), Some(CAROL_ACTIVE));
+
+    // The live read fails: not known, so it asks.
+    let mut state = on_key("carol.ops", 0);
+    from_an_old_report(&mut state, "carol.ops", CAROL_ACTIVE, 35);
+    act(&mut state, Action::ToggleKey);
+    act(
+        &mut state,
+        Action::LastUseRead {
+            key_id: CAROL_ACTIVE.into(),
+            result: Err("AccessDenied".into()),
+        },
+    );
+    assert!(matches!(state.dialog, Some(Dialog::DeactivateInUse { .. })));
+}

@@ -194,3 +194,83 @@ fn without_a_report_the_root_key_check_reads_the_account_summary() {
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("root-key was not evaluated"), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_reads_live_what_an_old_report_said_and_leaves_out_a_key_used_since() {
+    // Both keys were last used 35 days ago as of a report 3.5 h old: the
+    // report's word is final for the load (within the unused threshold), so
+    // only the plan's moment of decision reads them live. sam's key signs now.
+    let used = |days_ago| {
+        Some(SeedUse {
+            days_ago,
+            service: "s3".into(),
+            region: "eu-west-1".into(),
+        })
+    };
+    let user = |name: &str| SeedUser {
+        name: name.into(),
+        path: "/plan/".into(),
+        created_days_ago: 400.0,
+        keys: vec![SeedKey {
+            status: "Active".into(),
+            created_days_ago: 300.0,
+            last_used: used(35.0),
+            description: None,
+        }],
+    };
+    let seed = Seed {
+        users: vec![user("sam"), user("tom")],
+        signing_user: Some("sam".into()),
+        report_hours_ago: Some(3.5),
+        ..Seed::default()
+    };
+    let emulator = common::start_emulator(&seed);
+    let sam = emulator.report.signing.clone().unwrap();
+    common::connect(&emulator, (&sam.access_key_id, &sam.secret_access_key)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = common::iamkeys_as_outsider()
+        .args(["deactivate", "--filter", "path:/plan/", "--yes"])
+        .args([
+            "--endpoint-url",
+            &emulator.endpoint,
+            "--region",
+            "us-east-1",
+        ])
+        .arg("--journal")
+        .arg(dir.path().join("journal.jsonl"))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("since the report said") && stdout.contains(&sam.access_key_id),
+        "{stdout}"
+    );
+    let iam = common::raw_iam(&emulator.endpoint).await;
+    let status = |name: &'static str| {
+        let iam = iam.clone();
+        async move {
+            iam.list_access_keys()
+                .user_name(name)
+                .send()
+                .await
+                .unwrap()
+                .access_key_metadata()[0]
+                .status()
+                .unwrap()
+                .as_str()
+                .to_string()
+        }
+    };
+    assert_eq!(
+        status("sam").await,
+        "Active",
+        "used since the report: left alone"
+    );
+    assert_eq!(status("tom").await, "Inactive");
+}
