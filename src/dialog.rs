@@ -147,6 +147,8 @@ pub struct PlanLine {
     pub findings: Vec<&'static str>,
     /// Used within the policy's recent_use_days: called out.
     pub recent: bool,
+    /// Its last use is being read live (what was shown is too old to decide on).
+    pub confirming: bool,
     /// The answer, once it came: `Err` holds why it failed.
     pub result: Option<Result<(), String>>,
 }

@@ -241,7 +241,7 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Undo => return jobs::undo(state),
         Action::Mark => jobs::mark(state),
         Action::MarkAll => jobs::mark_all(state),
-        Action::BulkStart(kind) => jobs::start(state, kind),
+        Action::BulkStart(kind) => return jobs::start(state, kind),
         Action::UndoPlanned(plan) => jobs::undo_planned(state, plan),
         Action::PlanFinished => jobs::finished(state),
         Action::Rotate => return wizard::open(state),
@@ -249,6 +249,9 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         Action::RotationOpened { user, saved } => return wizard::opened(state, user, saved),
         Action::ProofAttempt { key_id, why } => wizard::proof_attempt(state, &key_id, why),
         Action::Proved { key_id, result } => return wizard::proved(state, &key_id, result),
+        Action::LastUseRead { key_id, result } if jobs::plan_confirms(state, &key_id) => {
+            jobs::plan_use_read(state, &key_id, result);
+        }
         Action::LastUseRead { key_id, result }
             if state.deciding.as_ref().is_some_and(|t| t.key_id == key_id) =>
         {

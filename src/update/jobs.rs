@@ -87,16 +87,16 @@ fn said_marks(state: &mut State) {
 }
 
 /// `D`/`X`: the plan for the marked keys, in a dialog that asks for the count.
-pub fn start(state: &mut State, kind: BulkKind) {
+pub fn start(state: &mut State, kind: BulkKind) -> Vec<Effect> {
     if blocked_by_read_only(state, kind.what()) {
-        return;
+        return Vec::new();
     }
     if state.marked.is_empty() {
         complain(
             state,
             "mark keys first: m marks the selected key, M every key shown",
         );
-        return;
+        return Vec::new();
     }
     let recent_days = state.context.policy.recent_use_days;
     let mut lines = Vec::new();
@@ -149,13 +149,23 @@ pub fn start(state: &mut State, kind: BulkKind) {
             None => ("last use unknown".to_string(), true),
         };
         let (findings, _) = state.findings(owner, entry);
+        // The plan decides on the last use: one too old to decide on is read live.
+        let confirming = !state
+            .context
+            .policy
+            .use_is_fresh(entry.use_source, state.now);
         lines.push(PlanLine {
             user: user.clone(),
             key_id: key_id.clone(),
             had_description: entry.key.description.is_some(),
-            last_use,
+            last_use: if confirming {
+                format!("{last_use}, as of then: reading it live")
+            } else {
+                last_use
+            },
             findings: findings.iter().map(|f| f.name()).collect(),
             recent,
+            confirming,
             result: None,
         });
     }
@@ -174,10 +184,17 @@ pub fn start(state: &mut State, kind: BulkKind) {
                 reasons.join("; ")
             ),
         );
-        return;
+        return Vec::new();
     }
     // The keys to look at twice first.
     lines.sort_by_key(|l| !l.recent);
+    let reads = lines
+        .iter()
+        .filter(|l| l.confirming)
+        .map(|l| Effect::ReadLastUse {
+            key_id: l.key_id.clone(),
+        })
+        .collect();
     state.dialog = Some(Dialog::BulkPlan(BulkPlan {
         kind,
         lines,
@@ -187,12 +204,59 @@ pub fn start(state: &mut State, kind: BulkKind) {
         running: false,
         finished: false,
     }));
+    reads
+}
+
+/// Whether the open plan waits for `key_id`'s live last use.
+pub fn plan_confirms(state: &State, key_id: &str) -> bool {
+    matches!(&state.dialog, Some(Dialog::BulkPlan(plan))
+        if plan.lines.iter().any(|l| l.confirming && l.key_id == key_id))
+}
+
+/// A plan key's last use, read live: its line (and the call-out) follow it;
+/// one that cannot be read counts as not known, which is called out.
+pub fn plan_use_read(state: &mut State, key_id: &str, result: Result<LastUsed, String>) {
+    let recent_days = state.context.policy.recent_use_days;
+    let now = state.now;
+    let Some(Dialog::BulkPlan(plan)) = &mut state.dialog else {
+        return;
+    };
+    let Some(line) = plan.lines.iter_mut().find(|l| l.key_id == key_id) else {
+        return;
+    };
+    line.confirming = false;
+    (line.last_use, line.recent) = match &result {
+        Ok(LastUsed::Used { at, service, .. }) => {
+            let days = days_since(*at, now);
+            (
+                format!(
+                    "{days} days ago{} (read live)",
+                    service
+                        .as_deref()
+                        .map(|s| format!(" ({s})"))
+                        .unwrap_or_default()
+                ),
+                days <= recent_days,
+            )
+        }
+        Ok(LastUsed::Never) => ("never used (read live)".to_string(), false),
+        Err(why) => (format!("last use unknown ({why})"), true),
+    };
+    plan.lines.sort_by_key(|l| !l.recent);
 }
 
 /// Enter in the plan dialog: with the count typed, every key goes through
 /// `check` and is sent as one plan.
 pub fn submit(state: &mut State, mut plan: BulkPlan) -> Vec<Effect> {
     let count = plan.lines.len();
+    let waiting = plan.lines.iter().filter(|l| l.confirming).count();
+    if waiting > 0 {
+        plan.error = Some(format!(
+            "{waiting} last uses are being read live: the plan decides on them, wait for them"
+        ));
+        state.dialog = Some(Dialog::BulkPlan(plan));
+        return Vec::new();
+    }
     if plan.typed.value().trim() != count.to_string() {
         plan.error = Some(format!("type {count}, the number of keys, to go on"));
         state.dialog = Some(Dialog::BulkPlan(plan));

@@ -1122,3 +1122,78 @@ fn the_rotation_wizard_makes_room_first_and_never_retires_before_the_proof() {
     assert!(update(&mut state, Action::Rotate).is_empty());
     assert!(state.status.as_ref().unwrap().text.contains("read-only"));
 }
+
+#[test]
+fn a_plan_reads_live_the_last_uses_an_old_report_gave_before_the_count_is_taken() {
+    use iamkeys::bulk::BulkKind;
+    use iamkeys::dialog::Dialog;
+    use iamkeys::state::Board;
+    let mut state = sample_state();
+    // carol's active key: used 40 days ago, as a 4-hour-old report says.
+    {
+        let entry = state.user_mut("carol.ops").unwrap();
+        let Fetch::Ready(keys) = &mut entry.keys else {
+            panic!()
+        };
+        keys[0].last_used = Fetch::Ready(LastUsed::Used {
+            at: fixtures::days_ago(40),
+            service: Some("s3".into()),
+            region: None,
+        });
+        keys[0].use_source = Some(UseSource::Report {
+            generated: now() - jiff::SignedDuration::from_hours(4),
+            provisional: false,
+        });
+    }
+    update(&mut state, Action::ShowBoard(Board::Keys));
+    update(&mut state, Action::MarkAll);
+    let fx = update(&mut state, Action::BulkStart(BulkKind::Deactivate));
+    assert_eq!(
+        fx,
+        vec![Effect::ReadLastUse {
+            key_id: "AKIACAROL00000000001".into()
+        }]
+    );
+    let Some(Dialog::BulkPlan(plan)) = &mut state.dialog else {
+        panic!("{:?}", state.dialog);
+    };
+    assert!(
+        plan.lines[0].confirming && !plan.lines[0].recent,
+        "{plan:?}"
+    );
+    // The count cannot be taken while the plan waits for it.
+    plan.typed = "1".into();
+    update(
+        &mut state,
+        Action::Tick(now() + jiff::SignedDuration::from_secs(1)),
+    );
+    let fx = update(&mut state, Action::DialogSubmit);
+    assert!(fx.is_empty(), "{fx:?}");
+    let Some(Dialog::BulkPlan(plan)) = &state.dialog else {
+        panic!()
+    };
+    assert!(
+        plan.error.as_deref().unwrap_or("").contains("read live"),
+        "{plan:?}"
+    );
+    // Live: used an hour ago. Called out.
+    update(
+        &mut state,
+        Action::LastUseRead {
+            key_id: "AKIACAROL00000000001".into(),
+            result: Ok(LastUsed::Used {
+                at: now() - jiff::SignedDuration::from_hours(1),
+                service: Some("s3".into()),
+                region: Some("eu-west-1".into()),
+            }),
+        },
+    );
+    let Some(Dialog::BulkPlan(plan)) = &state.dialog else {
+        panic!()
+    };
+    assert!(
+        !plan.lines[0].confirming && plan.lines[0].recent,
+        "{plan:?}"
+    );
+    assert!(plan.lines[0].last_use.contains("read live"), "{plan:?}");
+}
