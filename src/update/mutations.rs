@@ -384,7 +384,15 @@ pub fn open_delete(state: &mut State) -> Vec<Effect> {
     if blocked_by_pending(state, &target.key_id) {
         return Vec::new();
     }
-    state.dialog = Some(match target.status {
+    state.dialog = delete_dialog(state, target);
+    Vec::new()
+}
+
+/// What `d` opens for `target`, Cancel focused: deactivate it first (an
+/// active key), the delete question, or the typed id (the session's key).
+/// `None`, said on the status line, when IAM gave no status.
+pub(super) fn delete_dialog(state: &mut State, target: KeyTarget) -> Option<Dialog> {
+    Some(match target.status {
         KeyStatus::Active => Dialog::DeactivateFirst {
             target,
             focus: Button::Cancel,
@@ -404,10 +412,9 @@ pub fn open_delete(state: &mut State) -> Vec<Effect> {
                     target.key_id
                 ),
             );
-            return Vec::new();
+            return None;
         }
-    });
-    Vec::new()
+    })
 }
 
 pub fn copy_key_id(state: &mut State) -> Vec<Effect> {

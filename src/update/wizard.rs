@@ -475,26 +475,9 @@ fn ask_delete(state: &mut State, wizard: &RotationWizard) {
         );
         return;
     };
-    state.dialog = Some(match target.status {
-        KeyStatus::Active => Dialog::DeactivateFirst {
-            target,
-            focus: Button::Cancel,
-        },
-        KeyStatus::Inactive => Dialog::Delete {
-            target,
-            focus: Button::Cancel,
-        },
-        KeyStatus::Unknown => {
-            complain(
-                state,
-                format!(
-                    "IAM gave no status for {}: r re-reads it before anything is deleted",
-                    target.key_id
-                ),
-            );
-            return;
-        }
-    });
+    if let Some(dialog) = super::mutations::delete_dialog(state, target) {
+        state.dialog = Some(dialog);
+    }
 }
 
 /// Whether the open dialog is one the wizard opened about its old key (the

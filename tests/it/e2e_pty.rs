@@ -221,6 +221,18 @@ impl AwsHome {
         }
     }
 
+    /// Like [`AwsHome::with_key`], with a role session of 15 minutes (the
+    /// shortest STS gives; the tests make it come due sooner).
+    fn with_short_session(key_id: &str, secret: &str) -> Self {
+        let home = Self::with_key(key_id, secret);
+        let config = home.dir.path().join(".aws/config");
+        let text = std::fs::read_to_string(&config)
+            .unwrap()
+            .replace("duration_seconds = 3600", "duration_seconds = 900");
+        std::fs::write(&config, text).unwrap();
+        home
+    }
+
     /// How many times the `proc` profile's credential_process ran.
     fn process_runs(&self) -> usize {
         std::fs::read_to_string(self.dir.path().join("process-runs"))
@@ -491,12 +503,7 @@ fn an_mfa_session_about_to_expire_asks_for_a_new_code_and_the_work_goes_on() {
         },
         1,
     );
-    let home = AwsHome::with_key(&dave.access_key_id, &dave.secret_access_key);
-    let config = home.dir.path().join(".aws/config");
-    let text = std::fs::read_to_string(&config)
-        .unwrap()
-        .replace("duration_seconds = 3600", "duration_seconds = 900");
-    std::fs::write(&config, text).unwrap();
+    let home = AwsHome::with_short_session(&dave.access_key_id, &dave.secret_access_key);
     let mut env = home.env();
     env.push(("IAMKEYS_TEST_REFRESH_BEFORE_SECS", "896".into()));
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -558,12 +565,7 @@ fn the_dashboard_asks_for_a_new_mfa_code_in_a_dialog_and_the_refresh_goes_on() {
         common::fault_proxy::Faults::default(),
         1,
     );
-    let home = AwsHome::with_key(&dave.access_key_id, &dave.secret_access_key);
-    let config = home.dir.path().join(".aws/config");
-    let text = std::fs::read_to_string(&config)
-        .unwrap()
-        .replace("duration_seconds = 3600", "duration_seconds = 900");
-    std::fs::write(&config, text).unwrap();
+    let home = AwsHome::with_short_session(&dave.access_key_id, &dave.secret_access_key);
     let mut env = home.env();
     // The 15-minute session comes due 4 s after it is made.
     env.push(("IAMKEYS_TEST_REFRESH_BEFORE_SECS", "896".into()));
