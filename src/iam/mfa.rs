@@ -233,7 +233,7 @@ fn write_cache(path: &Path, entry: &CacheEntry) -> Result<(), String> {
 
 /// A line on stderr, through the sanitiser; a closed stderr is no reason to panic.
 fn say(message: &str) {
-    if super::mfa_session::prompts_routed() {
+    if super::mfa_prompt::prompts_routed() {
         // The dashboard holds the terminal: stderr would garble it.
         tracing::warn!(message, "MFA");
         return;

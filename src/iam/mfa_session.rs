@@ -17,22 +17,14 @@
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
+use super::mfa::{AskCode, TerminalPrompt, assume_role};
+use super::mfa_prompt::{CodeAsker, current_route};
+pub use super::mfa_prompt::{prompts_routed, route_prompts_to};
+use super::profiles::RoleProfile;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::{
     ProvideCredentials, SharedCredentialsProvider, error::CredentialsError, future,
 };
-use futures_util::future::BoxFuture;
-
-use super::mfa::{AskCode, TerminalPrompt, assume_role};
-use super::profiles::RoleProfile;
-
-/// Asks for an MFA code somewhere other than the terminal (the dashboard's
-/// dialog): the prompt in, the code (or why there is none) out.
-pub type CodeAsker =
-    Arc<dyn Fn(String) -> BoxFuture<'static, Result<String, String>> + Send + Sync>;
-
-/// Where codes are asked now: `None` is the terminal.
-static ROUTE: Mutex<Option<CodeAsker>> = Mutex::new(None);
 
 /// A code is being asked on the terminal: progress lines stay off it.
 static ASKING_ON_TERMINAL: std::sync::atomic::AtomicBool =
@@ -42,12 +34,6 @@ static ASKING_ON_TERMINAL: std::sync::atomic::AtomicBool =
 /// lines must not overwrite the prompt).
 pub fn asking_on_terminal() -> bool {
     ASKING_ON_TERMINAL.load(std::sync::atomic::Ordering::SeqCst)
-}
-
-/// From now on, codes are asked through `asker` (the dashboard, while it
-/// holds the terminal). `None` sends them back to the terminal.
-pub fn route_prompts_to(asker: Option<CodeAsker>) {
-    *ROUTE.lock().unwrap_or_else(|p| p.into_inner()) = asker;
 }
 
 /// Codes asked through the dashboard and not answered yet, by request id.
@@ -86,15 +72,6 @@ pub fn answer(id: u64, code: Result<String, String>) {
     if let Some(tx) = waiting {
         let _ = tx.send(code);
     }
-}
-
-/// Whether codes go to the dashboard now (then nothing is written to stderr).
-pub fn prompts_routed() -> bool {
-    ROUTE.lock().unwrap_or_else(|p| p.into_inner()).is_some()
-}
-
-fn current_route() -> Option<CodeAsker> {
-    ROUTE.lock().unwrap_or_else(|p| p.into_inner()).clone()
 }
 
 /// The credentials of an MFA role profile, assumed again when they near expiry.

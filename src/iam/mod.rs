@@ -8,6 +8,7 @@ pub mod error;
 pub mod health;
 pub mod inventory;
 pub mod mfa;
+pub mod mfa_prompt;
 pub mod mfa_session;
 pub mod model;
 pub mod new_key;
