@@ -193,16 +193,18 @@ pub async fn run(
     };
     let records = loaded.records;
     if let Err(err) = write(&records, output, &mut std::io::stdout().lock()) {
-        eprintln!("iamkeys: cannot write the output: {err}");
+        crate::headless::warn(format_args!("cannot write the output: {err}"));
         return EXIT_FAILED;
     }
     if let Some(err) = &loaded.users_error {
-        eprintln!("iamkeys: cannot list users: {err}");
+        crate::headless::warn(format_args!("cannot list users: {err}"));
         return EXIT_FAILED;
     }
     let failed = records.iter().filter(|r| r.error.is_some()).count();
     if failed > 0 {
-        eprintln!("iamkeys: {failed} records could not be read completely (see their error field)");
+        crate::headless::warn(format_args!(
+            "{failed} records could not be read completely (see their error field)"
+        ));
     }
     let root_unchecked = match &loaded.root_key {
         Err(why) if fail_on.contains(&Finding::RootKey) => Some(why.clone()),
@@ -219,14 +221,14 @@ pub async fn run(
     }
     if hits > 0 {
         let names: Vec<&str> = fail_on.iter().map(|f| f.name()).collect();
-        eprintln!(
-            "iamkeys: {hits} records have findings of --fail-on {}",
+        crate::headless::warn(format_args!(
+            "{hits} records have findings of --fail-on {}",
             names.join(",")
-        );
+        ));
         return EXIT_FINDINGS;
     }
     if let Some(why) = root_unchecked {
-        eprintln!("iamkeys: --fail-on root-key was not evaluated: {why}");
+        crate::headless::warn(format_args!("--fail-on root-key was not evaluated: {why}"));
         return EXIT_PARTIAL;
     }
     if failed > 0 {
@@ -276,11 +278,11 @@ pub async fn load(
                         eprint!("\r\x1b[2K");
                     }
                     let why = health.failure.map_or(String::new(), |f| format!(" (last: {f})"));
-                    eprintln!(
-                        "iamkeys: {} has not answered for {} s{why}; giving up",
+                    crate::headless::warn(format_args!(
+                        "{} has not answered for {} s{why}; giving up",
                         watched.endpoint_label(),
                         silent.as_secs()
-                    );
+                    ));
                     return Err(EXIT_FAILED);
                 }
                 if show_progress && !crate::iam::mfa_session::asking_on_terminal() {
@@ -294,7 +296,7 @@ pub async fn load(
         eprint!("\r\x1b[2K");
     }
     if let Err(err) = joined {
-        eprintln!("iamkeys: the load stopped: {err}");
+        crate::headless::warn(format_args!("the load stopped: {err}"));
         return Err(EXIT_FAILED);
     }
     let inventory = std::mem::take(&mut *inventory.lock().unwrap_or_else(|p| p.into_inner()));
@@ -365,9 +367,7 @@ fn report_source(inventory: &Inventory) {
         }
         Some(DataSource::Live {
             reason: Some(reason),
-        }) => {
-            eprintln!("iamkeys: {reason}; last uses were read key by key")
-        }
+        }) => crate::headless::warn(format_args!("{reason}; last uses were read key by key")),
         _ => {}
     }
 }
