@@ -285,10 +285,10 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         Action::CreateKey => return mutations::open_create(state),
         Action::DeleteKey => return mutations::open_delete(state),
         Action::CopyKeyId => return mutations::copy_key_id(state),
-        Action::DialogConfirm => return mutations::press(state, Button::Confirm),
+        Action::DialogConfirm => return press(state, Button::Confirm),
         Action::DialogPress => {
             let focused = state.dialog.as_mut().and_then(|d| d.focus_mut().copied());
-            return mutations::press(state, focused.unwrap_or(Button::Cancel));
+            return press(state, focused.unwrap_or(Button::Cancel));
         }
         Action::DialogCancel => mutations::cancel(state),
         Action::DialogFocusNext => {
@@ -735,4 +735,16 @@ fn apply_load_event(state: &mut State, event: LoadEvent) {
         }
     }
     state.clamp_key_selection();
+}
+
+/// A yes/no dialog's button: the undo dialog's yes is the undo's own (jobs);
+/// everything else is answered by mutations.
+fn press(state: &mut State, button: Button) -> Vec<Effect> {
+    if button == Button::Confirm
+        && matches!(state.dialog, Some(Dialog::UndoPlan { .. }))
+        && let Some(dialog) = state.dialog.take()
+    {
+        return jobs::undo_confirmed(state, dialog);
+    }
+    mutations::press(state, button)
 }

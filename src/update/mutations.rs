@@ -466,9 +466,6 @@ pub fn press(state: &mut State, button: Button) -> Vec<Effect> {
             state.should_quit = true;
             Vec::new()
         }
-        (dialog @ Dialog::UndoPlan { .. }, Button::Confirm) => {
-            super::jobs::undo_confirmed(state, dialog)
-        }
         (Dialog::QuitWhileCreating { .. }, Button::Cancel) => {
             state.quit_requested = None;
             say(
