@@ -18,7 +18,7 @@ pub enum Action {
     /// Focus the keys of the selected user; on a key, open its details.
     OpenKeys,
     /// `1`: the users view; `2`: every key of the account.
-    ShowBoard(crate::state::Board),
+    ShowBoard(crate::screen_mode::Board),
     StartFilter,
     /// A key typed into the filter field.
     FilterEdit(KeyEvent),
@@ -162,13 +162,8 @@ pub enum Action {
 /// A key as re-read from IAM, with its last use (or why that could not be read).
 pub type KeyWithUse = (AccessKey, Result<LastUsed, IamError>);
 
-/// Why the secret's CSV file was not written.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SaveError {
-    /// The file exists; it is never overwritten without asking.
-    Exists,
-    Failed(String),
-}
+/// Why the secret's CSV file was not written (defined with the file's rules).
+pub use crate::secret_file::SaveError;
 
 /// A table the mouse can point at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -3,8 +3,9 @@
 
 use tui_input::Input;
 
+use crate::entries::{Fetch, KeyEntry};
 use crate::iam::model::{KeyStatus, LastUsed, Secret};
-use crate::state::{Fetch, KeyEntry, Mode};
+use crate::screen_mode::Mode;
 
 /// The two buttons of a yes/no dialog.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::action::{Action, Motion};
 use crate::bulk::BulkKind;
-use crate::state::{Board, Mode};
+use crate::screen_mode::{Board, Mode};
 
 /// A key with its modifiers. Shift is ignored for characters (`G` arrives as Shift+g).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

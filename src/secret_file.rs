@@ -12,8 +12,15 @@ use std::io::{ErrorKind, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-use crate::action::SaveError;
 use crate::iam::model::Secret;
+
+/// Why the secret's CSV file was not written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SaveError {
+    /// The file exists; it is never overwritten without asking.
+    Exists,
+    Failed(String),
+}
 
 /// `~` and `~/…` mean the home directory; a relative path is taken from the
 /// working directory. The result is absolute (its parent is not resolved, so

@@ -10,44 +10,10 @@ use crate::dialog::Dialog;
 use crate::filter::{Filter, KeySubject, Subject};
 use crate::iam::IamError;
 use crate::iam::inventory::DataSource;
-use crate::iam::model::{AccessKey, Identity, KeyStatus, LastUsed, SessionKeys, UseSource, User};
+use crate::iam::model::{Identity, KeyStatus, LastUsed, SessionKeys, User};
 use crate::policy::{Finding, days_since};
 
-/// A value that is being fetched, has arrived, or could not be read.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Fetch<T> {
-    Loading,
-    Ready(T),
-    Failed(IamError),
-}
-
-impl<T> Fetch<T> {
-    pub fn ready(&self) -> Option<&T> {
-        match self {
-            Fetch::Ready(value) => Some(value),
-            _ => None,
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct KeyEntry {
-    pub key: AccessKey,
-    pub last_used: Fetch<LastUsed>,
-    /// Where `last_used` was read and as of when (none while loading).
-    pub use_source: Option<UseSource>,
-}
-
-impl KeyEntry {
-    /// The last use if it is settled: not loading, and not a credential
-    /// report's value that a live read has yet to confirm.
-    pub fn settled_use(&self) -> Option<&LastUsed> {
-        if self.use_source.is_some_and(UseSource::provisional) {
-            return None;
-        }
-        self.last_used.ready()
-    }
-}
+pub use crate::entries::{Fetch, KeyEntry};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct UserEntry {
@@ -116,39 +82,13 @@ pub struct Context {
     pub keymap: crate::keymap::Keymap,
 }
 
-/// Which table fills the screen: the users with the selected user's keys
-/// (`1`), or every key of the account (`2`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Board {
-    Users,
-    Keys,
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Focus {
     Users,
     Keys,
 }
 
-/// Which key table is in force. `Normal`, `Filter` and `Help` are kept in
-/// `State::mode`; the others follow from the open dialog (`State::input_mode`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
-    Normal,
-    /// Typing into the filter field.
-    Filter,
-    Help,
-    /// A yes/no dialog.
-    Confirm,
-    /// A dialog with a text field: letters are text.
-    TextEntry,
-    /// The new key's secret.
-    Secret,
-    /// A message to acknowledge.
-    Notice,
-    /// The rotation wizard: Enter goes on, Esc leaves.
-    Wizard,
-}
+pub use crate::screen_mode::{Board, Mode};
 
 /// A request on a key that IAM has not answered yet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -95,7 +95,7 @@ impl RotationWizard {
 /// How the keys bound to a browsing action are written (after the config's
 /// `[keys]`), for sentences that name them; `?` if nothing is bound to it.
 pub fn key_label(keymap: &crate::keymap::Keymap, action: &crate::action::Action) -> String {
-    use crate::state::Mode;
+    use crate::screen_mode::Mode;
     crate::keymap::bindings(Mode::Normal)
         .iter()
         .find(|b| &b.action == action)
