@@ -193,16 +193,18 @@ pub async fn run(
     };
     let records = loaded.records;
     if let Err(err) = write(&records, output, &mut std::io::stdout().lock()) {
-        eprintln!("iamkeys: cannot write the output: {err}");
+        to_stderr(format_args!("iamkeys: cannot write the output: {err}"));
         return EXIT_FAILED;
     }
     if let Some(err) = &loaded.users_error {
-        eprintln!("iamkeys: cannot list users: {err}");
+        to_stderr(format_args!("iamkeys: cannot list users: {err}"));
         return EXIT_FAILED;
     }
     let failed = records.iter().filter(|r| r.error.is_some()).count();
     if failed > 0 {
-        eprintln!("iamkeys: {failed} records could not be read completely (see their error field)");
+        to_stderr(format_args!(
+            "iamkeys: {failed} records could not be read completely (see their error field)"
+        ));
     }
     let root_unchecked = match &loaded.root_key {
         Err(why) if fail_on.contains(&Finding::RootKey) => Some(why.clone()),
@@ -219,14 +221,16 @@ pub async fn run(
     }
     if hits > 0 {
         let names: Vec<&str> = fail_on.iter().map(|f| f.name()).collect();
-        eprintln!(
+        to_stderr(format_args!(
             "iamkeys: {hits} records have findings of --fail-on {}",
             names.join(",")
-        );
+        ));
         return EXIT_FINDINGS;
     }
     if let Some(why) = root_unchecked {
-        eprintln!("iamkeys: --fail-on root-key was not evaluated: {why}");
+        to_stderr(format_args!(
+            "iamkeys: --fail-on root-key was not evaluated: {why}"
+        ));
         return EXIT_PARTIAL;
     }
     if failed > 0 {
@@ -273,28 +277,28 @@ pub async fn load(
                 if let Some(silent) = health.silent_for.filter(|s| *s >= GIVE_UP_AFTER) {
                     loader.abort();
                     if show_progress {
-                        eprint!("\r\x1b[2K");
+                        to_stderr_raw(format_args!("\r\x1b[2K"));
                     }
                     let why = health.failure.map_or(String::new(), |f| format!(" (last: {f})"));
-                    eprintln!(
+                    to_stderr(format_args!(
                         "iamkeys: {} has not answered for {} s{why}; giving up",
                         watched.endpoint_label(),
                         silent.as_secs()
-                    );
+                    ));
                     return Err(EXIT_FAILED);
                 }
                 if show_progress && !crate::iam::mfa_session::asking_on_terminal() {
                     let line = inventory.lock().unwrap_or_else(|p| p.into_inner()).progress();
-                    eprint!("\r\x1b[2K{line}");
+                    to_stderr_raw(format_args!("\r\x1b[2K{line}"));
                 }
             }
         }
     };
     if show_progress {
-        eprint!("\r\x1b[2K");
+        to_stderr_raw(format_args!("\r\x1b[2K"));
     }
     if let Err(err) = joined {
-        eprintln!("iamkeys: the load stopped: {err}");
+        to_stderr(format_args!("iamkeys: the load stopped: {err}"));
         return Err(EXIT_FAILED);
     }
     let inventory = std::mem::take(&mut *inventory.lock().unwrap_or_else(|p| p.into_inner()));
@@ -365,9 +369,9 @@ fn report_source(inventory: &Inventory) {
         }
         Some(DataSource::Live {
             reason: Some(reason),
-        }) => {
-            eprintln!("iamkeys: {reason}; last uses were read key by key")
-        }
+        }) => to_stderr(format_args!(
+            "iamkeys: {reason}; last uses were read key by key"
+        )),
         _ => {}
     }
 }
@@ -677,6 +681,23 @@ fn write_table(records: &[Record], out: &mut impl Write) -> std::io::Result<()> 
         writeln!(out, "{}", line(row.iter().map(String::as_str).collect()))?;
     }
     Ok(())
+}
+
+/// A line on stderr; dropped if stderr cannot take it (a full stderr is no
+/// reason to panic, nor to lose the exit code `--fail-on` gives).
+fn to_stderr(text: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr
+        .write_fmt(text)
+        .and_then(|()| stderr.write_all(b"\n"));
+}
+
+/// Like [`to_stderr`], without the line break (the progress line).
+fn to_stderr_raw(text: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr.write_fmt(text).and_then(|()| stderr.flush());
 }
 
 #[cfg(test)]

@@ -118,15 +118,15 @@ pub async fn run(runner: Runner, context: &Context, request: Request) -> u8 {
             match written {
                 Ok(()) => EXIT_OK,
                 Err(why) => {
-                    eprintln!(
-                        "iamkeys: the rotation is done, but its summary was not written: {why}"
-                    );
+                    super::warn(format_args!(
+                        "the rotation is done, but its summary was not written: {why}"
+                    ));
                     EXIT_FAILED
                 }
             }
         }
         Err(Stop(code, text)) => {
-            eprintln!("iamkeys: {text}");
+            super::warn(format_args!("{text}"));
             code
         }
     }
@@ -155,13 +155,13 @@ async fn rotate(runner: Runner, context: &Context, request: Request) -> Result<S
     let resumed = resumable.is_some();
     let (mut saved, new_secret) = match resumable {
         Some(saved) => {
-            eprintln!(
-                "iamkeys: resuming the rotation of {} of {user} begun {} (new key {}, {:?})",
+            super::warn(format_args!(
+                "resuming the rotation of {} of {user} begun {} (new key {}, {:?})",
                 server_text(&saved.old_key),
                 saved.started,
                 server_text(saved.new_key.as_deref().unwrap_or("-")),
                 saved.step
-            );
+            ));
             (saved, None)
         }
         None => {
@@ -205,10 +205,10 @@ async fn rotate(runner: Runner, context: &Context, request: Request) -> Result<S
         None => {
             // The secret went to stdout and is kept nowhere; an earlier run
             // proved it and saw it taken, and IAM lists it Active now.
-            eprintln!(
-                "iamkeys: {} was proven by the run that made it (its secret went to stdout and is kept nowhere): not proven again",
+            super::warn(format_args!(
+                "{} was proven by the run that made it (its secret went to stdout and is kept nowhere): not proven again",
                 server_text(&new_key)
-            );
+            ));
             String::new()
         }
     };
@@ -237,14 +237,14 @@ async fn rotate(runner: Runner, context: &Context, request: Request) -> Result<S
     // What still uses the old key: its last use, read live.
     let last_use = runner.client.key_last_used(&old).await.ok();
     if let Some(LastUsed::Used { at, service, .. }) = &last_use {
-        eprintln!(
-            "iamkeys: the old key {} was last used {at}{}",
+        super::warn(format_args!(
+            "the old key {} was last used {at}{}",
             server_text(&old),
             service
                 .as_deref()
                 .map(|s| format!(" by {}", server_text(s)))
                 .unwrap_or_default()
-        );
+        ));
     }
 
     // Retire the old key, signing with the new one when it was our own.
@@ -289,10 +289,10 @@ async fn rotate(runner: Runner, context: &Context, request: Request) -> Result<S
     }
     if retire == Retire::Keep && old_now == "active" {
         // Kept, so that a rerun (without --keep-old) finishes it.
-        eprintln!(
-            "iamkeys: the old key {} stays active (--keep-old); run rotate again without --keep-old to retire it",
+        super::warn(format_args!(
+            "the old key {} stays active (--keep-old); run rotate again without --keep-old to retire it",
             server_text(&old)
-        );
+        ));
     } else {
         saved.forget().map_err(|e| stop(EXIT_FAILED, e))?;
     }
@@ -397,10 +397,10 @@ async fn prove_new(
         &user_arn,
         request.verify_timeout,
         |why| {
-            eprintln!(
-                "iamkeys: the new key does not sign yet (IAM propagates it): {}",
+            super::warn(format_args!(
+                "the new key does not sign yet (IAM propagates it): {}",
                 server_text(why)
-            )
+            ))
         },
     )
     .await
@@ -423,11 +423,11 @@ async fn prove_new(
             ),
         )
     })?;
-    eprintln!(
-        "iamkeys: verified: {} signs as {}",
+    super::warn(format_args!(
+        "verified: {} signs as {}",
         server_text(new_key),
         server_text(&signs_as)
-    );
+    ));
     Ok(signs_as)
 }
 
@@ -467,8 +467,8 @@ fn install_in_credentials_file(
                 ),
             )
         })?;
-        eprintln!(
-            "iamkeys: {} now holds {} in [{}]",
+        super::warn(format_args!(
+            "{} now holds {} in [{}]",
             path.display(),
             server_text(new_key),
             profiles
@@ -476,15 +476,15 @@ fn install_in_credentials_file(
                 .map(|p| server_text(p).into_owned())
                 .collect::<Vec<_>>()
                 .join("], [")
-        );
+        ));
     }
     match std::fs::remove_file(&pending) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => eprintln!(
-            "iamkeys: {} (a copy of the new secret) could not be removed: {e}; remove it",
+        Err(e) => super::warn(format_args!(
+            "{} (a copy of the new secret) could not be removed: {e}; remove it",
             pending.display()
-        ),
+        )),
     }
     Ok(())
 }
@@ -541,10 +541,10 @@ fn target(
     let (key_id, _) =
         credentials_file::read_key(&path, &profile).map_err(|e| stop(EXIT_REFUSED, e))?;
     if std::env::var("AWS_ACCESS_KEY_ID").is_ok_and(|env| env == key_id) {
-        eprintln!(
-            "iamkeys: the key being rotated, {}, is also exported in AWS_ACCESS_KEY_ID: once it is retired, export the new key (or unset it)",
+        super::warn(format_args!(
+            "the key being rotated, {}, is also exported in AWS_ACCESS_KEY_ID: once it is retired, export the new key (or unset it)",
             server_text(&key_id)
-        );
+        ));
     }
     if context.session.signing.as_deref() != Some(key_id.as_str()) {
         return Err(stop(
@@ -579,7 +579,7 @@ async fn resume_point(
         Resume::GoOn(saved) => Ok(Some(saved)),
         Resume::Afresh { stale, why } => {
             if let Some(why) = why {
-                eprintln!("iamkeys: {}", server_text(&why));
+                super::warn(format_args!("{}", server_text(&why)));
             }
             stale.forget().map_err(|e| stop(EXIT_FAILED, e))?;
             Ok(None)
@@ -600,11 +600,11 @@ async fn resume_point(
                 "delete the orphaned key",
             )
             .await?;
-            eprintln!(
-                "iamkeys: deleted {}, which an interrupted rotation made at {} and whose secret was never saved; rotating afresh",
+            super::warn(format_args!(
+                "deleted {}, which an interrupted rotation made at {} and whose secret was never saved; rotating afresh",
                 server_text(&key.id),
                 key.created
-            );
+            ));
             saved.forget().map_err(|e| stop(EXIT_FAILED, e))?;
             Ok(None)
         }
@@ -874,7 +874,7 @@ async fn run_change(
 ) -> Result<(), Stop> {
     let recorded = runner.run(change, operation).await;
     if let Some(why) = &recorded.journal_error {
-        eprintln!("iamkeys: not journaled: {why}");
+        super::warn(format_args!("not journaled: {why}"));
     }
     recorded.result.map(|_| ()).map_err(|err| {
         stop(

@@ -58,3 +58,91 @@ fn a_fifo_among_the_saved_rotations_never_keeps_the_dashboard_from_quitting() {
     let _ = std::fs::remove_file(&fifo);
     assert!(exited, "the dashboard hangs on quit: {}", tui.contents());
 }
+
+/// Key id → status of `user`'s keys, as IAM lists them now.
+async fn keys_of(endpoint: &str, user: &str) -> std::collections::HashMap<String, String> {
+    let iam = common::raw_iam(endpoint).await;
+    let listed = iam.list_access_keys().user_name(user).send().await.unwrap();
+    listed
+        .access_key_metadata()
+        .iter()
+        .map(|k| {
+            (
+                k.access_key_id().unwrap().to_string(),
+                k.status().unwrap().as_str().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn dev_full() -> std::process::Stdio {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap()
+        .into()
+}
+
+/// A full stderr (`2>/dev/full`) never aborts a rotation half-way: the
+/// messages are dropped, the rotation finishes and says so by its exit code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_stderr_never_aborts_a_rotation_half_way() {
+    let emulator = common::start_emulator(&one_user_org());
+    let old: Vec<String> = keys_of(&emulator.endpoint, "red00")
+        .await
+        .into_keys()
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("new.csv");
+    let out = common::iamkeys_as_outsider()
+        .args(["rotate", "--user", "red00", "--yes", "--secret-out"])
+        .arg(&csv)
+        .args([
+            "--endpoint-url",
+            &emulator.endpoint,
+            "--region",
+            "us-east-1",
+        ])
+        .arg("--journal")
+        .arg(dir.path().join("journal.jsonl"))
+        .stdin(std::process::Stdio::null())
+        .stderr(dev_full())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let keys = keys_of(&emulator.endpoint, "red00").await;
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    assert_eq!(
+        keys[&old[0]], "Inactive",
+        "the old key is retired: {keys:?}"
+    );
+    let saved = std::fs::read_to_string(&csv).unwrap();
+    let new = keys.keys().find(|k| **k != old[0]).unwrap();
+    assert!(saved.contains(new.as_str()), "{saved}");
+    assert!(stdout.contains("\"verified\":true"), "{stdout}");
+}
+
+/// `list --fail-on` keeps its exit code when stderr is full.
+#[test]
+fn a_full_stderr_never_costs_list_fail_on_its_exit_code() {
+    let emulator = common::start_emulator(&one_user_org());
+    let run = |stderr: std::process::Stdio| {
+        common::iamkeys_as_outsider()
+            .args(["list", "--fail-on", "any"])
+            .args([
+                "--endpoint-url",
+                &emulator.endpoint,
+                "--region",
+                "us-east-1",
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(stderr)
+            .status()
+            .unwrap()
+            .code()
+    };
+    let expected = run(std::process::Stdio::null());
+    assert!(matches!(expected, Some(c) if c != 0), "{expected:?}");
+    assert_eq!(run(dev_full()), expected);
+}
