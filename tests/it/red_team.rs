@@ -146,3 +146,172 @@ fn a_full_stderr_never_costs_list_fail_on_its_exit_code() {
     assert!(matches!(expected, Some(c) if c != 0), "{expected:?}");
     assert_eq!(run(dev_full()), expected);
 }
+
+/// `n` users `red00…` under `/red/`, one active key each.
+fn org(n: usize) -> Seed {
+    let mut seed = one_user_org();
+    let template = seed.users.remove(0);
+    seed.users = (0..n)
+        .map(|i| SeedUser {
+            name: format!("red{i:02}"),
+            ..template.clone()
+        })
+        .collect();
+    seed
+}
+
+fn bulk(endpoint: &str, journal: &std::path::Path, args: &[&str]) -> std::process::Command {
+    let mut cmd = common::iamkeys_as_outsider();
+    cmd.args(args)
+        .args(["--endpoint-url", endpoint, "--region", "us-east-1"])
+        .arg("--journal")
+        .arg(journal)
+        .stdin(std::process::Stdio::null());
+    cmd
+}
+
+async fn all_statuses(endpoint: &str, n: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    for i in 0..n {
+        out.extend(keys_of(endpoint, &format!("red{i:02}")).await.into_values());
+    }
+    out
+}
+
+/// An undo killed (SIGKILL) mid-way leaves a journal the next undo finishes
+/// from: every key back, and nothing left open after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_undo_killed_mid_way_is_finished_by_the_next_undo() {
+    use common::fault_proxy::{FaultProxy, Faults};
+    let emulator = common::start_emulator(&org(6));
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal.jsonl");
+    let out = bulk(
+        &emulator.endpoint,
+        &journal,
+        &["deactivate", "--filter", "path:/red/", "--yes"],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        all_statuses(&emulator.endpoint, 6)
+            .await
+            .iter()
+            .all(|s| s == "Inactive")
+    );
+    let proxy = FaultProxy::start(
+        emulator.report.port,
+        Faults {
+            slow: 1.0,
+            only_action: Some("UpdateAccessKey".into()),
+            ..Faults::default()
+        },
+        5,
+    );
+    let lines = || std::fs::read_to_string(&journal).unwrap_or_default();
+    let before = lines().lines().count();
+    let mut child = bulk(
+        &proxy.url,
+        &journal,
+        &["undo", "--yes", "--concurrency", "1"],
+    )
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::null())
+    .spawn()
+    .unwrap();
+    let started = std::time::Instant::now();
+    // Kill once the undo has changed a key back and journaled it.
+    while !lines()
+        .lines()
+        .skip(before)
+        .any(|l| l.contains("\"result\":\"ok\""))
+    {
+        assert!(started.elapsed() < Duration::from_secs(60), "no undo made");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    let now = all_statuses(&emulator.endpoint, 6).await;
+    let active = now.iter().filter(|s| *s == "Active").count();
+    assert!((1..6).contains(&active), "killed mid-way: {now:?}");
+    let out = bulk(&emulator.endpoint, &journal, &["undo", "--yes"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let now = all_statuses(&emulator.endpoint, 6).await;
+    assert!(now.iter().all(|s| s == "Active"), "{now:?}\n{stderr}");
+    let out = bulk(&emulator.endpoint, &journal, &["undo", "--yes"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(stderr.contains("nothing to undo"), "{stderr}");
+}
+
+/// A key deleted elsewhere after a bulk run never wedges undo's stack: the
+/// undo says it is gone, and the next undo goes on to the operation before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_deleted_elsewhere_never_keeps_undo_from_the_operations_before() {
+    let mut seed = org(3);
+    seed.users[0].path = "/red/a/".into();
+    seed.users[1].path = "/red/a/".into();
+    seed.users[2].path = "/red/b/".into();
+    let emulator = common::start_emulator(&seed);
+    let endpoint = emulator.endpoint.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal.jsonl");
+    let run = |args: &[&str]| {
+        let out = bulk(&endpoint, &journal, args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        eprintln!(
+            "{args:?} → {:?}\n{}{stderr}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout)
+        );
+        (out.status.code(), stderr)
+    };
+    let status = |user: &'static str| {
+        let endpoint = endpoint.clone();
+        async move {
+            keys_of(&endpoint, user)
+                .await
+                .into_values()
+                .collect::<Vec<_>>()
+        }
+    };
+    // The older operation, then the newer one.
+    assert_eq!(
+        run(&["deactivate", "--filter", "path:/red/b/", "--yes"]).0,
+        Some(0)
+    );
+    assert_eq!(
+        run(&["deactivate", "--filter", "path:/red/a/", "--yes"]).0,
+        Some(0)
+    );
+    // Someone deletes one of the newer operation's keys.
+    let gone: String = keys_of(&endpoint, "red01")
+        .await
+        .into_keys()
+        .next()
+        .unwrap();
+    let iam = common::raw_iam(&endpoint).await;
+    iam.delete_access_key()
+        .user_name("red01")
+        .access_key_id(&gone)
+        .send()
+        .await
+        .unwrap();
+    run(&["undo", "--yes"]);
+    assert_eq!(status("red00").await, vec!["Active".to_string()]);
+    // The next undo reaches the older operation.
+    run(&["undo", "--yes"]);
+    assert_eq!(
+        status("red02").await,
+        vec!["Active".to_string()],
+        "the older operation was never undone"
+    );
+    let (_, stderr) = run(&["undo", "--yes"]);
+    assert!(stderr.contains("nothing to undo"), "{stderr}");
+}
