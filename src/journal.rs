@@ -31,6 +31,11 @@ pub enum Outcome {
     /// The key already had that status: nothing was sent.
     Already,
     Failed,
+    /// IAM has no such key (or user) any more: nothing was changed, and
+    /// nothing is left to change back. An undo's entry that found its key
+    /// gone closes the entry it undoes, so a key deleted elsewhere never
+    /// holds undo at its operation.
+    Gone,
     /// Written before the request: what is about to be asked of IAM. Its
     /// outcome follows on a later line with the same `id`.
     Intent,
@@ -432,7 +437,7 @@ impl UndoPlan {
 fn undone_ids(entries: &[Entry]) -> HashSet<String> {
     let mut undone = HashSet::new();
     for undo in entries.iter().filter(|e| e.is_undo()) {
-        if !matches!(undo.result, Outcome::Ok | Outcome::Already) {
+        if !matches!(undo.result, Outcome::Ok | Outcome::Already | Outcome::Gone) {
             continue;
         }
         match (&undo.undoes_entry, &undo.undoes) {
@@ -515,6 +520,7 @@ fn verdict(entry: &Entry, later: &[&Entry], scope: &UndoScope) -> Verdict {
             Some("a created key is not undone: delete it if it is not wanted")
         }
         (_, Outcome::Failed) => Some("it failed: nothing was changed"),
+        (_, Outcome::Gone) => Some("the key was gone: nothing was changed"),
         (_, Outcome::Already) => Some("the key had that status already: nothing was changed"),
         _ if entry.key_id.is_none() => Some("the entry names no key"),
         _ => None,

@@ -275,7 +275,7 @@ pub async fn load(
                 if let Some(silent) = health.silent_for.filter(|s| *s >= GIVE_UP_AFTER) {
                     loader.abort();
                     if show_progress {
-                        eprint!("\r\x1b[2K");
+                        to_stderr_raw(format_args!("\r\x1b[2K"));
                     }
                     let why = health.failure.map_or(String::new(), |f| format!(" (last: {f})"));
                     crate::headless::warn(format_args!(
@@ -287,13 +287,13 @@ pub async fn load(
                 }
                 if show_progress && !crate::iam::mfa_session::asking_on_terminal() {
                     let line = inventory.lock().unwrap_or_else(|p| p.into_inner()).progress();
-                    eprint!("\r\x1b[2K{line}");
+                    to_stderr_raw(format_args!("\r\x1b[2K{line}"));
                 }
             }
         }
     };
     if show_progress {
-        eprint!("\r\x1b[2K");
+        to_stderr_raw(format_args!("\r\x1b[2K"));
     }
     if let Err(err) = joined {
         crate::headless::warn(format_args!("the load stopped: {err}"));
@@ -677,6 +677,14 @@ fn write_table(records: &[Record], out: &mut impl Write) -> std::io::Result<()> 
         writeln!(out, "{}", line(row.iter().map(String::as_str).collect()))?;
     }
     Ok(())
+}
+
+/// Text on stderr without a line break (the progress line); dropped if
+/// stderr cannot take it (a full stderr is no reason to panic).
+fn to_stderr_raw(text: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr.write_fmt(text).and_then(|()| stderr.flush());
 }
 
 #[cfg(test)]

@@ -254,13 +254,16 @@ impl Runner {
                 (Outcome::Already, None, None)
             }
             Ok((_, request_id)) => (Outcome::Ok, request_id.clone(), None),
+            Err(err) if err.kind() == crate::iam::ErrorKind::NoSuchEntity => {
+                (Outcome::Gone, err.request_id.clone(), Some(err.to_string()))
+            }
             Err(err) => (
                 Outcome::Failed,
                 err.request_id.clone(),
                 Some(err.to_string()),
             ),
         };
-        if outcome == Outcome::Failed {
+        if matches!(outcome, Outcome::Failed | Outcome::Gone) {
             entry.status_after = entry.status_before.clone();
         }
         entry.result = outcome;

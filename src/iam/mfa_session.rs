@@ -132,10 +132,15 @@ impl MfaRoleProvider {
             None => {
                 ASKING_ON_TERMINAL.store(true, std::sync::atomic::Ordering::SeqCst);
                 // Off the progress line, if one is shown.
-                eprintln!(
-                    "\niamkeys: the session of {} ends soon: a new MFA code renews it (the work in progress waits)",
-                    crate::sanitize::server_text(&self.role.role_arn)
-                );
+                {
+                    use std::io::Write;
+                    // Dropped if stderr cannot take it: never a panic mid-job.
+                    let _ = writeln!(
+                        std::io::stderr().lock(),
+                        "\niamkeys: the session of {} ends soon: a new MFA code renews it (the work in progress waits)",
+                        crate::sanitize::server_text(&self.role.role_arn)
+                    );
+                }
                 // The prompt blocks on the terminal: not on a runtime worker.
                 let (base, source, role, serial) = (
                     self.base.clone(),
