@@ -129,7 +129,9 @@ pub type Priority = watch::Receiver<Vec<String>>;
 /// retry budget. Throttled reads are paced, so they can afford more tries.
 const ATTEMPTS_THROTTLED: u32 = 20;
 /// Other passing failures (a dropped connection, a 5xx, a timeout).
-const ATTEMPTS_OTHER: u32 = 4;
+/// A keys job's listing and its description read share it, so five (the
+/// fourth pause is 2 s) keep a job through a run of 5xx on both.
+const ATTEMPTS_OTHER: u32 = 5;
 
 /// How many attempts a read gets in all.
 #[derive(Clone, Copy, Debug)]
