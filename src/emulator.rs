@@ -226,10 +226,15 @@ fn python_with_moto() -> Result<PathBuf, EmulatorError> {
     if has_moto(&venv_python) == Some(true) {
         return Ok(venv_python);
     }
-    eprintln!(
-        "iamkeys: moto is not installed; installing {MOTO_REQUIREMENT} into {} (once)…",
-        venv.display()
-    );
+    {
+        use std::io::Write;
+        // Dropped if stderr cannot take it (closed or full): never a panic.
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "iamkeys: moto is not installed; installing {MOTO_REQUIREMENT} into {} (once)…",
+            crate::sanitize::server_text(&venv.display().to_string())
+        );
+    }
     run_quietly(Command::new(&system).args(["-m", "venv"]).arg(&venv))?;
     run_quietly(Command::new(venv.join("bin").join("pip")).args([
         "install",
