@@ -100,7 +100,7 @@ async fn run(
             static_credentials: None,
         }
     };
-    let (client, mut context) = match session::connect(&target).await {
+    let (client, mut context, sdk_config) = match session::connect_with_config(&target).await {
         Ok(connected) => connected,
         Err(err) => {
             say(err);
@@ -121,6 +121,7 @@ async fn run(
         skip_users_the_report_shows_without_keys: true,
     };
 
+    let org = (cli.org || config.org.enabled).then(|| org_of(&cli, &config, sdk_config));
     let code = match cli.command {
         Some(Command::List {
             output,
@@ -129,9 +130,20 @@ async fn run(
         }) => {
             let fail_on = fail_on.unwrap_or_default().0;
             let filter = filter.unwrap_or_default();
-            ExitCode::from(
-                iamkeys::cli::list::run(client, options, &context, &filter, output, &fail_on).await,
-            )
+            if let Some(org) = org {
+                let org = iamkeys::cli::org::Org {
+                    home: Some((client, context)),
+                    ..org
+                };
+                ExitCode::from(
+                    iamkeys::cli::org::list(org, options, &filter, output, &fail_on).await,
+                )
+            } else {
+                ExitCode::from(
+                    iamkeys::cli::list::run(client, options, &context, &filter, output, &fail_on)
+                        .await,
+                )
+            }
         }
         Some(
             command @ (Command::Deactivate(_)
@@ -176,6 +188,37 @@ async fn run(
     };
     drop(emulator);
     code
+}
+
+/// `--org` and `[org]` resolved: the accounts chosen and the roles to try.
+fn org_of(
+    cli: &Cli,
+    config: &iamkeys::io::config::Config,
+    base: aws_config::SdkConfig,
+) -> iamkeys::cli::org::Org {
+    use iamkeys::aws::org::RoleChoice;
+    let roles = if !cli.roles.is_empty() {
+        cli.roles.clone()
+    } else if !config.org.roles.is_empty() {
+        config.org.roles.clone()
+    } else {
+        RoleChoice::default_roles()
+    };
+    iamkeys::cli::org::Org {
+        base,
+        home: None,
+        choice: iamkeys::core::org::AccountChoice {
+            only: cli.accounts.clone().unwrap_or_default().0,
+            exclude: cli.exclude_accounts.clone().unwrap_or_default().0,
+        },
+        roles: RoleChoice {
+            roles,
+            external_id: config.org.external_id.clone(),
+            session_name: config.org.session_name.clone(),
+        },
+        config: config.org.clone(),
+        concurrency: cli.concurrency.into(),
+    }
 }
 
 /// Runs a headless command that changes IAM; returns its exit code.

@@ -13,6 +13,7 @@ import io
 import json
 import logging
 import sys
+import warnings
 from datetime import datetime, timedelta, timezone
 
 from moto.core import DEFAULT_ACCOUNT_ID
@@ -36,12 +37,18 @@ def iso(moment):
 
 
 def seed(spec):
-    backend = iam_backends[DEFAULT_ACCOUNT_ID][PARTITION]
+    users, signing = seed_users(DEFAULT_ACCOUNT_ID, spec.get("users", []), spec.get("signing_user"))
+    return {"account_id": DEFAULT_ACCOUNT_ID, "users": users, "signing": signing}
+
+
+def seed_users(account_id, user_specs, signing_user):
+    """Creates users and keys in one account's IAM; returns them and the signing key."""
+    backend = iam_backends[account_id][PARTITION]
     # moto compares against naive UTC datetimes internally.
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     created_users = []
     signing = None
-    for user_spec in spec.get("users", []):
+    for user_spec in user_specs:
         user = backend.create_user(REGION, user_spec["name"], user_spec.get("path", "/"))
         user.create_date = days_ago(now, user_spec.get("created_days_ago", 0))
         created_keys = []
@@ -73,7 +80,7 @@ def seed(spec):
                     "description": key_spec.get("description"),
                 }
             )
-            if user.name == spec.get("signing_user") and signing is None:
+            if user.name == signing_user and signing is None:
                 signing = {
                     "access_key_id": key.access_key_id,
                     "secret_access_key": key.secret_access_key,
@@ -88,7 +95,92 @@ def seed(spec):
                 "keys": created_keys,
             }
         )
-    return {"account_id": DEFAULT_ACCOUNT_ID, "users": created_users, "signing": signing}
+    return created_users, signing
+
+
+def seed_organization(spec):
+    """An AWS Organization whose management account is moto's default one.
+
+    Seed `organization.accounts`: each a member account made with
+    CreateAccount (moto creates its OrganizationAccountAccessRole, as AWS
+    does), with users of its own. `suspended` closes it; `assume` is `allow`
+    (the default), `denied` (AssumeRole is refused, as a trust policy or an
+    SCP would) or `no-role` (the role is deleted: AWS then refuses with
+    AccessDenied too). Returns the accounts as created, management first.
+    """
+    org_spec = spec.get("organization")
+    if not org_spec:
+        return None
+    from moto.organizations.models import organizations_backends
+
+    orgs = organizations_backends[DEFAULT_ACCOUNT_ID][PARTITION]
+    orgs.create_organization(REGION, FeatureSet="ALL")
+    accounts = [{"id": DEFAULT_ACCOUNT_ID, "name": "master", "status": "ACTIVE"}]
+    for number, account_spec in enumerate(org_spec.get("accounts", [])):
+        status = orgs.create_account(
+            AccountName=account_spec["name"], Email=f"account-{number}@example.com"
+        )["CreateAccountStatus"]
+        account_id = status["AccountId"]
+        MEMBERS.add(account_id)
+        users, _ = seed_users(account_id, account_spec.get("users", []), None)
+        assume = account_spec.get("assume", "allow")
+        if assume == "no-role":
+            iam_backends[account_id][PARTITION].delete_role("OrganizationAccountAccessRole")
+        elif assume == "denied":
+            ASSUME_DENIED.add(account_id)
+        if account_spec.get("suspended"):
+            orgs.close_account(AccountId=account_id)
+        accounts.append(
+            {
+                "id": account_id,
+                "name": account_spec["name"],
+                "status": "SUSPENDED" if account_spec.get("suspended") else "ACTIVE",
+                "users": users,
+            }
+        )
+    return accounts
+
+
+# Accounts whose roles refuse AssumeRole (seed `assume = "denied"`).
+ASSUME_DENIED = set()
+# The member accounts seeded, whose roles must exist to be assumed.
+MEMBERS = set()
+
+
+def patch_sts_assume_role():
+    """AssumeRole as AWS answers it: AccessDenied when the role does not exist,
+    its account refuses (seeded) or is suspended. moto hands out credentials
+    for any role ARN, in any account."""
+    from moto.sts.exceptions import STSClientError
+    from moto.sts.models import STSBackend
+
+    original = STSBackend.assume_role
+
+    def assume_role(self, region_name, role_session_name, role_arn, *args, **kwargs):
+        parts = role_arn.split(":")
+        account_id = parts[4] if len(parts) > 5 else ""
+        role_name = parts[5].split("/")[-1] if len(parts) > 5 else ""
+        roles = iam_backends[account_id][PARTITION].roles.values() if account_id.isdigit() else []
+        # Only the seeded members are checked: outside them moto's leniency stays.
+        exists = account_id not in MEMBERS or any(role.name == role_name for role in roles)
+        if not exists or account_id in ASSUME_DENIED or account_suspended(account_id):
+            raise STSClientError(
+                "AccessDenied",
+                f"User: arn:aws:iam::{self.account_id}:user/iamkeys is not authorized to "
+                f"perform: sts:AssumeRole on resource: {role_arn}",
+            )
+        return original(self, region_name, role_session_name, role_arn, *args, **kwargs)
+
+    STSBackend.assume_role = assume_role
+
+
+def account_suspended(account_id):
+    from moto.organizations.models import organizations_backends
+
+    orgs = organizations_backends[DEFAULT_ACCOUNT_ID][PARTITION]
+    if orgs.org is None:
+        return False
+    return any(a.id == account_id and a.status == "SUSPENDED" for a in orgs.accounts)
 
 
 REPORT_COLUMNS = (
@@ -267,15 +359,21 @@ def patch_account_summary(spec):
 
 def main():
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    # moto warns that STS's AccessDenied has no error shape: it is what AWS sends.
+    warnings.filterwarnings("ignore", message=".*does not match an error shape.*")
     with open(sys.argv[1], encoding="utf-8") as handle:
         spec = json.load(handle)
     snapshot_at = patch_credential_report(spec)
     patch_sts_key_checks(spec)
     patch_account_summary(spec)
+    patch_sts_assume_role()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     _, port = server.get_host_and_port()
     report = seed(spec)
+    accounts = seed_organization(spec)
+    if accounts is not None:
+        report["accounts"] = accounts
     if spec.get("report_hours_ago") is not None:
         backend = iam_backends[DEFAULT_ACCOUNT_ID][PARTITION]
         now = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)

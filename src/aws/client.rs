@@ -146,6 +146,13 @@ impl IamClient {
         self.permits = Arc::new(Semaphore::new(in_flight.max(1)));
     }
 
+    /// Shares one bound on requests in flight with other clients (one per
+    /// account of an organization): tokio's semaphore queues waiters in
+    /// order, so accounts get places fairly.
+    pub fn share_requests(&mut self, permits: Arc<Semaphore>) {
+        self.permits = permits;
+    }
+
     /// Waits for a place among the requests in flight; held until the request ends.
     async fn permit(&self) -> Option<SemaphorePermit<'_>> {
         // The semaphore is never closed, so this only fails if it were; then go on unbounded.

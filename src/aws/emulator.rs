@@ -36,6 +36,30 @@ pub struct Seed {
     /// does while a key propagates (moto accepts it at once).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub new_key_propagation_secs: Option<f64>,
+    /// An AWS Organization whose management account is the one of `users`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<SeedOrganization>,
+}
+
+/// The member accounts of the emulator's organization.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct SeedOrganization {
+    pub accounts: Vec<SeedAccount>,
+}
+
+/// A member account, with users of its own.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct SeedAccount {
+    pub name: String,
+    #[serde(default)]
+    pub users: Vec<SeedUser>,
+    /// Closed: listed as SUSPENDED, and no role in it can be assumed.
+    #[serde(default)]
+    pub suspended: bool,
+    /// `allow` (default), `denied` (AssumeRole refused) or `no-role` (its
+    /// OrganizationAccountAccessRole deleted: refused too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assume: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -69,6 +93,18 @@ pub struct SeedReport {
     pub users: Vec<SeededUser>,
     pub signing: Option<SigningKey>,
     pub port: u16,
+    /// With an organization: its accounts, the management account first.
+    #[serde(default)]
+    pub accounts: Vec<SeededAccount>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct SeededAccount {
+    pub id: String,
+    pub name: String,
+    pub status: String,
+    #[serde(default)]
+    pub users: Vec<SeededUser>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -11,6 +11,7 @@ pub mod mfa;
 pub mod mfa_prompt;
 pub mod mfa_session;
 pub mod new_key;
+pub mod org;
 pub mod pace;
 pub mod profiles;
 pub mod report;

@@ -47,6 +47,16 @@ impl StartupError {
 
 /// Resolves configuration and credentials and asks STS who we are.
 pub async fn connect(target: &Target) -> Result<(IamClient, Context), StartupError> {
+    connect_with_config(target)
+        .await
+        .map(|(client, context, _)| (client, context))
+}
+
+/// [`connect`], with the session's SDK configuration: its credentials sign
+/// the AssumeRole into each account of an organization.
+pub async fn connect_with_config(
+    target: &Target,
+) -> Result<(IamClient, Context, aws_config::SdkConfig), StartupError> {
     let profiles = Profiles::load().await.map_err(|err| {
         StartupError::new(
             format!("cannot read the AWS config files: {err}"),
@@ -165,7 +175,7 @@ pub async fn connect(target: &Target) -> Result<(IamClient, Context), StartupErr
         policy: Default::default(),
         keymap: Default::default(),
     };
-    Ok((client, context))
+    Ok((client, context, config))
 }
 
 /// Attempts per request (the first and three retries) unless the user set their own.

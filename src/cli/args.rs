@@ -63,6 +63,40 @@ pub struct Cli {
     /// Run against a local IAM emulator seeded with a sample organisation (needs python3; no AWS account).
     #[arg(long, global = true)]
     pub demo: bool,
+
+    /// Every account of the organization (organizations:ListAccounts from the management
+    /// account or a delegated administrator, or the config's [[org.account]] list).
+    #[arg(long, global = true)]
+    pub org: bool,
+
+    /// With --org: the role to assume in each account (repeat it to try several in order;
+    /// default: [org] roles, else OrganizationAccountAccessRole, then AWSControlTowerExecution).
+    #[arg(long = "role", global = true, value_name = "NAME", value_parser = parse_role)]
+    pub roles: Vec<String>,
+
+    /// With --org: only these accounts (comma list of account ids and ou-… ids).
+    #[arg(long, global = true, value_name = "IDS", value_parser = parse_accounts)]
+    pub accounts: Option<AccountList>,
+
+    /// With --org: leave these accounts out (comma list of account ids and ou-… ids).
+    #[arg(long, global = true, value_name = "IDS", value_parser = parse_accounts)]
+    pub exclude_accounts: Option<AccountList>,
+}
+
+/// A list of account and OU ids (`--accounts`, `--exclude-accounts`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AccountList(pub Vec<String>);
+
+fn parse_accounts(text: &str) -> Result<AccountList, String> {
+    crate::core::org::AccountChoice::parse_list(text).map(AccountList)
+}
+
+fn parse_role(text: &str) -> Result<String, String> {
+    if crate::io::config::valid_role_name(text) {
+        Ok(text.to_string())
+    } else {
+        Err("a role name is 1-64 letters, digits and +=,.@_- (the name, not its ARN)".into())
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -41,7 +41,16 @@ pub const EXIT_FINDINGS: u8 = 4;
 /// the root user when it has an access key.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Record {
+    /// The account's id.
+    #[serde(rename = "account_id")]
     pub account: String,
+    /// The account's name in the organization (`--org`), when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_name: Option<String>,
+    /// Only on a record of an account itself (`--org`): `SUSPENDED` (skipped)
+    /// or `ACTIVE` with the `error` that kept it from being read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_state: Option<String>,
     pub user: String,
     pub user_arn: Option<String>,
     pub user_created: Option<String>,
@@ -255,6 +264,26 @@ pub async fn load(
     context: &Context,
     filter: &Filter,
 ) -> Result<Loaded, u8> {
+    load_with(client, options, context, filter, Progress::Terminal).await
+}
+
+/// Whether a load writes its own progress line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// On stderr, when it is a terminal.
+    Terminal,
+    /// Not at all: one of several loads (an organization's accounts).
+    Quiet,
+}
+
+/// [`load`], with or without its progress line.
+pub async fn load_with(
+    client: IamClient,
+    options: LoadOptions,
+    context: &Context,
+    filter: &Filter,
+    progress: Progress,
+) -> Result<Loaded, u8> {
     let inventory = Arc::new(Mutex::new(Inventory::default()));
     let sink = inventory.clone();
     let watched = client.clone();
@@ -264,7 +293,7 @@ pub async fn load(
         inventory::no_priority(),
         move |event| sink.lock().unwrap_or_else(|p| p.into_inner()).apply(event),
     ));
-    let show_progress = std::io::stderr().is_terminal();
+    let show_progress = progress == Progress::Terminal && std::io::stderr().is_terminal();
     let mut ticker = tokio::time::interval(std::time::Duration::from_millis(200));
     tokio::pin!(loader);
     let joined = loop {
@@ -300,7 +329,9 @@ pub async fn load(
         return Err(EXIT_FAILED);
     }
     let inventory = std::mem::take(&mut *inventory.lock().unwrap_or_else(|p| p.into_inner()));
-    report_source(&inventory);
+    if progress == Progress::Terminal {
+        report_source(&inventory);
+    }
     Ok(Loaded {
         records: records(&inventory, filter, Timestamp::now(), context),
         root_key: inventory.root_key().map(|(present, _, _)| present),
@@ -309,7 +340,7 @@ pub async fn load(
 }
 
 /// How many records that are not exempt have one of `fail_on`.
-fn failing(records: &[Record], fail_on: &[Finding]) -> usize {
+pub(crate) fn failing(records: &[Record], fail_on: &[Finding]) -> usize {
     records
         .iter()
         .filter(|r| !r.exempt)
@@ -323,7 +354,7 @@ fn failing(records: &[Record], fail_on: &[Finding]) -> usize {
 
 /// How many users the records' policy exempts, and how many users they hold
 /// (the root user is not an IAM user).
-fn exempt_users(records: &[Record]) -> (usize, usize) {
+pub(crate) fn exempt_users(records: &[Record]) -> (usize, usize) {
     let mut users = std::collections::BTreeMap::new();
     for r in records.iter().filter(|r| r.user != ROOT) {
         users.entry(r.user.as_str()).or_insert(r.exempt);
@@ -548,7 +579,11 @@ fn records(
     out
 }
 
-fn write(records: &[Record], output: Output, out: &mut impl Write) -> std::io::Result<()> {
+pub(crate) fn write(
+    records: &[Record],
+    output: Output,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
     match output {
         Output::Json => {
             serde_json::to_writer_pretty(&mut *out, records)?;
@@ -565,7 +600,7 @@ fn write_csv(records: &[Record], out: &mut impl Write) -> std::io::Result<()> {
     let mut writer = csv::Writer::from_writer(&mut *out);
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     writer.write_record([
-        "account",
+        "account_id",
         "user",
         "user_arn",
         "user_created",
@@ -584,6 +619,8 @@ fn write_csv(records: &[Record], out: &mut impl Write) -> std::io::Result<()> {
         "findings",
         "exempt",
         "error",
+        "account_name",
+        "account_state",
     ])?;
     for r in records {
         writer.write_record([
@@ -606,6 +643,8 @@ fn write_csv(records: &[Record], out: &mut impl Write) -> std::io::Result<()> {
             r.findings.join(";"),
             r.exempt.to_string(),
             text(&r.error),
+            text(&r.account_name),
+            text(&r.account_state),
         ])?;
     }
     writer.flush()
@@ -613,11 +652,26 @@ fn write_csv(records: &[Record], out: &mut impl Write) -> std::io::Result<()> {
 
 fn write_table(records: &[Record], out: &mut impl Write) -> std::io::Result<()> {
     let text = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
-    let rows: Vec<[String; 10]> = records
+    // With several accounts (`--org`), each row says whose it is.
+    let accounts = records.iter().any(|r| r.account_name.is_some());
+    let rows: Vec<Vec<String>> = records
         .iter()
         .map(|r| {
-            [
-                r.user.clone(),
+            let note = match (&r.account_state, &r.error) {
+                (Some(state), None) if state != "ACTIVE" => format!("{state}: skipped"),
+                _ => r
+                    .error
+                    .clone()
+                    .or_else(|| r.description.clone())
+                    .unwrap_or_default(),
+            };
+            let account = r.account_name.clone().unwrap_or_else(|| r.account.clone());
+            let row = vec![
+                if r.user.is_empty() {
+                    "-".into()
+                } else {
+                    r.user.clone()
+                },
                 r.path.clone(),
                 text(&r.access_key_id),
                 text(&r.status),
@@ -637,11 +691,13 @@ fn write_table(records: &[Record], out: &mut impl Write) -> std::io::Result<()> 
                     (Some(source), _) if r.access_key_id.is_some() => source.to_string(),
                     _ => "-".into(),
                 },
-                r.error
-                    .clone()
-                    .or_else(|| r.description.clone())
-                    .unwrap_or_default(),
-            ]
+                note,
+            ];
+            if accounts {
+                [vec![account], row].concat()
+            } else {
+                row
+            }
         })
         .collect();
     let header = [
@@ -656,7 +712,12 @@ fn write_table(records: &[Record], out: &mut impl Write) -> std::io::Result<()> 
         "AS OF",
         "NOTE",
     ];
-    let mut widths = header.map(str::len);
+    let header: Vec<&str> = if accounts {
+        [&["ACCOUNT"][..], &header[..]].concat()
+    } else {
+        header.to_vec()
+    };
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
@@ -665,14 +726,14 @@ fn write_table(records: &[Record], out: &mut impl Write) -> std::io::Result<()> 
     let line = |cells: Vec<&str>| {
         cells
             .iter()
-            .zip(widths)
-            .map(|(c, w)| format!("{c:<w$}"))
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}", w = *w))
             .collect::<Vec<_>>()
             .join("  ")
             .trim_end()
             .to_string()
     };
-    writeln!(out, "{}", line(header.to_vec()))?;
+    writeln!(out, "{}", line(header.clone()))?;
     for row in &rows {
         writeln!(out, "{}", line(row.iter().map(String::as_str).collect()))?;
     }
@@ -845,7 +906,7 @@ mod tests {
         write(&[], Output::Csv, &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert_eq!(text.lines().count(), 1);
-        assert!(text.starts_with("account,user,"), "{text}");
+        assert!(text.starts_with("account_id,user,"), "{text}");
     }
 
     fn records_of(inv: &Inventory, needle: &str) -> Vec<Record> {
@@ -877,7 +938,8 @@ mod tests {
         write(&records, Output::Csv, &mut csv_out).unwrap();
         let csv_text = String::from_utf8(csv_out).unwrap();
         assert!(
-            csv_text.starts_with("account,user,user_arn,user_created,path,access_key_id,status,")
+            csv_text
+                .starts_with("account_id,user,user_arn,user_created,path,access_key_id,status,")
         );
         assert_eq!(csv_text.lines().count(), 4);
         let mut table = Vec::new();

@@ -14,6 +14,7 @@ pub mod ask;
 pub mod bulk;
 pub mod credentials_file;
 pub mod list;
+pub mod org;
 pub mod rotate;
 pub mod undo;
 

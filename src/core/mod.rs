@@ -6,6 +6,7 @@ pub mod entries;
 pub mod error;
 pub mod filter;
 pub mod model;
+pub mod org;
 pub mod policy;
 pub mod sanitize;
 

@@ -24,6 +24,36 @@ pub struct Config {
     /// `[source] confirm_after_minutes`: a credential report older than this
     /// has its uses confirmed live (at load, and at the moment of a decision).
     pub confirm_after_minutes: u32,
+    /// `[org]`: every account of the organization, and how to get into each.
+    pub org: OrgConfig,
+}
+
+/// `[org]` of the config file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OrgConfig {
+    /// `enabled = true`: as if `--org` were given.
+    pub enabled: bool,
+    /// Role names tried in order in each account (empty: the defaults).
+    pub roles: Vec<String>,
+    pub external_id: Option<String>,
+    pub session_name: Option<String>,
+    /// `[[org.account]]`: the accounts, when Organizations cannot be read.
+    pub accounts: Vec<ListedAccount>,
+}
+
+/// One `[[org.account]]`: an account id and how to get into it.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListedAccount {
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The role to assume in it (its ARN).
+    #[serde(default)]
+    pub role_arn: Option<String>,
+    /// Or a profile of the AWS config files that signs into it.
+    #[serde(default)]
+    pub profile: Option<String>,
 }
 
 impl Default for Config {
@@ -34,6 +64,7 @@ impl Default for Config {
             source: None,
             confirm_after_minutes: DEFAULT_CONFIRM_AFTER_MINUTES,
             undo_within_days: crate::io::journal::UNDO_WITHIN_DAYS,
+            org: OrgConfig::default(),
         }
     }
 }
@@ -50,6 +81,8 @@ struct FileConfig {
     source: FileSource,
     #[serde(default)]
     journal: FileJournal,
+    #[serde(default)]
+    org: FileOrg,
     /// Action name → one key or a list of keys, in file order.
     #[serde(default)]
     keys: toml::Table,
@@ -60,6 +93,20 @@ struct FileConfig {
 #[serde(deny_unknown_fields)]
 struct FileJournal {
     undo_within_days: Option<u32>,
+}
+
+/// `[org]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileOrg {
+    #[serde(default)]
+    enabled: bool,
+    #[serde(default)]
+    roles: Vec<String>,
+    external_id: Option<String>,
+    session_name: Option<String>,
+    #[serde(default)]
+    account: Vec<ListedAccount>,
 }
 
 /// One key or several, as `[keys]` accepts them.
@@ -156,6 +203,7 @@ pub fn parse(text: &str) -> Result<Config, String> {
         }
     })?;
     let keymap = keymap(text, file.keys)?;
+    let org = org(file.org)?;
     let defaults = Policy::default();
     let p = file.policy;
     let days = |value: Option<u32>, default: i64| value.map_or(default, i64::from);
@@ -187,7 +235,47 @@ pub fn parse(text: &str) -> Result<Config, String> {
             .source
             .confirm_after_minutes
             .unwrap_or(DEFAULT_CONFIRM_AFTER_MINUTES),
+        org,
     })
+}
+
+/// `[org]`, checked: account ids of 12 digits, each listed account with one way in.
+fn org(file: FileOrg) -> Result<OrgConfig, String> {
+    for account in &file.account {
+        if account.id.len() != 12 || !account.id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!(
+                "[[org.account]] id {:?} is not a 12-digit account id",
+                sanitize::server_text(&account.id)
+            ));
+        }
+        if account.role_arn.is_some() == account.profile.is_some() {
+            return Err(format!(
+                "[[org.account]] {} needs one of role_arn or profile",
+                account.id
+            ));
+        }
+    }
+    if let Some(role) = file.roles.iter().find(|r| !valid_role_name(r)) {
+        return Err(format!(
+            "[org] roles: {:?} is not a role name",
+            sanitize::server_text(role)
+        ));
+    }
+    Ok(OrgConfig {
+        enabled: file.enabled,
+        roles: file.roles,
+        external_id: file.external_id,
+        session_name: file.session_name,
+        accounts: file.account,
+    })
+}
+
+/// IAM's role names: 1–64 of letters, digits and `+=,.@_-` (a path is not part of it).
+pub fn valid_role_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
 }
 
 /// The `[keys]` table as a keymap; an error names the line of the entry.

@@ -286,7 +286,7 @@ fn list_gates_ci_on_findings_with_the_policy_and_its_exemptions() {
         old["findings"],
         serde_json::json!(["unused", "rotation-due"])
     );
-    assert_eq!(old["account"], emulator.report.account_id.as_str());
+    assert_eq!(old["account_id"], emulator.report.account_id.as_str());
     assert!(old["user_arn"].as_str().unwrap().ends_with(":user/old.key"));
     assert_eq!(by_user("fresh")["findings"], serde_json::json!([]));
     let glass = by_user("breakglass-1");

@@ -1,0 +1,266 @@
+//! `--org`: every account of an organization, headless, against the
+//! emulator's Organizations and AssumeRole (moto's, made to refuse as AWS does
+//! for a denied role, a missing role and a suspended account).
+
+use iamkeys::aws::emulator::{
+    Emulator, Seed, SeedAccount, SeedKey, SeedOrganization, SeedUse, SeedUser,
+};
+use serde_json::Value;
+
+use crate::common::{list_as_outsider, start_emulator};
+
+fn user(name: &str, keys: Vec<SeedKey>) -> SeedUser {
+    SeedUser {
+        name: name.into(),
+        path: "/".into(),
+        created_days_ago: 400.0,
+        keys,
+    }
+}
+
+fn key(created_days_ago: f64, used_days_ago: Option<f64>) -> SeedKey {
+    SeedKey {
+        status: "Active".into(),
+        created_days_ago,
+        last_used: used_days_ago.map(|days_ago| SeedUse {
+            days_ago,
+            service: "s3".into(),
+            region: "eu-west-1".into(),
+        }),
+        description: None,
+    }
+}
+
+fn member(name: &str, users: Vec<SeedUser>, assume: Option<&str>, suspended: bool) -> SeedAccount {
+    SeedAccount {
+        name: name.into(),
+        users,
+        suspended,
+        assume: assume.map(str::to_string),
+    }
+}
+
+/// A management account with one user, two readable members, one that
+/// refuses AssumeRole, one without the role, one suspended.
+fn organization() -> Emulator {
+    start_emulator(&Seed {
+        users: vec![user("mgmt-admin", vec![key(10.0, Some(1.0))])],
+        organization: Some(SeedOrganization {
+            accounts: vec![
+                member(
+                    "prod",
+                    vec![
+                        user("prod-deployer", vec![key(200.0, Some(2.0))]),
+                        user("prod-old", vec![key(500.0, None)]),
+                    ],
+                    None,
+                    false,
+                ),
+                member(
+                    "dev",
+                    vec![user("dev-ci", vec![key(5.0, Some(0.5))])],
+                    None,
+                    false,
+                ),
+                member(
+                    "locked",
+                    vec![user("hidden", vec![key(5.0, None)])],
+                    Some("denied"),
+                    false,
+                ),
+                member("no-role", vec![], Some("no-role"), false),
+                member("closed", vec![], None, true),
+            ],
+        }),
+        ..Seed::default()
+    })
+}
+
+fn account_id(emulator: &Emulator, name: &str) -> String {
+    emulator
+        .report
+        .accounts
+        .iter()
+        .find(|a| a.name == name)
+        .map(|a| a.id.clone())
+        .expect("the account was seeded")
+}
+
+fn records_of(out: &std::process::Output) -> Vec<Value> {
+    serde_json::from_slice::<Vec<Value>>(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "JSON on stdout ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+fn of_account<'a>(records: &'a [Value], name: &str) -> Vec<&'a Value> {
+    records
+        .iter()
+        .filter(|r| r["account_name"] == name)
+        .collect()
+}
+
+#[test]
+fn list_org_reads_every_member_and_shows_the_ones_it_cannot_read_with_why() {
+    let emulator = organization();
+    let out = list_as_outsider(&emulator.endpoint, &["--org", "--output", "json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Some accounts could not be read: exit 3, with every other account's records.
+    assert_eq!(out.status.code(), Some(3), "stderr: {stderr}");
+    let records = records_of(&out);
+
+    let prod = of_account(&records, "prod");
+    let users: Vec<&str> = prod.iter().filter_map(|r| r["user"].as_str()).collect();
+    assert_eq!(users, vec!["prod-deployer", "prod-old"], "{records:#?}");
+    assert!(
+        prod.iter()
+            .all(|r| r["account_id"] == account_id(&emulator, "prod"))
+    );
+    assert!(prod.iter().all(|r| r["error"].is_null()), "{prod:#?}");
+    let old = prod.iter().find(|r| r["user"] == "prod-old").unwrap();
+    assert!(
+        old["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f == "rotation-due"),
+        "{old:#?}"
+    );
+    assert_eq!(of_account(&records, "dev")[0]["user"], "dev-ci");
+    // The management account is read with the session itself.
+    assert_eq!(of_account(&records, "master")[0]["user"], "mgmt-admin");
+
+    // Denied and role-less accounts: one record each, which roles and IAM's message.
+    for name in ["locked", "no-role"] {
+        let rows = of_account(&records, name);
+        assert_eq!(rows.len(), 1, "{name}: {rows:#?}");
+        let error = rows[0]["error"].as_str().unwrap_or_default();
+        assert!(
+            error.contains("OrganizationAccountAccessRole or AWSControlTowerExecution")
+                && error.contains("AccessDenied")
+                && error.contains("not authorized to perform: sts:AssumeRole"),
+            "{name}: {error}"
+        );
+        assert_eq!(rows[0]["account_state"], "ACTIVE");
+    }
+    assert!(
+        of_account(&records, "locked")
+            .iter()
+            .all(|r| r["user"] != "hidden")
+    );
+    // Suspended: listed and skipped, not a failure.
+    let closed = of_account(&records, "closed");
+    assert_eq!(closed.len(), 1);
+    assert_eq!(closed[0]["account_state"], "SUSPENDED");
+    assert!(closed[0]["error"].is_null());
+    assert!(
+        stderr.contains("6 accounts: 3 read, 2 not read, 1 suspended"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn accounts_and_exclude_accounts_choose_and_a_clean_choice_exits_0() {
+    let emulator = organization();
+    let prod = account_id(&emulator, "prod");
+    let out = list_as_outsider(
+        &emulator.endpoint,
+        &["--org", "--accounts", &prod, "--output", "json"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let records = records_of(&out);
+    assert!(
+        records.iter().all(|r| r["account_name"] == "prod"),
+        "{records:#?}"
+    );
+    assert_eq!(records.len(), 2);
+
+    let excluded = format!(
+        "{},{}",
+        account_id(&emulator, "locked"),
+        account_id(&emulator, "no-role")
+    );
+    let out = list_as_outsider(
+        &emulator.endpoint,
+        &["--org", "--exclude-accounts", &excluded, "--output", "json"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let records = records_of(&out);
+    assert!(of_account(&records, "locked").is_empty());
+    assert_eq!(of_account(&records, "dev").len(), 1);
+
+    let bad = list_as_outsider(&emulator.endpoint, &["--org", "--accounts", "prod"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("12-digit account id"));
+}
+
+#[test]
+fn fail_on_gates_across_accounts_and_the_table_says_whose_each_row_is() {
+    let emulator = organization();
+    let prod = account_id(&emulator, "prod");
+    let dev = account_id(&emulator, "dev");
+    let only = format!("{prod},{dev}");
+    let out = list_as_outsider(
+        &emulator.endpoint,
+        &["--org", "--accounts", &only, "--fail-on", "rotation-due"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let table = String::from_utf8_lossy(&out.stdout);
+    let header = table.lines().next().unwrap_or_default();
+    assert!(header.starts_with("ACCOUNT"), "{table}");
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("prod") && l.contains("prod-old")),
+        "{table}"
+    );
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("dev") && l.contains("dev-ci"))
+    );
+}
+
+#[test]
+fn a_role_name_no_account_has_denies_every_member_and_names_that_role() {
+    let emulator = organization();
+    let dev = account_id(&emulator, "dev");
+    let out = list_as_outsider(
+        &emulator.endpoint,
+        &[
+            "--org",
+            "--accounts",
+            &dev,
+            "--role",
+            "AuditRole",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    let records = records_of(&out);
+    assert_eq!(records.len(), 1);
+    let error = records[0]["error"].as_str().unwrap_or_default();
+    assert!(
+        error.starts_with("cannot assume AuditRole: AccessDenied"),
+        "{error}"
+    );
+}
