@@ -264,3 +264,97 @@ fn a_role_name_no_account_has_denies_every_member_and_names_that_role() {
         "{error}"
     );
 }
+
+#[test]
+fn an_mfa_source_session_asks_for_its_code_once_and_signs_every_accounts_assume_role() {
+    use crate::common::PtySession;
+    use crate::common::fault_proxy::{FaultProxy, Faults};
+    const ADMIN: &str = "arn:aws:iam::123456789012:role/Admin";
+    const SERIAL: &str = "arn:aws:iam::123456789012:mfa/alice";
+    const KEY: &str = "AKIAPROFILEKEY000001";
+    let emulator = organization();
+    let proxy = FaultProxy::start(
+        emulator.report.port,
+        Faults {
+            assume_role_needs_mfa: true,
+            mfa_role: Some(ADMIN.into()),
+            ..Faults::default()
+        },
+        1,
+    );
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir(home.path().join(".aws")).unwrap();
+    std::fs::write(
+        home.path().join(".aws/config"),
+        format!(
+            "[profile source]\nregion = us-east-1\n\n[profile org-admin]\nregion = us-east-1\n\
+             source_profile = source\nrole_arn = {ADMIN}\nmfa_serial = {SERIAL}\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        home.path().join(".aws/credentials"),
+        format!(
+            "[source]\naws_access_key_id = {KEY}\naws_secret_access_key = s3cr3ts3cr3ts3cr3t\n"
+        ),
+    )
+    .unwrap();
+    let out = home.path().join("org.json");
+    let script = format!(
+        "{} list --org --profile org-admin --endpoint-url {} --output json > {}",
+        env!("CARGO_BIN_EXE_iamkeys"),
+        proxy.url,
+        out.display()
+    );
+    let config = home.path().join(".aws/config").display().to_string();
+    let credentials = home.path().join(".aws/credentials").display().to_string();
+    let state = crate::common::test_state_home().display().to_string();
+    let home_dir = home.path().display().to_string();
+    let env = [
+        ("HOME", home_dir.as_str()),
+        ("AWS_CONFIG_FILE", config.as_str()),
+        ("AWS_SHARED_CREDENTIALS_FILE", credentials.as_str()),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+        ("XDG_STATE_HOME", state.as_str()),
+        ("XDG_CONFIG_HOME", "/nonexistent/iamkeys-test-config-home"),
+    ];
+    let mut run = PtySession::spawn_program("sh", &["-c", &script], &env, home.path(), 60, 160);
+    run.wait_for(
+        &format!("Enter MFA code for {SERIAL}:"),
+        std::time::Duration::from_secs(60),
+    );
+    run.send("123456\r");
+    let code = run.wait_exit_code(std::time::Duration::from_secs(90));
+    assert_eq!(code, 3, "{}", run.contents());
+    assert_eq!(
+        run.contents().matches("Enter MFA code").count(),
+        1,
+        "{}",
+        run.contents()
+    );
+
+    let seen = proxy.seen();
+    let assumed: Vec<_> = seen.iter().filter(|s| s.action == "AssumeRole").collect();
+    let with_code: Vec<_> = assumed
+        .iter()
+        .filter(|s| s.param("TokenCode").is_some())
+        .collect();
+    assert_eq!(with_code.len(), 1, "{assumed:#?}");
+    assert_eq!(with_code[0].param("RoleArn").as_deref(), Some(ADMIN));
+    assert_eq!(with_code[0].credential, KEY);
+    // Every member's AssumeRole is signed by the MFA role session, not the long-term key.
+    let members: Vec<_> = assumed
+        .iter()
+        .filter(|s| s.param("RoleArn").as_deref() != Some(ADMIN))
+        .collect();
+    assert!(members.len() >= 4, "{assumed:#?}");
+    assert!(
+        members
+            .iter()
+            .all(|s| s.credential != KEY && !s.credential.is_empty())
+    );
+    let records: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(of_account(&records, "prod").len(), 2, "{records:#?}");
+    assert_eq!(proxy.counts().get("mfa_refused"), None);
+}

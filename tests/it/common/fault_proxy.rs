@@ -39,6 +39,9 @@ pub struct Faults {
     /// STS as with a role whose trust policy requires MFA: AssumeRole without
     /// `SerialNumber` and `TokenCode` is AccessDenied (moto never checks).
     pub assume_role_needs_mfa: bool,
+    /// With `assume_role_needs_mfa`: only AssumeRole of this role ARN needs
+    /// it (the other roles trust the session that holds it).
+    pub mfa_role: Option<String>,
     /// IAM's `AccessDenied` (HTTP 403) for every UpdateAccessKey of this key
     /// id, as a policy denying it would answer.
     pub deny_key: Option<String>,
@@ -325,9 +328,13 @@ async fn serve(state: Arc<ProxyState>, mut client: TcpStream) {
         .into_bytes();
     let seen = describe(&request);
     state.seen.lock().unwrap().push(seen.clone());
-    let needs_mfa = state.faults.lock().unwrap().assume_role_needs_mfa;
+    let (needs_mfa, mfa_role) = {
+        let faults = state.faults.lock().unwrap();
+        (faults.assume_role_needs_mfa, faults.mfa_role.clone())
+    };
     if needs_mfa
         && seen.action == "AssumeRole"
+        && mfa_role.is_none_or(|role| seen.param("RoleArn").as_deref() == Some(role.as_str()))
         && (seen.param("SerialNumber").is_none() || seen.param("TokenCode").is_none())
     {
         *state
