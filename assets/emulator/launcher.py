@@ -115,7 +115,10 @@ def seed_organization(spec):
 
     orgs = organizations_backends[DEFAULT_ACCOUNT_ID][PARTITION]
     orgs.create_organization(REGION, FeatureSet="ALL")
-    accounts = [{"id": DEFAULT_ACCOUNT_ID, "name": "master", "status": "ACTIVE"}]
+    for account in orgs.accounts:
+        if account.id == DEFAULT_ACCOUNT_ID:
+            account.name = "management"
+    accounts = [{"id": DEFAULT_ACCOUNT_ID, "name": "management", "status": "ACTIVE"}]
     for number, account_spec in enumerate(org_spec.get("accounts", [])):
         status = orgs.create_account(
             AccountName=account_spec["name"], Email=f"account-{number}@example.com"

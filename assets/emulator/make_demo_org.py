@@ -39,6 +39,34 @@ def key(user_age):
     return spec
 
 
+def member_users(count, prefix):
+    """Users of a member account: service users and people, as in the management one."""
+    users = []
+    for n in range(count):
+        age = rng.randint(30, 1500)
+        name = f"{prefix}-{rng.choice(SERVICES)}-{n:02d}" if n % 3 == 0 else f"{rng.choice(FIRST)}.{rng.choice(LAST)}-{n:02d}"
+        users.append({
+            "name": name,
+            "path": "/service-accounts/" if n % 3 == 0 else rng.choice(PATHS),
+            "created_days_ago": age,
+            "keys": [key(age) for _ in range(rng.choices([0, 1, 2], weights=[1, 6, 3])[0])],
+        })
+    return users
+
+
+def organization():
+    """Member accounts for `--demo --org`: two to read, one whose role refuses
+    iamkeys (as a trust policy or SCP would), one suspended."""
+    return {
+        "accounts": [
+            {"name": "prod", "users": member_users(24, "prod")},
+            {"name": "staging", "users": member_users(12, "stg")},
+            {"name": "sandbox", "users": member_users(4, "sbx"), "assume": "denied"},
+            {"name": "old-project", "suspended": True},
+        ]
+    }
+
+
 def main():
     users = [{
         "name": "iamkeys-admin",
@@ -64,7 +92,12 @@ def main():
             "keys": [key(age) for _ in range(count)],
         })
     # The credential report was made 2.5 hours ago, as IAM keeps one for up to four.
-    print(json.dumps({"signing_user": "iamkeys-admin", "report_hours_ago": 2.5, "users": users}, indent=1))
+    print(json.dumps({
+        "signing_user": "iamkeys-admin",
+        "report_hours_ago": 2.5,
+        "users": users,
+        "organization": organization(),
+    }, indent=1))
 
 
 main()

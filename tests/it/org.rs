@@ -131,7 +131,7 @@ fn list_org_reads_every_member_and_shows_the_ones_it_cannot_read_with_why() {
     );
     assert_eq!(of_account(&records, "dev")[0]["user"], "dev-ci");
     // The management account is read with the session itself.
-    assert_eq!(of_account(&records, "master")[0]["user"], "mgmt-admin");
+    assert_eq!(of_account(&records, "management")[0]["user"], "mgmt-admin");
 
     // Denied and role-less accounts: one record each, which roles and IAM's message.
     for name in ["locked", "no-role"] {
