@@ -121,6 +121,7 @@ async fn run(
         skip_users_the_report_shows_without_keys: true,
     };
 
+    let key_owner_config = sdk_config.clone();
     let org = (cli.org || config.org.enabled).then(|| org_of(&cli, &config, sdk_config));
     let code = match cli.command {
         Some(Command::List {
@@ -160,6 +161,9 @@ async fn run(
                 caller_arn: context.identity.arn.clone(),
             };
             ExitCode::from(headless(command, runner, options, &context, cli.profile.clone()).await)
+        }
+        Some(Command::KeyOwner { key, output }) => {
+            ExitCode::from(iamkeys::cli::key_owner::run(&key_owner_config, &key, output).await)
         }
         Some(Command::Tui) | None => {
             let state = State::new(context, Timestamp::now());
@@ -289,7 +293,7 @@ async fn headless(
             };
             commands::undo::run(runner, request).await
         }
-        Command::List { .. } | Command::Tui => commands::EXIT_REFUSED,
+        Command::List { .. } | Command::Tui | Command::KeyOwner { .. } => commands::EXIT_REFUSED,
     }
 }
 

@@ -177,6 +177,39 @@ def patch_sts_assume_role():
     STSBackend.assume_role = assume_role
 
 
+def account_of_key_id(key_id):
+    """The account AWS encodes in an access key id (the bits after its 4-letter
+    prefix), which is what STS GetAccessKeyInfo answers for any key."""
+    import base64
+
+    try:
+        raw = base64.b32decode(key_id[4:] + "=" * (-len(key_id[4:]) % 8))
+    except ValueError:
+        return None
+    value = int.from_bytes(raw[:6], "big")
+    return f"{(value & 0x7FFFFFFFFF80) >> 7:012d}"
+
+
+def patch_sts_access_key_info():
+    """GetAccessKeyInfo as AWS answers it: the key's account, found in the key
+    id itself for keys moto does not hold (moto answers with the caller's)."""
+    from moto.sts.models import STSBackend
+
+    original = STSBackend.get_access_key_info
+
+    def get_access_key_info(self, access_key_id):
+        for account_id in list(iam_backends.keys()):
+            backend = iam_backends[account_id][PARTITION]
+            if backend.get_user_from_access_key_id(access_key_id):
+                return original(self, access_key_id)
+        account = account_of_key_id(access_key_id)
+        if account is None:
+            return original(self, access_key_id)
+        return {"Account": account}
+
+    STSBackend.get_access_key_info = get_access_key_info
+
+
 def account_suspended(account_id):
     from moto.organizations.models import organizations_backends
 
@@ -370,6 +403,7 @@ def main():
     patch_sts_key_checks(spec)
     patch_account_summary(spec)
     patch_sts_assume_role()
+    patch_sts_access_key_info()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     _, port = server.get_host_and_port()

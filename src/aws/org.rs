@@ -345,3 +345,24 @@ pub fn partition_of(arn: &str) -> &str {
         .filter(|p| !p.is_empty())
         .unwrap_or("aws")
 }
+
+/// The account that owns access key `key_id`, any key of any account
+/// (STS `GetAccessKeyInfo`; needs `sts:GetAccessKeyInfo`).
+pub async fn key_owner(config: &aws_config::SdkConfig, key_id: &str) -> Result<String, IamError> {
+    let out = aws_sdk_sts::Client::new(config)
+        .get_access_key_info()
+        .access_key_id(key_id)
+        .send()
+        .await
+        .map_err(|e| IamError::from_sdk("GetAccessKeyInfo", e))?;
+    let account = crate::core::sanitize::owned(out.account().unwrap_or_default());
+    if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(account)
+    } else {
+        Err(IamError::new(
+            "GetAccessKeyInfo",
+            "BadResponse",
+            format!("the account {account:?} is not an account id"),
+        ))
+    }
+}

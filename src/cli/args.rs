@@ -91,6 +91,14 @@ fn parse_accounts(text: &str) -> Result<AccountList, String> {
     crate::core::org::AccountChoice::parse_list(text).map(AccountList)
 }
 
+fn parse_key_id(text: &str) -> Result<String, String> {
+    if crate::core::org::looks_like_key_id(text) {
+        Ok(text.to_string())
+    } else {
+        Err("an access key id is AKIA… or ASIA… and 16-128 upper-case letters and digits".into())
+    }
+}
+
 fn parse_role(text: &str) -> Result<String, String> {
     if crate::io::config::valid_role_name(text) {
         Ok(text.to_string())
@@ -122,6 +130,16 @@ pub enum Command {
     Delete(BulkArgs),
     /// Rotate a key with proof: create a new key, save its secret, prove it signs as the user, retire the old.
     Rotate(RotateArgs),
+    /// Which account owns an access key (any key, of any account; STS GetAccessKeyInfo), and
+    /// whether that account is in this organization: a leaked key traced in one step.
+    KeyOwner {
+        /// The access key id (AKIA… or ASIA…).
+        #[arg(value_name = "AKIA…", value_parser = parse_key_id)]
+        key: String,
+        /// Output format.
+        #[arg(long, short, value_enum, default_value_t = Output::Table)]
+        output: Output,
+    },
     /// Change back, key by key, what the journal's last operation (or last N operations) changed.
     Undo {
         /// Undo the last N operations (those with something to change back) instead of the last one.

@@ -13,6 +13,7 @@ pub mod args;
 pub mod ask;
 pub mod bulk;
 pub mod credentials_file;
+pub mod key_owner;
 pub mod list;
 pub mod org;
 pub mod rotate;

@@ -98,6 +98,47 @@ impl AccountChoice {
     }
 }
 
+/// What is known of the organization a key was traced against.
+#[derive(Clone, Copy, Debug)]
+pub enum Membership<'a> {
+    /// Its accounts were read.
+    Read(&'a [OrgAccount]),
+    /// They could not be (why).
+    Unknown(&'a str),
+}
+
+/// The sentence that answers "whose key is this?" for `key_id`, owned by `account`.
+pub fn key_owner_sentence(key_id: &str, account: &str, org: Membership<'_>) -> String {
+    match org {
+        Membership::Read(accounts) => match accounts.iter().find(|a| a.id == account) {
+            Some(member) if member.name.is_empty() => {
+                format!("{key_id} belongs to account {account}, a member of this organization")
+            }
+            Some(member) => format!(
+                "{key_id} belongs to account {account} ({}), a member of this organization",
+                crate::core::sanitize::server_text(&member.name)
+            ),
+            None => {
+                format!("{key_id} belongs to account {account}, which is not in this organization")
+            }
+        },
+        Membership::Unknown(why) => format!(
+            "{key_id} belongs to account {account} (whether it is in the organization is not known: {})",
+            crate::core::sanitize::server_text(why)
+        ),
+    }
+}
+
+/// Whether `text` has the shape of an access key id (`AKIA…`, `ASIA…`: 16–128
+/// upper-case letters and digits).
+pub fn looks_like_key_id(text: &str) -> bool {
+    (text.starts_with("AKIA") || text.starts_with("ASIA"))
+        && (16..=128).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,6 +199,31 @@ mod tests {
         };
         assert_eq!(ids(&minus_unit), vec!["111111111111"]);
         assert_eq!(but.units().collect::<Vec<_>>(), vec!["ou-x-1"]);
+    }
+
+    #[test]
+    fn a_key_owner_is_named_with_its_account_and_whether_it_is_a_member() {
+        let accounts = [OrgAccount {
+            id: "111111111111".into(),
+            name: "prod".into(),
+            state: AccountState::Active,
+        }];
+        let key = "AKIAEXAMPLE000000001";
+        assert_eq!(
+            key_owner_sentence(key, "111111111111", Membership::Read(&accounts)),
+            "AKIAEXAMPLE000000001 belongs to account 111111111111 (prod), a member of this organization"
+        );
+        assert!(
+            key_owner_sentence(key, "999999999999", Membership::Read(&accounts))
+                .ends_with("account 999999999999, which is not in this organization")
+        );
+        assert!(
+            key_owner_sentence(key, "999999999999", Membership::Unknown("AccessDenied"))
+                .contains("not known: AccessDenied")
+        );
+        assert!(looks_like_key_id(key));
+        assert!(!looks_like_key_id("akiaexample000000001"));
+        assert!(!looks_like_key_id("AKIA123"));
     }
 
     #[test]

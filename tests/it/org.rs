@@ -358,3 +358,54 @@ fn an_mfa_source_session_asks_for_its_code_once_and_signs_every_accounts_assume_
     assert_eq!(of_account(&records, "prod").len(), 2, "{records:#?}");
     assert_eq!(proxy.counts().get("mfa_refused"), None);
 }
+
+#[test]
+fn key_owner_names_the_account_of_a_member_key_and_of_a_foreign_one() {
+    let emulator = organization();
+    let prod = account_id(&emulator, "prod");
+    let prod_key = emulator
+        .report
+        .accounts
+        .iter()
+        .find(|a| a.name == "prod")
+        .unwrap()
+        .users[0]
+        .keys[0]
+        .id
+        .clone();
+    let owner = |key: &str, json: bool| {
+        let mut cmd = crate::common::iamkeys_as_outsider();
+        cmd.args([
+            "key-owner",
+            key,
+            "--endpoint-url",
+            &emulator.endpoint,
+            "--region",
+            "us-east-1",
+        ]);
+        if json {
+            cmd.args(["--output", "json"]);
+        }
+        cmd.output().unwrap()
+    };
+    let out = owner(&prod_key, false);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("{prod_key} belongs to account {prod} (prod), a member of this organization")
+    );
+    // A key of an account outside the organization: AWS reads the account out of the id.
+    let foreign = "ASIAY34FZKBOKMUTVV7A";
+    let out = owner(foreign, true);
+    let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(answer["account_id"], "609629065308");
+    assert_eq!(answer["in_organization"], false);
+    assert!(answer["account_name"].is_null());
+    let bad = owner("not-a-key", false);
+    assert_eq!(bad.status.code(), Some(2));
+}
