@@ -242,6 +242,70 @@ def write_layer_mods():
         f.write(cli)
 
 
+SDK_ERROR_HEAD = '''//! IAM's and STS's SDK errors as the crate's [`IamError`], keeping IAM's code.
+
+use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_iam::operation::RequestId;
+
+use crate::core::IamError;
+use crate::core::error::error_chain;
+
+/// `IamError::from_sdk(…)`: the conversion lives here so the core never sees SDK types.
+pub trait FromSdk {
+    /// Converts any SDK error, keeping IAM's code where the service sent one.
+    fn from_sdk<E, R>(operation: &'static str, err: SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug + 'static,
+        SdkError<E, R>: RequestId;
+}
+
+impl FromSdk for IamError {
+'''
+
+
+def split_sdk_error():
+    """Moves `IamError::from_sdk` out of the core into `aws::sdk_error::FromSdk`."""
+    path = "src/core/error.rs"
+    with open(path) as f:
+        s = f.read()
+    if "fn from_sdk" not in s:
+        return
+    start = s.index("    /// Converts any SDK error")
+    end = s.index("/// An error and its sources as one line")
+    fn = s[start:end]
+    s = s[:start].rstrip() + "\n}\n\n" + s[end:]
+    s = s.replace(
+        "use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};\nuse aws_sdk_iam::operation::RequestId;\n", ""
+    )
+    with open(path, "w") as f:
+        f.write(s)
+    body = fn.rstrip()
+    body = body[: body.rstrip().rfind("}")].rstrip()
+    body = (
+        body.replace("    /// Converts any SDK error, keeping IAM's code where the service sent one.\n", "")
+        .replace("    pub fn from_sdk", "    fn from_sdk")
+        .replace("Self::new(operation", "IamError::new(operation")
+    )
+    with open("src/aws/sdk_error.rs", "w") as f:
+        f.write(SDK_ERROR_HEAD + body + "\n}\n")
+    git("add", "src/aws/sdk_error.rs")
+    with open("src/aws/mod.rs") as f:
+        m = f.read()
+    with open("src/aws/mod.rs", "w") as f:
+        f.write(m.replace("pub mod retries;\n", "pub mod retries;\npub mod sdk_error;\n"))
+    for path in rust_files("src", "tests"):
+        with open(path) as f:
+            text = f.read()
+        if "::from_sdk(" not in text or path in ("src/aws/sdk_error.rs", "src/core/error.rs"):
+            continue
+        if "sdk_error::FromSdk" in text:
+            continue
+        i = text.index("\nuse ")
+        with open(path, "w") as f:
+            f.write(text[:i] + "\nuse crate::aws::sdk_error::FromSdk;" + text[i:])
+
+
 def main():
     if not os.path.isdir("src") or os.path.isdir("src/core/model.rs"):
         sys.exit("run at the top of the repository, on the flat layout")
@@ -249,6 +313,9 @@ def main():
     rewrite_sources()
     fix_main()
     write_layer_mods()
+    split_sdk_error()
+    git("add", "-A", "src", "tests")
+    subprocess.run(["cargo", "fmt"], check=False)
     git("add", "-A", "src", "tests")
 
 
