@@ -119,6 +119,7 @@ def seed_organization(spec):
         if account.id == DEFAULT_ACCOUNT_ID:
             account.name = "management"
     accounts = [{"id": DEFAULT_ACCOUNT_ID, "name": "management", "status": "ACTIVE"}]
+    units = {}
     for number, account_spec in enumerate(org_spec.get("accounts", [])):
         status = orgs.create_account(
             AccountName=account_spec["name"], Email=f"account-{number}@example.com"
@@ -131,6 +132,12 @@ def seed_organization(spec):
             iam_backends[account_id][PARTITION].delete_role("OrganizationAccountAccessRole")
         elif assume == "denied":
             ASSUME_DENIED.add(account_id)
+        ou_id = None
+        if account_spec.get("ou"):
+            ou_id = unit_at(orgs, account_spec["ou"], units)
+            orgs.move_account(
+                AccountId=account_id, SourceParentId=orgs.org.root_id, DestinationParentId=ou_id
+            )
         if account_spec.get("suspended"):
             orgs.close_account(AccountId=account_id)
         accounts.append(
@@ -139,9 +146,25 @@ def seed_organization(spec):
                 "name": account_spec["name"],
                 "status": "SUSPENDED" if account_spec.get("suspended") else "ACTIVE",
                 "users": users,
+                "ou_id": ou_id,
             }
         )
     return accounts
+
+
+def unit_at(orgs, path, units):
+    """The id of organizational unit `path` ("workloads/prod"), made under the root
+    (and its parents) the first time it is named."""
+    parent = orgs.org.root_id
+    walked = []
+    for name in path.strip("/").split("/"):
+        walked.append(name)
+        key = "/".join(walked)
+        if key not in units:
+            made = orgs.create_organizational_unit(ParentId=parent, Name=name)
+            units[key] = made["OrganizationalUnit"]["Id"]
+        parent = units[key]
+    return parent
 
 
 # Accounts whose roles refuse AssumeRole (seed `assume = "denied"`).

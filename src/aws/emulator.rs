@@ -60,6 +60,9 @@ pub struct SeedAccount {
     /// OrganizationAccountAccessRole deleted: refused too).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assume: Option<String>,
+    /// The organizational unit it sits in, as a path of names (`workloads/prod`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ou: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -105,6 +108,8 @@ pub struct SeededAccount {
     pub status: String,
     #[serde(default)]
     pub users: Vec<SeededUser>,
+    #[serde(default)]
+    pub ou_id: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

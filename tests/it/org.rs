@@ -37,6 +37,7 @@ fn member(name: &str, users: Vec<SeedUser>, assume: Option<&str>, suspended: boo
         users,
         suspended,
         assume: assume.map(str::to_string),
+        ou: None,
     }
 }
 
@@ -408,4 +409,86 @@ fn key_owner_names_the_account_of_a_member_key_and_of_a_foreign_one() {
     assert!(answer["account_name"].is_null());
     let bad = owner("not-a-key", false);
     assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn an_organizational_unit_chooses_the_accounts_below_it_and_accounts_page_past_twenty() {
+    // 24 members: ListAccounts takes two pages of 20. Three sit in OUs.
+    let mut accounts: Vec<SeedAccount> = (0..21)
+        .map(|n| member(&format!("team-{n:02}"), vec![], None, false))
+        .collect();
+    for (name, ou) in [
+        ("web", "workloads/prod"),
+        ("api", "workloads/prod/eu"),
+        ("lab", "sandbox"),
+    ] {
+        let mut account = member(
+            name,
+            vec![user(&format!("{name}-ci"), vec![key(3.0, None)])],
+            None,
+            false,
+        );
+        account.ou = Some(ou.into());
+        accounts.push(account);
+    }
+    let emulator = start_emulator(&Seed {
+        organization: Some(SeedOrganization { accounts }),
+        ..Seed::default()
+    });
+    let ou_of = |name: &str| {
+        emulator
+            .report
+            .accounts
+            .iter()
+            .find(|a| a.name == name)
+            .and_then(|a| a.ou_id.clone())
+            .unwrap()
+    };
+    let all = list_as_outsider(&emulator.endpoint, &["--org", "--output", "json"]);
+    assert_eq!(
+        all.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&all.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&all.stderr).contains("25 accounts: 25 read"),
+        "{}",
+        String::from_utf8_lossy(&all.stderr)
+    );
+    // `workloads/prod` holds web, and api below it in `workloads/prod/eu`.
+    let prod_unit = ou_of("web");
+    let out = list_as_outsider(
+        &emulator.endpoint,
+        &["--org", "--accounts", &prod_unit, "--output", "json"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut names: Vec<String> = records_of(&out)
+        .iter()
+        .map(|r| r["account_name"].as_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(names, vec!["api", "web"]);
+    let out = list_as_outsider(
+        &emulator.endpoint,
+        &[
+            "--org",
+            "--accounts",
+            &prod_unit,
+            "--exclude-accounts",
+            &ou_of("api"),
+            "--output",
+            "json",
+        ],
+    );
+    let names: Vec<String> = records_of(&out)
+        .iter()
+        .map(|r| r["account_name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, vec!["web"]);
 }
