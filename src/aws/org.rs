@@ -34,8 +34,9 @@ fn organizations(config: &aws_config::SdkConfig) -> aws_sdk_organizations::Clien
 /// Every account of the organization, in ListAccounts' order.
 pub async fn list_accounts(config: &aws_config::SdkConfig) -> Result<Vec<OrgAccount>, IamError> {
     let client = organizations(config);
-    let mut accounts = Vec::new();
+    let mut accounts: Vec<OrgAccount> = Vec::new();
     let mut token: Option<String> = None;
+    let mut tokens_seen = std::collections::HashSet::new();
     for _ in 0..MAX_PAGES {
         let page = client
             .list_accounts()
@@ -44,9 +45,23 @@ pub async fn list_accounts(config: &aws_config::SdkConfig) -> Result<Vec<OrgAcco
             .send()
             .await
             .map_err(|e| IamError::from_sdk("ListAccounts", e))?;
-        accounts.extend(page.accounts().iter().map(account_of));
+        for account in page.accounts().iter().map(account_of) {
+            // An account listed twice (a server that lies) is read once.
+            if !accounts.iter().any(|a| a.id == account.id) {
+                accounts.push(account);
+            }
+        }
         match page.next_token() {
-            Some(next) if !next.is_empty() => token = Some(next.to_string()),
+            Some(next) if !next.is_empty() => {
+                if !tokens_seen.insert(next.to_string()) {
+                    return Err(IamError::new(
+                        "ListAccounts",
+                        "BadResponse",
+                        "the same page token came back twice: the server pages in a loop",
+                    ));
+                }
+                token = Some(next.to_string());
+            }
             _ => return Ok(accounts),
         }
     }

@@ -205,6 +205,17 @@ async fn load_account(
         error,
         ..Record::default()
     };
+    if !crate::core::org::is_account_id(&account.id) {
+        return AccountResult {
+            account: account.clone(),
+            records: vec![account_record(
+                account.state.as_str(),
+                Some("not an account id (12 digits): not read".into()),
+            )],
+            failed: true,
+            root_unchecked: None,
+        };
+    }
     if account.state != AccountState::Active {
         return AccountResult {
             account: account.clone(),

@@ -38,6 +38,11 @@ impl AccountState {
     }
 }
 
+/// Whether `text` is an AWS account id: 12 digits.
+pub fn is_account_id(text: &str) -> bool {
+    text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// `--accounts` and `--exclude-accounts`: account ids and OU ids (`ou-…`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AccountChoice {
@@ -53,7 +58,7 @@ impl AccountChoice {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .map(|t| {
-                let account = t.len() == 12 && t.bytes().all(|b| b.is_ascii_digit());
+                let account = is_account_id(t);
                 let ou = t.starts_with("ou-")
                     && t.len() > 3
                     && t[3..].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');

@@ -20,6 +20,7 @@ fn script() -> Script {
         endless_users: false,
         endless_keys: false,
         deny_identity: false,
+        endless_accounts: false,
     }
 }
 
@@ -135,4 +136,47 @@ fn the_dashboard_shows_hostile_strings_inert() {
     assert!(screen.contains("eve\\x1b[2J"), "{screen}");
     tui.send("q");
     assert!(tui.wait_exit(Duration::from_secs(10)));
+}
+
+#[test]
+fn a_hostile_organization_is_read_inert_once_per_account_and_endless_paging_stops() {
+    let server = HostileServer::start(script());
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_list(
+        &server,
+        &["list", "--org", "--output", "json"],
+        &dir.path().join("log"),
+    );
+    // The member's AssumeRole is refused (poisoned), the odd id is not read: exit 3.
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    assert_inert("stdout", &out.stdout);
+    assert_inert("stderr", &out.stderr);
+    let records: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let prod: Vec<_> = records
+        .iter()
+        .filter(|r| r["account_id"] == "111111111111")
+        .collect();
+    assert_eq!(prod.len(), 1, "listed twice, read once: {records:#?}");
+    assert!(
+        prod[0]["account_name"]
+            .as_str()
+            .unwrap()
+            .contains("\\x1b[2J")
+    );
+    assert!(
+        records.iter().any(|r| r["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("not an account id"))),
+        "{records:#?}"
+    );
+
+    let endless = HostileServer::start(Script {
+        endless_accounts: true,
+        ..script()
+    });
+    let started = Instant::now();
+    let out = run_list(&endless, &["list", "--org"], &dir.path().join("log2"));
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pages in a loop"));
 }

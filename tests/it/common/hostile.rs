@@ -18,6 +18,8 @@ pub struct Script {
     pub endless_keys: bool,
     /// GetCallerIdentity fails with a poisoned message.
     pub deny_identity: bool,
+    /// Organizations' ListAccounts answers with a NextToken that never changes.
+    pub endless_accounts: bool,
 }
 
 pub struct HostileServer {
@@ -59,12 +61,25 @@ impl HostileServer {
 
 async fn serve(mut stream: TcpStream, script: Arc<Script>) {
     loop {
-        let Some(body) = read_request(&mut stream).await else {
+        let Some((head, body)) = read_request(&mut stream).await else {
             return;
         };
-        let (status, reply) = answer(&script, &body);
+        let target = head
+            .lines()
+            .find_map(|l| l.strip_prefix("x-amz-target:"))
+            .map(|t| t.trim().to_string());
+        let (status, reply, kind) = match target {
+            Some(target) => {
+                let (status, reply) = answer_json(&script, &target);
+                (status, reply, "application/x-amz-json-1.1")
+            }
+            None => {
+                let (status, reply) = answer(&script, &body);
+                (status, reply, "text/xml")
+            }
+        };
         let head = format!(
-            "HTTP/1.1 {status}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nx-amzn-RequestId: req-hostile\r\n\r\n",
+            "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nx-amzn-RequestId: req-hostile\r\n\r\n",
             reply.len()
         );
         if stream.write_all(head.as_bytes()).await.is_err()
@@ -75,8 +90,8 @@ async fn serve(mut stream: TcpStream, script: Arc<Script>) {
     }
 }
 
-/// Reads one request; returns its body.
-async fn read_request(stream: &mut TcpStream) -> Option<String> {
+/// Reads one request; returns its head (lower-cased) and its body.
+async fn read_request(stream: &mut TcpStream) -> Option<(String, String)> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     let header_end = loop {
@@ -102,7 +117,53 @@ async fn read_request(stream: &mut TcpStream) -> Option<String> {
         }
         buf.extend_from_slice(&chunk[..n]);
     }
-    Some(String::from_utf8_lossy(&buf[header_end..header_end + length]).into_owned())
+    let body = String::from_utf8_lossy(&buf[header_end..header_end + length]).into_owned();
+    Some((head, body))
+}
+
+/// The poison as plain text: its XML character references decoded.
+fn decoded(poison: &str) -> String {
+    let mut out = String::new();
+    let mut rest = poison;
+    while let Some(at) = rest.find("&#x") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 3..];
+        let Some(end) = after.find(';') else { break };
+        if let Some(c) = u32::from_str_radix(&after[..end], 16)
+            .ok()
+            .and_then(char::from_u32)
+        {
+            out.push(c);
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The JSON services (Organizations): poisoned names, an account listed
+/// twice, one whose id is not an account id, and optionally endless paging.
+fn answer_json(script: &Script, target: &str) -> (&'static str, String) {
+    let p = decoded(&script.poison);
+    match target.rsplit('.').next().unwrap_or("") {
+        "listaccounts" => {
+            let account = |id: &str, name: &str| serde_json::json!({"Id": id, "Name": name, "Status": "ACTIVE", "Arn": "arn:aws:organizations::123456789012:account/o-x/1"});
+            let mut body = serde_json::json!({"Accounts": [
+                account("111111111111", &format!("prod{p}")),
+                account("111111111111", &format!("prod{p}")),
+                account(&format!("../../etc{p}"), "odd"),
+            ]});
+            if script.endless_accounts {
+                body["NextToken"] = "again".into();
+            }
+            ("200 OK", body.to_string())
+        }
+        other => (
+            "400 Bad Request",
+            serde_json::json!({"__type": "InvalidAction", "message": format!("{other}{p}")})
+                .to_string(),
+        ),
+    }
 }
 
 const IAM_NS: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
