@@ -29,13 +29,7 @@ pub enum Output {
 /// `list` gives up when IAM has answered nothing for this long.
 const GIVE_UP_AFTER: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// Exit codes of `list`.
-pub const EXIT_OK: u8 = 0;
-pub const EXIT_FAILED: u8 = 1;
-/// Some users' keys or some last uses could not be read; the rest is on stdout.
-pub const EXIT_PARTIAL: u8 = 3;
-/// `--fail-on`: a record that is not exempt has one of the findings named.
-pub const EXIT_FINDINGS: u8 = 4;
+pub use crate::cli::{EXIT_FAILED, EXIT_FINDINGS, EXIT_OK, EXIT_PARTIAL};
 
 /// One key, or one user without keys (or whose keys could not be read), or
 /// the root user when it has an access key.

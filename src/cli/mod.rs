@@ -13,6 +13,7 @@ pub mod args;
 pub mod ask;
 pub mod bulk;
 pub mod credentials_file;
+pub mod exit;
 pub mod key_owner;
 pub mod list;
 pub mod org;
@@ -120,10 +121,12 @@ async fn journal_usable(runner: &crate::io::runner::Runner) -> Result<(), String
         .map_err(|why| crate::core::sanitize::owned(&crate::io::runner::no_journal_refusal(&why)))
 }
 
-/// Exit codes of the commands that change IAM.
-pub const EXIT_OK: u8 = 0;
-/// A key (or more) could not be changed, the load failed, or stdout could
-/// not be written.
-pub const EXIT_FAILED: u8 = 1;
-/// Not confirmed, bad arguments, or refused (read-only mode, no usable journal).
-pub const EXIT_REFUSED: u8 = 2;
+/// The exit codes as the commands return them (see [`Exit`]).
+pub const EXIT_OK: u8 = Exit::Ok.code();
+pub const EXIT_FAILED: u8 = Exit::Failed.code();
+pub const EXIT_REFUSED: u8 = Exit::Refused.code();
+pub const EXIT_PARTIAL: u8 = Exit::Partial.code();
+pub const EXIT_FINDINGS: u8 = Exit::Findings.code();
+pub const EXIT_NOT_VERIFIED: u8 = Exit::NotVerified.code();
+
+pub use exit::Exit;

@@ -23,7 +23,7 @@ use super::{EXIT_FAILED, EXIT_OK, EXIT_REFUSED, ask};
 
 /// The new key could not be proven: it exists, the old key is untouched, and
 /// a rerun resumes.
-pub const EXIT_NOT_VERIFIED: u8 = 5;
+pub use super::EXIT_NOT_VERIFIED;
 
 /// What `rotate` was asked to do.
 #[derive(Clone, Debug)]
