@@ -1,5 +1,8 @@
 //! Everything that talks to AWS. Only this module sees SDK types; it hands the
-//! rest of the crate plain domain values ([`model`]) and a typed [`IamError`].
+//! rest of the crate plain domain values (`core::model`) and a typed
+//! [`IamError`]. A session is a value: [`session::connect`] makes one from a
+//! profile, [`org::assume_into`] one per account of an organization, and
+//! every call takes the [`IamClient`] of the session it is for.
 
 pub mod changes;
 pub mod client;

@@ -1,6 +1,9 @@
-//! Commands without a terminal UI that change IAM: `deactivate`, `delete`,
-//! `undo`, `rotate`. They share the dashboard's loader, filter, findings and
-//! the runner (the choke point that refuses in read-only mode and journals).
+//! The headless driver: the arguments ([`args`]), `list` and `--org`, the
+//! commands that change IAM (`deactivate`, `delete`, `undo`, `rotate`) and
+//! `key-owner`. They share the dashboard's loader, filter, findings and the
+//! runner (the choke point that refuses in read-only mode and journals), and
+//! end with one of the [`Exit`] codes. A new command is a subcommand in
+//! [`args`], a module here, and its arm in `main.rs`.
 //!
 //! Output never panics: stdout is written with [`Out`], which turns a closed
 //! or full stdout into an error the command reports (stderr, exit code

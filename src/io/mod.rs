@@ -1,5 +1,7 @@
-//! Files and the one door every change goes through: the runner, the journal,
-//! secret, rotation-state and config files, logging.
+//! Files and the one door every change goes through: the [`runner`] (read-only
+//! refusal and the write-ahead journal around every IAM change), the
+//! [`journal`], the secret, rotation-state and config files (the trusted-file
+//! rules once, in [`private_file`]), logging, and [`bulk`] execution.
 
 pub mod bulk;
 pub mod config;
