@@ -133,7 +133,7 @@ impl IamClient {
         self.health.report()
     }
 
-    /// Where requests go, for messages: "IAM at <url>" or "IAM".
+    /// Where requests go, for messages: "IAM at URL" or "IAM".
     pub fn endpoint_label(&self) -> String {
         match &self.endpoint {
             Some(url) => format!("IAM at {url}"),

@@ -70,7 +70,7 @@ pub struct Cli {
     pub org: bool,
 
     /// With --org: the role to assume in each account (repeat it to try several in order;
-    /// default: [org] roles, else OrganizationAccountAccessRole, then AWSControlTowerExecution).
+    /// default: the config's `[org] roles`, else OrganizationAccountAccessRole, then AWSControlTowerExecution).
     #[arg(long = "role", global = true, value_name = "NAME", value_parser = parse_role)]
     pub roles: Vec<String>,
 
