@@ -18,7 +18,7 @@ use super::client::{IamClient, Pages, describe};
 use super::pace::Pace;
 use super::report::{CredentialReport, ReportAnswer};
 use crate::core::error::{ErrorKind, IamError};
-use crate::core::model::{AccessKey, LastUsed, UseSource, User};
+use crate::core::model::{AccessKey, LastUsed, UseSource};
 
 /// Where last uses come from (`--source`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -32,18 +32,7 @@ pub enum Source {
     Live,
 }
 
-/// Where the last uses on screen came from.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum DataSource {
-    Report {
-        generated: Timestamp,
-        /// The report's `<root_account>` row: the root user has an access key.
-        root_has_key: bool,
-    },
-    Live {
-        reason: Option<String>,
-    },
-}
+pub use crate::core::inventory::{DataSource, LoadEvent};
 
 #[derive(Clone, Copy, Debug)]
 pub struct LoadOptions {
@@ -73,53 +62,6 @@ impl LoadOptions {
 /// anyway: with it, users it shows without keys need no ListAccessKeys. The
 /// users on screen never wait.
 const REPORT_WAIT: Duration = Duration::from_secs(3);
-
-/// One step of a load, in the order a consumer can rely on: a user's `Keys`
-/// come after the `UsersPage` that named it, a key's `LastUsed` after its `Keys`
-/// (a key may get a second `LastUsed` that completes the first), `Finished` last.
-#[derive(Clone, Debug, PartialEq)]
-pub enum LoadEvent {
-    UsersPage {
-        users: Vec<User>,
-        last_page: bool,
-    },
-    UsersFailed(IamError),
-    Keys {
-        user: String,
-        result: Result<Vec<AccessKey>, IamError>,
-    },
-    LastUsed {
-        user: String,
-        key_id: String,
-        result: Result<LastUsed, IamError>,
-        /// Where the value comes from and as of when (a failure is a live read's).
-        source: UseSource,
-    },
-    /// The names of a user's tags (for the policy's exempt tag), when read;
-    /// before the user's `Keys`.
-    UserTags {
-        user: String,
-        tags: Vec<String>,
-    },
-    /// A user listed, then gone (NoSuchEntity on its keys): deleted during the load.
-    UserGone {
-        user: String,
-    },
-    Source(DataSource),
-    /// Whether the root user has an access key, from GetAccountSummary: read
-    /// when the credential report (the first source) is not to be had.
-    RootKey(Result<bool, IamError>),
-    /// The SDK has retried this many requests so far (throttling, 5xx, resets).
-    Retries {
-        total: usize,
-    },
-    /// IAM throttled us: reads are paced at about `per_second` from now on
-    /// (it grows back); `None` once throttling has stopped and pacing with it.
-    Paced {
-        per_second: Option<u32>,
-    },
-    Finished,
-}
 
 /// The users whose work goes first; the caller updates it as the screen moves.
 pub type Priority = watch::Receiver<Vec<String>>;

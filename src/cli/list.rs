@@ -2,7 +2,6 @@
 //! loader, as a table, JSON or CSV on stdout. Progress goes to stderr when it
 //! is a terminal; partial failures are reported per user and in the exit code.
 
-use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex};
 
@@ -12,8 +11,10 @@ use serde::Serialize;
 use crate::aws::IamClient;
 use crate::aws::inventory::{self, DataSource, LoadEvent, LoadOptions};
 use crate::core::IamError;
+use crate::core::entries::{Fetch, KeyEntry};
 use crate::core::filter::{Filter, KeySubject, Subject};
-use crate::core::model::{AccessKey, KeyStatus, LastUsed, UseSource, User, never_means_never};
+use crate::core::inventory::{Inventory, UserEntry, key_findings};
+use crate::core::model::{KeyStatus, LastUsed, never_means_never};
 use crate::core::policy::Finding;
 use crate::core::policy::days_since;
 use crate::tui::state::Context;
@@ -73,112 +74,24 @@ pub struct Record {
     pub error: Option<String>,
 }
 
-/// A key's last use as the load left it.
-#[derive(Clone, Debug)]
-struct UseRead {
-    /// The value (kept from the report when a live confirmation failed).
-    value: Option<LastUsed>,
-    source: UseSource,
-    error: Option<IamError>,
+/// The progress line of a headless load.
+fn progress_line(inventory: &Inventory) -> String {
+    let listed = inventory
+        .users
+        .iter()
+        .filter(|u| !matches!(u.keys, Fetch::Loading))
+        .count();
+    format!(
+        "iamkeys: {} users, keys of {listed}, last use of {}/{} keys",
+        inventory.users.len(),
+        inventory.load.answered_keys.len(),
+        inventory.load.keys_known
+    )
 }
 
-/// Everything a load produced.
-#[derive(Default)]
-struct Inventory {
-    users: Vec<User>,
-    /// The names of users' tags, where read.
-    tags: HashMap<String, Vec<String>>,
-    /// Each user's keys and when they were listed.
-    keys: HashMap<String, (Result<Vec<AccessKey>, IamError>, Timestamp)>,
-    last_used: HashMap<String, UseRead>,
-    users_error: Option<IamError>,
-    source: Option<DataSource>,
-    /// GetAccountSummary's word on the root key, read without a report.
-    root_key_summary: Option<Result<bool, IamError>>,
-    finished: bool,
-}
-
-impl Inventory {
-    fn apply(&mut self, event: LoadEvent) {
-        match event {
-            LoadEvent::UsersPage { users, .. } => self.users.extend(users),
-            LoadEvent::UsersFailed(err) => self.users_error = Some(err),
-            LoadEvent::Keys { user, result } => {
-                self.keys.insert(user, (result, Timestamp::now()));
-            }
-            LoadEvent::UserTags { user, tags } => {
-                self.tags.insert(user, tags);
-            }
-            LoadEvent::UserGone { user } => {
-                self.users.retain(|u| u.name != user);
-                self.keys.remove(&user);
-            }
-            LoadEvent::LastUsed {
-                key_id,
-                result,
-                source,
-                ..
-            } => {
-                let read = match (result, self.last_used.remove(&key_id)) {
-                    (Ok(used), _) => UseRead {
-                        value: Some(used),
-                        source,
-                        error: None,
-                    },
-                    // The report's value stands, as of the report, with the reason it is not confirmed.
-                    (Err(err), Some(earlier)) if earlier.source.provisional() => UseRead {
-                        error: Some(err),
-                        ..earlier
-                    },
-                    (Err(err), _) => UseRead {
-                        value: None,
-                        source,
-                        error: Some(err),
-                    },
-                };
-                self.last_used.insert(key_id, read);
-            }
-            LoadEvent::Source(source) => self.source = Some(source),
-            LoadEvent::RootKey(result) => self.root_key_summary = Some(result),
-            LoadEvent::Paced { .. } | LoadEvent::Retries { .. } => {}
-            LoadEvent::Finished => self.finished = true,
-        }
-    }
-
-    /// Whether the root user has an access key, and which source says so:
-    /// the credential report, else GetAccountSummary; `Err` says why neither
-    /// could tell.
-    fn root_key(&self) -> Result<(bool, &'static str, Option<Timestamp>), String> {
-        if let Some(DataSource::Report {
-            generated,
-            root_has_key,
-        }) = &self.source
-        {
-            return Ok((*root_has_key, "report", Some(*generated)));
-        }
-        match &self.root_key_summary {
-            Some(Ok(present)) => Ok((*present, "account-summary", None)),
-            Some(Err(err)) => Err(format!(
-                "no credential report, and GetAccountSummary failed ({}: {})",
-                err.code, err.message
-            )),
-            None => Err("no credential report, and GetAccountSummary was not read".into()),
-        }
-    }
-
-    fn progress(&self) -> String {
-        let keys: usize = self
-            .keys
-            .values()
-            .map(|(k, _)| k.as_ref().map_or(0, Vec::len))
-            .sum();
-        format!(
-            "iamkeys: {} users, keys of {}, last use of {}/{keys} keys",
-            self.users.len(),
-            self.keys.len(),
-            self.last_used.len()
-        )
-    }
+/// Every answer counts for a headless load (nothing was changed meanwhile).
+fn take_all(inventory: &mut Inventory, event: LoadEvent) {
+    inventory.apply(0, event, Timestamp::now(), |_, _| true);
 }
 
 /// Loads the inventory and writes it to stdout. Returns the exit code.
@@ -285,7 +198,7 @@ pub async fn load_with(
         client,
         options,
         inventory::no_priority(),
-        move |event| sink.lock().unwrap_or_else(|p| p.into_inner()).apply(event),
+        move |event| take_all(&mut sink.lock().unwrap_or_else(|p| p.into_inner()), event),
     ));
     let show_progress = progress == Progress::Terminal && std::io::stderr().is_terminal();
     let mut ticker = tokio::time::interval(std::time::Duration::from_millis(200));
@@ -309,7 +222,7 @@ pub async fn load_with(
                     return Err(EXIT_FAILED);
                 }
                 if show_progress && !crate::aws::mfa_session::asking_on_terminal() {
-                    let line = inventory.lock().unwrap_or_else(|p| p.into_inner()).progress();
+                    let line = progress_line(&inventory.lock().unwrap_or_else(|p| p.into_inner()));
                     to_stderr_raw(format_args!("\r\x1b[2K{line}"));
                 }
             }
@@ -329,7 +242,7 @@ pub async fn load_with(
     Ok(Loaded {
         records: records(&inventory, filter, Timestamp::now(), context),
         root_key: inventory.root_key().map(|(present, _, _)| present),
-        users_error: inventory.users_error,
+        users_error: inventory.load.users_error,
     })
 }
 
@@ -386,7 +299,7 @@ pub fn parse_fail_on(text: &str) -> Result<FailOn, String> {
 }
 
 fn report_source(inventory: &Inventory) {
-    match &inventory.source {
+    match &inventory.load.source {
         Some(DataSource::Report { generated, .. }) => {
             tracing::info!(%generated, "last uses from the credential report")
         }
@@ -394,6 +307,41 @@ fn report_source(inventory: &Inventory) {
             reason: Some(reason),
         }) => crate::cli::warn(format_args!("{reason}; last uses were read key by key")),
         _ => {}
+    }
+}
+
+/// The last-use fields of a key's record: the value, where it was read and
+/// as of when, and what could not be read.
+fn describe_last_use(record: &mut Record, entry: &KeyEntry, unconfirmed: Option<&IamError>) {
+    if let Some(source) = entry.use_source {
+        record.source = Some(source.name().into());
+        record.as_of = Some(source.as_of().to_string());
+    }
+    match &entry.last_used {
+        Fetch::Loading => record.error = Some("last use not read".into()),
+        Fetch::Failed(err) => {
+            record.source = Some("live".into());
+            record.error = Some(format!("last use: {}: {}", err.code, err.message));
+        }
+        Fetch::Ready(LastUsed::Never) => {
+            record.never_used = never_means_never(entry.key.created).then_some(true);
+        }
+        Fetch::Ready(LastUsed::Used {
+            at,
+            service,
+            region,
+        }) => {
+            record.never_used = Some(false);
+            record.last_used = Some(at.to_string());
+            record.last_used_service = service.clone();
+            record.last_used_region = region.clone();
+        }
+    }
+    if let Some(err) = unconfirmed {
+        record.error = Some(format!(
+            "last use as of the credential report, not confirmed live: {}: {}",
+            err.code, err.message
+        ));
     }
 }
 
@@ -416,8 +364,8 @@ fn records(
     };
     let account = context.identity.account.clone();
     let policy = &context.policy;
-    let mut users: Vec<&User> = inventory.users.iter().collect();
-    users.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut users: Vec<&UserEntry> = inventory.users.iter().collect();
+    users.sort_by(|a, b| a.user.name.cmp(&b.user.name));
     let mut out = Vec::new();
     if let Ok((true, source, generated)) = inventory.root_key()
         && filter.matches(&Subject {
@@ -444,27 +392,24 @@ fn records(
             ..Record::default()
         });
     }
-    for user in users {
-        let tags = inventory
-            .tags
-            .get(&user.name)
-            .map_or(&[][..], Vec::as_slice);
+    for entry in users {
+        let user = &entry.user;
         let base = Record {
             account: account.clone(),
             user: user.name.clone(),
             user_arn: Some(user.arn.clone()),
             user_created: Some(user.created.to_string()),
             path: user.path.clone(),
-            exempt: policy.exempt.covers(&user.name, &user.path, tags),
+            exempt: policy.exempt.covers(&user.name, &user.path, &entry.tags),
             ..Record::default()
         };
-        let (keys, listed_at) = match inventory.keys.get(&user.name) {
-            Some((Ok(keys), at)) => (keys, *at),
+        let keys = match &entry.keys {
+            Fetch::Ready(keys) => keys,
             unread => {
                 // The filter applies to what is known of the user: name and path.
                 if user_only(&user.name, &user.path) {
                     let error = match unread {
-                        Some((Err(err), _)) => format!("{}: {}", err.code, err.message),
+                        Fetch::Failed(err) => format!("{}: {}", err.code, err.message),
                         _ => "keys not read".to_string(),
                     };
                     out.push(Record {
@@ -475,6 +420,11 @@ fn records(
                 continue;
             }
         };
+        let listed_at = inventory
+            .keys_listed
+            .get(&user.name)
+            .copied()
+            .unwrap_or(now);
         if keys.is_empty() {
             if !user_only(&user.name, &user.path) {
                 continue;
@@ -486,21 +436,13 @@ fn records(
             });
             continue;
         }
-        let active = keys
-            .iter()
-            .filter(|k| k.status == KeyStatus::Active)
-            .count();
-        let mut keys: Vec<&AccessKey> = keys.iter().collect();
-        keys.sort_by_key(|k| k.created);
-        for key in keys {
-            let read = inventory.last_used.get(&key.id);
-            // Only a settled value makes findings: not one the report said that
-            // a live read could not confirm.
-            let settled = read
-                .filter(|r| !r.source.provisional())
-                .and_then(|r| r.value.as_ref());
-            let session = context.session.link(&user.name, &key.id).is_some();
-            let found = policy.key_findings(key, settled, active, session, now);
+        let mut keys: Vec<&KeyEntry> = keys.iter().collect();
+        keys.sort_by_key(|k| k.key.created);
+        for key_entry in keys {
+            let key = &key_entry.key;
+            let (found, _) = key_findings(policy, &context.session, entry, key_entry, now);
+            // Only a settled value makes findings and answers the filter.
+            let settled = key_entry.settled_use();
             let subject = Subject {
                 name: &user.name,
                 path: &user.path,
@@ -524,49 +466,16 @@ fn records(
             if !filter.matches(&subject) {
                 continue;
             }
-            let findings = found.iter().map(|f| f.name().to_string()).collect();
             let mut record = Record {
                 access_key_id: Some(key.id.clone()),
                 status: Some(key.status.as_str().to_string()),
                 created: Some(key.created.to_string()),
                 age_days: Some(days_since(key.created, now)),
                 description: key.description.clone(),
-                findings,
+                findings: found.iter().map(|f| f.name().to_string()).collect(),
                 ..base.clone()
             };
-            match read {
-                Some(read) => {
-                    record.source = Some(read.source.name().into());
-                    record.as_of = Some(read.source.as_of().to_string());
-                    match &read.value {
-                        Some(LastUsed::Never) => {
-                            record.never_used = never_means_never(key.created).then_some(true);
-                        }
-                        Some(LastUsed::Used {
-                            at,
-                            service,
-                            region,
-                        }) => {
-                            record.never_used = Some(false);
-                            record.last_used = Some(at.to_string());
-                            record.last_used_service = service.clone();
-                            record.last_used_region = region.clone();
-                        }
-                        None => {}
-                    }
-                    if let Some(err) = &read.error {
-                        record.error = Some(if read.value.is_some() {
-                            format!(
-                                "last use as of the credential report, not confirmed live: {}: {}",
-                                err.code, err.message
-                            )
-                        } else {
-                            format!("last use: {}: {}", err.code, err.message)
-                        });
-                    }
-                }
-                None => record.error = Some("last use not read".into()),
-            }
+            describe_last_use(&mut record, key_entry, inventory.unconfirmed.get(&key.id));
             out.push(record);
         }
     }
@@ -745,7 +654,7 @@ fn to_stderr_raw(text: std::fmt::Arguments<'_>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::model::KeyStatus;
+    use crate::core::model::{AccessKey, KeyStatus, UseSource, User};
 
     fn inventory() -> Inventory {
         let ts = |s: &str| s.parse::<Timestamp>().unwrap();
@@ -762,33 +671,47 @@ mod tests {
             created: ts("2026-01-01T00:00:00Z"),
             description: None,
         };
-        let mut inv = Inventory {
-            users: vec![user("bob"), user("alice"), user("carol")],
-            ..Inventory::default()
-        };
+        let mut inv = Inventory::default();
         let listed = ts("2026-11-30T00:00:00Z");
-        inv.keys.insert(
-            "alice".into(),
-            (Ok(vec![key("alice", "AKIAALICE")]), listed),
+        let feed = |inv: &mut Inventory, event| {
+            inv.apply(1, event, listed, |_, _| true);
+        };
+        feed(
+            &mut inv,
+            LoadEvent::UsersPage {
+                users: vec![user("bob"), user("alice"), user("carol")],
+                last_page: true,
+            },
         );
-        inv.keys.insert("bob".into(), (Ok(vec![]), listed));
-        inv.keys.insert(
-            "carol".into(),
+        for (name, keys) in [
+            ("alice", Ok(vec![key("alice", "AKIAALICE")])),
+            ("bob", Ok(vec![])),
             (
+                "carol",
                 Err(IamError::new("ListAccessKeys", "AccessDenied", "no")),
-                listed,
             ),
+        ] {
+            feed(
+                &mut inv,
+                LoadEvent::Keys {
+                    user: name.into(),
+                    result: keys,
+                },
+            );
+        }
+        feed(
+            &mut inv,
+            LoadEvent::LastUsed {
+                user: "alice".into(),
+                key_id: "AKIAALICE".into(),
+                result: Ok(LastUsed::Used {
+                    at: ts("2026-11-01T00:00:00Z"),
+                    service: Some("s3".into()),
+                    region: Some("eu-west-1".into()),
+                }),
+                source: UseSource::Live { at: listed },
+            },
         );
-        inv.apply(LoadEvent::LastUsed {
-            user: "alice".into(),
-            key_id: "AKIAALICE".into(),
-            result: Ok(LastUsed::Used {
-                at: ts("2026-11-01T00:00:00Z"),
-                service: Some("s3".into()),
-                region: Some("eu-west-1".into()),
-            }),
-            source: UseSource::Live { at: listed },
-        });
         inv
     }
 
@@ -822,22 +745,28 @@ mod tests {
             generated,
             provisional: true,
         };
-        inv.apply(LoadEvent::LastUsed {
-            user: "alice".into(),
-            key_id: "AKIAALICE".into(),
-            result: Ok(LastUsed::Never),
-            source: provisional,
-        });
-        inv.apply(LoadEvent::LastUsed {
-            user: "alice".into(),
-            key_id: "AKIAALICE".into(),
-            result: Err(IamError::new(
-                "GetAccessKeyLastUsed",
-                "Throttling",
-                "slow down",
-            )),
-            source: UseSource::Live { at: generated },
-        });
+        take_all(
+            &mut inv,
+            LoadEvent::LastUsed {
+                user: "alice".into(),
+                key_id: "AKIAALICE".into(),
+                result: Ok(LastUsed::Never),
+                source: provisional,
+            },
+        );
+        take_all(
+            &mut inv,
+            LoadEvent::LastUsed {
+                user: "alice".into(),
+                key_id: "AKIAALICE".into(),
+                result: Err(IamError::new(
+                    "GetAccessKeyLastUsed",
+                    "Throttling",
+                    "slow down",
+                )),
+                source: UseSource::Live { at: generated },
+            },
+        );
         let records = records(
             &inv,
             &Filter::parse("alice").unwrap(),
@@ -850,7 +779,7 @@ mod tests {
         let error = records[0].error.as_deref().unwrap();
         assert!(error.contains("not confirmed live"), "{error}");
         // A user whose keys were not read is filtered by name and path too.
-        inv.keys.remove("bob");
+        inv.user_mut("bob").unwrap().keys = Fetch::Loading;
         assert!(records_of(&inv, "zed").is_empty());
         assert_eq!(
             records_of(&inv, "bob")[0].error.as_deref(),
@@ -861,7 +790,7 @@ mod tests {
     #[test]
     fn records_carry_findings_exemptions_and_the_root_key_and_fail_on_gates() {
         let mut inv = inventory();
-        inv.source = Some(DataSource::Report {
+        inv.load.source = Some(DataSource::Report {
             generated: "2026-11-30T08:00:00Z".parse().unwrap(),
             root_has_key: true,
         });

@@ -11,6 +11,7 @@ pub mod change;
 pub mod entries;
 pub mod error;
 pub mod filter;
+pub mod inventory;
 pub mod model;
 pub mod org;
 pub mod policy;
