@@ -19,6 +19,7 @@ pub mod hardening;
 pub mod headless;
 pub mod iam;
 pub mod journal;
+pub mod key_sort;
 pub mod keymap;
 pub mod list;
 pub mod logging;

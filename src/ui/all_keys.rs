@@ -76,8 +76,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &mut ViewState) 
 
 fn title_prefix(state: &State) -> String {
     let total: usize = state.users.iter().map(|u| u.key_entries().len()).sum();
+    let sort = state.key_sort;
     format!(
-        " All keys {}/{total} · most urgent first · filter: ",
-        state.key_rows.len()
+        " All keys {}/{total} · sort: {}{} · filter: ",
+        state.key_rows.len(),
+        sort.column.label(),
+        if sort.reversed { " (reversed)" } else { "" }
     )
 }

@@ -24,5 +24,6 @@ mod render;
 mod render_bench;
 mod request_count;
 mod rotate_safety;
+mod selection_and_sort;
 mod update_transitions;
 mod wizard_safety;

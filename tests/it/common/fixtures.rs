@@ -128,6 +128,8 @@ pub fn sample_state_on_user(user: &str) -> State {
         .iter()
         .position(|&i| state.users[i].user.name == user)
         .unwrap();
+    // As a move or a click would: the administrator chose this user.
+    state.selection_chosen = true;
     state
 }
 
