@@ -17,6 +17,7 @@ mod inventory_paging;
 mod inventory_report;
 mod jobs;
 mod journal_safety;
+mod no_color;
 mod policies;
 mod properties;
 mod red_team;
