@@ -35,3 +35,4 @@ pub mod tasks;
 pub mod ui;
 pub mod update;
 pub mod wizard;
+pub mod wording;

@@ -2,6 +2,7 @@
 //! which are about the screen and not the data, live in [`ViewState`].
 
 mod all_keys;
+mod cut;
 mod dialog;
 mod format;
 pub mod help;
@@ -9,6 +10,7 @@ mod key_table;
 mod keys;
 pub mod monochrome;
 mod plan_dialog;
+mod priority_line;
 mod status;
 mod theme;
 mod users;

@@ -27,4 +27,5 @@ mod request_count;
 mod rotate_safety;
 mod selection_and_sort;
 mod update_transitions;
+mod widths;
 mod wizard_safety;
