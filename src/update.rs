@@ -7,6 +7,7 @@ use tui_input::backend::crossterm::to_input_request;
 mod jobs;
 mod mfa;
 mod mutations;
+mod plan_scroll;
 mod selection;
 mod wizard;
 
@@ -307,6 +308,7 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             }
         }
         Action::DialogSubmit => return mutations::submit(state),
+        Action::DialogEdit(key) if plan_scroll::scroll(state, key) => {}
         Action::DialogEdit(key) => {
             let field = state.dialog.as_mut().and_then(|d| d.input_mut());
             if let (Some(field), Some(request)) = (field, to_input_request(&Event::Key(key))) {

@@ -204,6 +204,7 @@ pub fn start(state: &mut State, kind: BulkKind) -> Vec<Effect> {
         error: None,
         running: false,
         finished: false,
+        scroll: 0,
     }));
     reads
 }
