@@ -5,8 +5,8 @@
 
 use std::cmp::Ordering;
 
-use crate::entries::KeyEntry;
-use crate::iam::model::LastUsed;
+use crate::core::entries::KeyEntry;
+use crate::core::model::LastUsed;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeySortColumn {
@@ -103,8 +103,8 @@ fn use_rank(entry: &KeyEntry) -> (u8, Option<jiff::Timestamp>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::entries::Fetch;
-    use crate::iam::model::{AccessKey, KeyStatus};
+    use crate::core::entries::Fetch;
+    use crate::core::model::{AccessKey, KeyStatus};
 
     fn entry(id: &str, created: &str, used: Option<&str>) -> KeyEntry {
         KeyEntry {

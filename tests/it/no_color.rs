@@ -9,10 +9,10 @@ use crate::common;
 
 use common::fixtures::sample_state;
 use crossterm::style::Colored;
-use iamkeys::action::Action;
-use iamkeys::state::{Board, State};
-use iamkeys::ui::{self, ViewState};
-use iamkeys::update::update;
+use iamkeys::tui::action::Action;
+use iamkeys::tui::state::{Board, State};
+use iamkeys::tui::ui::{self, ViewState};
+use iamkeys::tui::update::update;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use ratatui::layout::Rect;

@@ -5,12 +5,12 @@
 use crate::common;
 
 use common::fixtures::{self, now, sample_state};
-use iamkeys::action::{Action, Motion};
-use iamkeys::iam::inventory::LoadEvent;
-use iamkeys::iam::model::{AccessKey, KeyStatus, LastUsed, UseSource};
+use iamkeys::aws::inventory::LoadEvent;
+use iamkeys::core::model::{AccessKey, KeyStatus, LastUsed, UseSource};
 use iamkeys::key_sort::KeySortColumn;
-use iamkeys::state::{Board, SortColumn, State};
-use iamkeys::update::update;
+use iamkeys::tui::action::{Action, Motion};
+use iamkeys::tui::state::{Board, SortColumn, State};
+use iamkeys::tui::update::update;
 
 fn selected_name(state: &State) -> String {
     state.selected_user().unwrap().user.name.clone()
@@ -150,9 +150,9 @@ fn s_in_the_keys_view_sorts_the_keys_view_and_leaves_the_users_sort() {
     assert!(created.windows(2).all(|w| w[0] <= w[1]), "{created:?}");
     // The title says the sort.
     let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 30)).unwrap();
-    let mut view = iamkeys::ui::ViewState::default();
+    let mut view = iamkeys::tui::ui::ViewState::default();
     terminal
-        .draw(|f| iamkeys::ui::draw(f, &state, &mut view))
+        .draw(|f| iamkeys::tui::ui::draw(f, &state, &mut view))
         .unwrap();
     let text = terminal.backend().to_string();
     assert!(text.contains("sort: key age"), "{text}");

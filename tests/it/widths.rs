@@ -6,11 +6,11 @@
 use crate::common;
 
 use common::fixtures::realistic_state;
-use iamkeys::action::Action;
-use iamkeys::policy::Finding;
-use iamkeys::state::{Board, State};
-use iamkeys::ui::{self, ViewState};
-use iamkeys::update::update;
+use iamkeys::core::policy::Finding;
+use iamkeys::tui::action::Action;
+use iamkeys::tui::state::{Board, State};
+use iamkeys::tui::ui::{self, ViewState};
+use iamkeys::tui::update::update;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::Modifier;
@@ -147,7 +147,7 @@ fn names(shown: &str, name: &str) -> bool {
 
 fn on_user(state: &mut State, name: &str) {
     while state.selected_user().unwrap().user.name != name {
-        update(state, Action::Move(iamkeys::action::Motion::Down));
+        update(state, Action::Move(iamkeys::tui::action::Motion::Down));
     }
     update(state, Action::OpenKeys);
 }
@@ -227,14 +227,14 @@ fn findings_that_do_not_fit_are_whole_most_urgent_first_with_a_count() {
 #[test]
 fn the_bulk_plan_scrolls_while_the_count_keeps_its_text_and_no_line_wraps() {
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-    use iamkeys::dialog::Dialog;
+    use iamkeys::tui::dialog::Dialog;
     let key = |code| Action::DialogEdit(KeyEvent::new(code, KeyModifiers::NONE));
     let mut state = realistic_state();
     update(&mut state, Action::ShowBoard(Board::Keys));
     update(&mut state, Action::MarkAll);
     update(
         &mut state,
-        Action::BulkStart(iamkeys::bulk::BulkKind::Deactivate),
+        Action::BulkStart(iamkeys::io::bulk::BulkKind::Deactivate),
     );
     let Some(Dialog::BulkPlan(plan)) = &state.dialog else {
         panic!("{:?}", state.dialog);
@@ -303,7 +303,7 @@ fn dialog_text(text: &str) -> String {
 
 fn plan_lines(state: &State) -> Vec<(String, String)> {
     match &state.dialog {
-        Some(iamkeys::dialog::Dialog::BulkPlan(plan)) => plan
+        Some(iamkeys::tui::dialog::Dialog::BulkPlan(plan)) => plan
             .lines
             .iter()
             .map(|l| (l.key_id.clone(), l.user.clone()))
