@@ -3,6 +3,7 @@
 //! tasks → results as actions; `ui` draws `State` and nothing else.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod aws;
 pub mod cli;
 pub mod core;

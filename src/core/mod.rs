@@ -12,9 +12,11 @@ pub mod entries;
 pub mod error;
 pub mod filter;
 pub mod inventory;
+pub mod key_sort;
 pub mod model;
 pub mod org;
 pub mod policy;
 pub mod sanitize;
+pub mod wording;
 
 pub use error::{ErrorKind, IamError};

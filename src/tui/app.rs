@@ -138,7 +138,7 @@ pub async fn run(
     };
     let mut app = App {
         state,
-        view: ViewState::default(),
+        view: ViewState::for_terminal(),
         tasks: Tasks::new(runner, options, tx),
         clipboard: Vec::new(),
         suspend: false,

@@ -135,6 +135,8 @@ pub struct BulkPlan {
     pub running: bool,
     /// Every key has answered.
     pub finished: bool,
+    /// The first key line shown: the plan scrolls (`j`/`k`, `PgDn`/`PgUp`).
+    pub scroll: usize,
 }
 
 /// One key of a bulk plan.

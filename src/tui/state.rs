@@ -315,6 +315,10 @@ pub struct State {
     pub view_stale: bool,
     /// Position of the selection in `view`.
     pub selected: usize,
+    /// Whether the administrator has chosen a user (moved, clicked, opened its
+    /// keys): until then the selection stays on the first row while rows
+    /// arrive and re-sort, and every sort puts it back there.
+    pub selection_chosen: bool,
     pub selected_key: usize,
     /// The table on screen.
     pub board: Board,
@@ -327,6 +331,8 @@ pub struct State {
     /// chose one: rows are indices, and this is what a rebuild keeps selected
     /// when keys come and go (until then the first row stays selected).
     pub selected_row_key: Option<String>,
+    /// How the keys view orders its rows (`s`/`S` there).
+    pub key_sort: crate::core::key_sort::KeySort,
     pub focus: Focus,
     pub mode: Mode,
     pub filter: Input,
@@ -386,11 +392,13 @@ impl State {
             view: Vec::new(),
             view_stale: false,
             selected: 0,
+            selection_chosen: false,
             selected_key: 0,
             board: Board::Users,
             key_rows: Vec::new(),
             selected_row: 0,
             selected_row_key: None,
+            key_sort: Default::default(),
             focus: Focus::Users,
             mode: Mode::Normal,
             filter: Input::default(),
@@ -596,10 +604,18 @@ impl State {
         }
     }
 
-    /// Rebuilds `view` from filter and sort, keeping the selected user selected.
+    /// Rebuilds `view` from filter and sort, keeping the selected user
+    /// selected once the administrator chose one (else the first row).
     pub fn rebuild_view(&mut self) {
-        let keep = self.users_view_user().map(|u| u.user.name.clone());
+        let keep = self.chosen_user();
         self.rebuild_view_keeping(keep);
+    }
+
+    /// The name of the user the administrator chose, if they chose one.
+    fn chosen_user(&self) -> Option<String> {
+        self.selection_chosen
+            .then(|| self.users_view_user().map(|u| u.user.name.clone()))
+            .flatten()
     }
 
     /// The user selected in the users view (whichever view is on screen).
@@ -687,8 +703,8 @@ impl State {
     }
 
     /// Rebuilds the keys view's rows from each key's (rank, filter match):
-    /// every key the filter matches, most urgent first, then oldest first;
-    /// the selected key stays selected.
+    /// every key the filter matches, in the keys view's sort (most urgent
+    /// first, then oldest first, by default); the selected key stays selected.
     fn rebuild_key_rows(&mut self, keys: &[Vec<(usize, bool)>]) {
         let keep = self.selected_row_key.clone();
         let mut rows: Vec<(usize, usize, usize)> = Vec::new();
@@ -699,12 +715,17 @@ impl State {
                 }
             }
         }
-        let key = |&(_, u, k): &(usize, usize, usize)| &self.users[u].key_entries()[k];
-        rows.sort_by(|a, b| {
-            a.0.cmp(&b.0)
-                .then_with(|| key(a).key.created.cmp(&key(b).key.created))
-                .then_with(|| key(a).key.id.cmp(&key(b).key.id))
-        });
+        let row = |&(rank, u, k): &(usize, usize, usize)| {
+            let user = &self.users[u];
+            crate::core::key_sort::KeyRow {
+                rank,
+                owner: &user.user.name,
+                path: &user.user.path,
+                entry: &user.key_entries()[k],
+            }
+        };
+        let sort = self.key_sort;
+        rows.sort_by(|a, b| sort.compare(&row(a), &row(b)));
         self.key_rows = rows.into_iter().map(|(_, u, k)| (u, k)).collect();
         self.selected_row = keep
             .and_then(|id| {
@@ -740,7 +761,7 @@ impl State {
     /// Keeps the users for which `keep` holds, appending `extra`, and rebuilds
     /// indices and view with the selection on the same user where it survives.
     pub fn retain_users(&mut self, keep: impl Fn(&UserEntry) -> bool, extra: Vec<UserEntry>) {
-        let selected = self.users_view_user().map(|u| u.user.name.clone());
+        let selected = self.chosen_user();
         self.users.retain(|u| keep(u));
         self.users.extend(extra);
         self.reindex();

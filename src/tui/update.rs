@@ -7,6 +7,8 @@ use tui_input::backend::crossterm::to_input_request;
 mod jobs;
 mod mfa;
 mod mutations;
+mod plan_scroll;
+mod selection;
 mod wizard;
 
 pub use mutations::{check, request};
@@ -156,7 +158,10 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         Action::SwitchFocus if state.board == Board::Keys => {}
         Action::SwitchFocus => {
             state.focus = match state.focus {
-                Focus::Users if has_keys(state) => Focus::Keys,
+                Focus::Users if has_keys(state) => {
+                    selection::user_chosen(state);
+                    Focus::Keys
+                }
                 _ => Focus::Users,
             };
         }
@@ -179,6 +184,7 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::OpenKeys => {
             if has_keys(state) {
+                selection::user_chosen(state);
                 state.focus = Focus::Keys;
                 state.selected_key = 0;
             }
@@ -218,15 +224,8 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             state.filter.reset();
             state.rebuild_view();
         }
-        Action::CycleSort => {
-            state.sort.column = state.sort.column.next();
-            state.sort.reversed = false;
-            state.rebuild_view();
-        }
-        Action::ReverseSort => {
-            state.sort.reversed = !state.sort.reversed;
-            state.rebuild_view();
-        }
+        Action::CycleSort => selection::cycle_sort(state),
+        Action::ReverseSort => selection::reverse_sort(state),
         Action::Refresh => return start_load(state),
         Action::ToggleHelp => {
             state.mode = match state.mode {
@@ -309,6 +308,7 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             }
         }
         Action::DialogSubmit => return mutations::submit(state),
+        Action::DialogEdit(key) if plan_scroll::scroll(state, key) => {}
         Action::DialogEdit(key) => {
             let field = state.dialog.as_mut().and_then(|d| d.input_mut());
             if let (Some(field), Some(request)) = (field, to_input_request(&Event::Key(key))) {
@@ -508,6 +508,7 @@ fn click(state: &mut State, pane: crate::tui::action::Pane, row: usize) {
     }
     match pane {
         Pane::Users if row < state.view.len() && row != state.selected => {
+            selection::user_chosen(state);
             state.selected = row;
             state.selected_key = 0;
         }
@@ -557,6 +558,7 @@ fn move_selection(state: &mut State, motion: Motion) {
             state.remember_selected_row();
         }
         (_, Focus::Users) => {
+            selection::user_chosen(state);
             if target != state.selected {
                 state.selected = target;
                 state.selected_key = 0;

@@ -120,6 +120,8 @@ fn select_user(state: &mut State, name: &str) {
         .position(|&i| state.users[i].user.name == name)
         .unwrap();
     state.selected = at;
+    // As a move or a click would: the administrator chose this user.
+    state.selection_chosen = true;
     state.selected_key = 0;
 }
 

@@ -35,7 +35,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &mut ViewState) 
         users::place_filter_cursor(frame, area, &prefix, state);
         return;
     }
-    let visible = state
+    let visible: Vec<_> = state
         .key_rows
         .iter()
         .skip(view.key_rows_offset)
@@ -43,21 +43,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &mut ViewState) 
         .filter_map(|&(u, k)| {
             let user = state.users.get(u)?;
             Some((user, user.key_entries().get(k)?))
-        });
-    let owner_len = state
-        .key_rows
-        .iter()
-        .skip(view.key_rows_offset)
-        .take(rows_visible)
-        .filter_map(|&(u, _)| state.users.get(u))
-        .map(|u| u.user.name.chars().count())
-        .max()
-        .unwrap_or(0);
-    let fit = key_table::Fit::new(
-        area.width.saturating_sub(2),
-        Some(u16::try_from(owner_len).unwrap_or(u16::MAX)),
-    );
+        })
+        .collect();
+    let content = key_table::Content::measure(visible.iter().copied(), state, true);
+    let fit = key_table::Fit::new(area.width.saturating_sub(2), content);
     let rows: Vec<_> = visible
+        .into_iter()
         .map(|(user, entry)| key_table::row(user, entry, state, &fit))
         .collect();
     let table = Table::new(rows, fit.widths())
@@ -76,8 +67,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &mut ViewState) 
 
 fn title_prefix(state: &State) -> String {
     let total: usize = state.users.iter().map(|u| u.key_entries().len()).sum();
+    let sort = state.key_sort;
     format!(
-        " All keys {}/{total} · most urgent first · filter: ",
-        state.key_rows.len()
+        " All keys {}/{total} · sort: {}{} · filter: ",
+        state.key_rows.len(),
+        sort.column.label(),
+        if sort.reversed { " (reversed)" } else { "" }
     )
 }

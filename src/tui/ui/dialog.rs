@@ -38,7 +38,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, dialog: &Dialog) {
             (format!(" Create an access key for {user} "), lines)
         }
         Dialog::BulkPlan(plan) => {
-            let (title, lines, plan_field) = super::plan_dialog::bulk(plan);
+            let (title, lines, plan_field) =
+                super::plan_dialog::bulk(plan, area.height, inner as u16);
             field = plan_field;
             (title, lines)
         }

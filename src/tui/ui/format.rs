@@ -16,11 +16,7 @@ pub fn age(at: Timestamp, now: Timestamp) -> String {
 
 /// `today`, `1 day ago`, `40 days ago`
 pub fn ago(at: Timestamp, now: Timestamp) -> String {
-    match days_since(at, now) {
-        0 => "today".to_string(),
-        1 => "1 day ago".to_string(),
-        n => format!("{n} days ago"),
-    }
+    crate::core::wording::days_ago(days_since(at, now))
 }
 
 /// `today`, `3d ago`: for narrow columns.

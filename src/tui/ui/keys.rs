@@ -59,7 +59,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         }
         Fetch::Ready(keys) => keys,
     };
-    let fit = key_table::Fit::new(area.width.saturating_sub(2), None);
+    let content = key_table::Content::measure(keys.iter().map(|k| (user, k)), state, false);
+    let fit = key_table::Fit::new(area.width.saturating_sub(2), content);
     let rows = keys.iter().map(|k| key_table::row(user, k, state, &fit));
     let table = Table::new(rows, fit.widths())
         .header(fit.header())

@@ -2,12 +2,15 @@
 //! which are about the screen and not the data, live in [`ViewState`].
 
 mod all_keys;
+mod cut;
 mod dialog;
 mod format;
 pub mod help;
 mod key_table;
 mod keys;
+pub mod monochrome;
 mod plan_dialog;
+mod priority_line;
 mod status;
 mod theme;
 mod users;
@@ -39,6 +42,18 @@ pub struct ViewState {
     pub key_rows_offset: usize,
     /// Where each table was drawn on the last frame, for the mouse.
     pub tables: Vec<TableArea>,
+    /// Draw without colour (`NO_COLOR`): see [`monochrome`].
+    pub monochrome: bool,
+}
+
+impl ViewState {
+    /// The view state for this terminal: without colour when `NO_COLOR` asks.
+    pub fn for_terminal() -> Self {
+        Self {
+            monochrome: monochrome::requested(),
+            ..Self::default()
+        }
+    }
 }
 
 /// A table on screen: its pane, the rectangle of its block, and the list
@@ -73,6 +88,13 @@ pub fn users_table_rows(height: u16) -> usize {
 }
 
 pub fn draw(frame: &mut Frame, state: &State, view: &mut ViewState) {
+    draw_in_colour(frame, state, view);
+    if view.monochrome {
+        monochrome::strip(frame.buffer_mut());
+    }
+}
+
+fn draw_in_colour(frame: &mut Frame, state: &State, view: &mut ViewState) {
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         draw_too_small(frame, area);

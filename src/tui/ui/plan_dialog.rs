@@ -10,8 +10,14 @@ use crate::tui::dialog::BulkPlan;
 /// Key lines shown at most: the rest are counted (call-outs come first).
 const MAX_KEY_LINES: usize = 12;
 
-/// Title, lines, and the row of the text field (while it asks for the count).
-pub fn bulk(plan: &BulkPlan) -> (String, Vec<Line<'static>>, Option<(&Input, usize)>) {
+/// Title, lines, and the row of the text field (while it asks for the count),
+/// for a dialog of `height` rows (borders included) and `inner` columns: the
+/// key lines scroll from `plan.scroll`, and none is wider than the dialog.
+pub fn bulk(
+    plan: &BulkPlan,
+    height: u16,
+    inner: u16,
+) -> (String, Vec<Line<'static>>, Option<(&Input, usize)>) {
     let count = plan.lines.len();
     let verb = plan.kind.verb();
     let mut lines = Vec::new();
@@ -60,50 +66,36 @@ pub fn bulk(plan: &BulkPlan) -> (String, Vec<Line<'static>>, Option<(&Input, usi
         }
     }
     lines.push(Line::raw(""));
-    for line in plan.lines.iter().take(MAX_KEY_LINES) {
-        let (mark, style) = match &line.result {
-            None if plan.running => ("… ", theme::PENDING),
-            None => ("  ", ratatui::style::Style::new()),
-            Some(Ok(())) => ("✓ ", theme::ACTIVE),
-            Some(Err(_)) => ("✗ ", theme::ERROR),
-        };
-        let mut spans = vec![
-            Span::styled(mark, style),
-            Span::raw(format!("{:<20} {:<20} ", line.key_id, line.user)),
-            Span::styled(
-                line.last_use.clone(),
-                if line.recent {
-                    theme::WARNING
-                } else {
-                    theme::LABEL
-                },
-            ),
-        ];
-        if line.recent {
-            spans.push(Span::styled(" USED RECENTLY", theme::WARNING));
-        }
-        if !line.findings.is_empty() {
-            spans.push(Span::styled(
-                format!(" {}", line.findings.join(",")),
-                theme::ATTENTION,
-            ));
-        }
-        if let Some(Err(why)) = &line.result {
-            spans.push(Span::styled(format!(" — {why}"), theme::ERROR));
-        }
-        lines.push(Line::from(spans));
+    // Room for the key lines: the dialog's rows less the borders, the lines
+    // above, the count of the rest and what follows.
+    let below = usize::from(!plan.left_out.is_empty()) * 3 + usize::from(plan.running) * 2;
+    let room = usize::from(height.saturating_sub(2))
+        .saturating_sub(lines.len() + 1 + below)
+        .clamp(1, MAX_KEY_LINES);
+    let first = plan.scroll.min(count.saturating_sub(1));
+    for line in plan.lines.iter().skip(first).take(room) {
+        lines.push(key_line(plan, line, inner));
     }
-    if count > MAX_KEY_LINES {
-        let failed_hidden = plan.lines[MAX_KEY_LINES..]
+    let hidden_after = count.saturating_sub(first + room);
+    if first > 0 || hidden_after > 0 {
+        let failed_hidden = plan
+            .lines
             .iter()
-            .filter(|l| matches!(l.result, Some(Err(_))))
+            .enumerate()
+            .filter(|(i, l)| (*i < first || *i >= first + room) && matches!(l.result, Some(Err(_))))
             .count();
         lines.push(Line::styled(
             format!(
-                "… and {} more keys{}",
-                count - MAX_KEY_LINES,
+                "… keys {}–{} of {count}{}{}",
+                first + 1,
+                (first + room).min(count),
+                if plan.running {
+                    ""
+                } else {
+                    " (j/k, PgDn/PgUp scroll)"
+                },
                 if failed_hidden > 0 {
-                    format!(" ({failed_hidden} of them failed: see the journal)")
+                    format!("; {failed_hidden} not shown failed: see the journal")
                 } else {
                     String::new()
                 }
@@ -118,8 +110,9 @@ pub fn bulk(plan: &BulkPlan) -> (String, Vec<Line<'static>>, Option<(&Input, usi
             theme::HEADER_ROW,
         ));
         for (user, key_id, why) in plan.left_out.iter().take(6) {
+            let user = super::cut::ellipsize_name(user, 24);
             lines.push(Line::styled(
-                format!("  {key_id:<20} {user:<20} {why}"),
+                super::cut::ellipsize(&format!("  {key_id:<20} {user:<24} {why}"), inner),
                 theme::LABEL,
             ));
         }
@@ -139,6 +132,53 @@ pub fn bulk(plan: &BulkPlan) -> (String, Vec<Line<'static>>, Option<(&Input, usi
     }
     let title = format!(" {} {count} marked keys ", plan.kind.title());
     (title, lines, field.map(|row| (&plan.typed, row)))
+}
+
+/// One key of the plan in at most `inner` columns: the user cut with `…`,
+/// the findings whole (`+N` for the rest), so that a line never wraps.
+fn key_line(plan: &BulkPlan, line: &crate::tui::dialog::PlanLine, inner: u16) -> Line<'static> {
+    let (mark, style) = match &line.result {
+        None if plan.running => ("… ", theme::PENDING),
+        None => ("  ", ratatui::style::Style::new()),
+        Some(Ok(())) => ("✓ ", theme::ACTIVE),
+        Some(Err(_)) => ("✗ ", theme::ERROR),
+    };
+    let user = super::cut::ellipsize_name(&line.user, 24);
+    let mut spans = vec![
+        Span::styled(mark, style),
+        Span::raw(format!("{:<20} {user:<24} ", line.key_id)),
+        Span::styled(
+            line.last_use.clone(),
+            if line.recent {
+                theme::WARNING
+            } else {
+                theme::LABEL
+            },
+        ),
+    ];
+    if line.recent {
+        spans.push(Span::styled(" USED RECENTLY", theme::WARNING));
+    }
+    if let Some(Err(why)) = &line.result {
+        spans.push(Span::styled(format!(" — {why}"), theme::ERROR));
+    }
+    let used: u16 = spans.iter().map(|s| super::cut::width(&s.content)).sum();
+    if !line.findings.is_empty() {
+        let items: Vec<_> = line
+            .findings
+            .iter()
+            .map(|f| (f.to_string(), theme::ATTENTION))
+            .collect();
+        let findings = super::cut::whole_items(&items, inner.saturating_sub(used + 1));
+        spans.push(Span::raw(" "));
+        spans.extend(findings.spans);
+    }
+    // What still does not fit (a long error) is cut, never wrapped.
+    let text: String = spans.iter().map(|s| s.content.as_ref()).collect();
+    if super::cut::width(&text) > inner {
+        return Line::raw(super::cut::ellipsize(&text, inner));
+    }
+    Line::from(spans)
 }
 
 /// The undo dialog: what is changed back, what cannot be, what is held

@@ -5,6 +5,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use super::priority_line::{self, Part};
 use super::{format, theme};
 use crate::aws::inventory::DataSource;
 use crate::core::model::{KeyStatus, UseSource};
@@ -18,32 +19,60 @@ pub fn draw_header(frame: &mut Frame, area: Rect, state: &State) {
     let ctx = &state.context;
     let mut who = Vec::new();
     if ctx.read_only {
-        who.push(Span::styled(" READ-ONLY ", theme::READ_ONLY));
-        who.push(Span::raw(" "));
+        who.push(Part::new(
+            0,
+            vec![
+                Span::styled(" READ-ONLY ", theme::READ_ONLY),
+                Span::raw(" "),
+            ],
+        ));
     }
-    who.extend([
-        Span::styled("iamkeys ", theme::TITLE),
-        Span::styled("account ", theme::LABEL),
-        Span::raw(ctx.identity.account.clone()),
-        Span::styled("  as ", theme::LABEL),
-        Span::raw(ctx.identity.arn.clone()),
-    ]);
+    who.push(Part::new(
+        0,
+        vec![
+            Span::styled("iamkeys ", theme::TITLE),
+            Span::styled("account ", theme::LABEL),
+            Span::raw(ctx.identity.account.clone()),
+        ],
+    ));
+    who.push(Part::new(
+        1,
+        vec![
+            Span::styled("  as ", theme::LABEL),
+            Span::raw(ctx.identity.arn.clone()),
+        ],
+    ));
     if let Some(profile) = &ctx.profile {
-        who.push(Span::styled("  profile ", theme::LABEL));
-        who.push(Span::raw(profile.clone()));
+        who.push(Part::new(
+            2,
+            vec![
+                Span::styled("  profile ", theme::LABEL),
+                Span::raw(profile.clone()),
+            ],
+        ));
     }
     match (&ctx.endpoint, &ctx.region) {
-        (Some(endpoint), _) => {
-            who.push(Span::styled("  endpoint ", theme::LABEL));
-            who.push(Span::raw(endpoint.clone()));
-        }
-        (None, Some(region)) => {
-            who.push(Span::styled("  region ", theme::LABEL));
-            who.push(Span::raw(region.clone()));
-        }
+        (Some(endpoint), _) => who.push(Part::new(
+            3,
+            vec![
+                Span::styled("  endpoint ", theme::LABEL),
+                Span::raw(endpoint.clone()),
+            ],
+        )),
+        (None, Some(region)) => who.push(Part::new(
+            3,
+            vec![
+                Span::styled("  region ", theme::LABEL),
+                Span::raw(region.clone()),
+            ],
+        )),
         (None, None) => {}
     }
-    let lines = vec![Line::from(who), glance_line(state), load_line(state)];
+    let lines = vec![
+        priority_line::fit(who, area.width),
+        glance_line(state, area.width),
+        load_line(state),
+    ];
     frame.render_widget(Paragraph::new(lines), area);
 }
 
@@ -88,34 +117,48 @@ pub fn root_has_key(state: &State) -> bool {
     ) || matches!(state.load.root_key_summary, Some(Ok(true)))
 }
 
-fn glance_line(state: &State) -> Line<'static> {
+/// The counts, whole: findings first, then the root key, marks, and the totals.
+fn glance_line(state: &State, width: u16) -> Line<'static> {
     let g = glance(state);
     let plain = ratatui::style::Style::new();
-    let mut spans = Vec::new();
+    let mut parts = Vec::new();
     if root_has_key(state) {
-        spans.push(Span::styled(
-            "⚠ root-key: the root user has an access key ",
-            theme::ERROR,
+        parts.push(Part::new(
+            0,
+            vec![Span::styled(
+                "⚠ root-key: the root user has an access key ",
+                theme::ERROR,
+            )],
         ));
     }
-    let mut count = |label: String, n: usize, style| {
-        spans.push(Span::styled(label, theme::LABEL));
-        spans.push(Span::styled(n.to_string(), style));
+    let count = |rank, label: String, n: usize, style| {
+        Part::new(
+            rank,
+            vec![
+                Span::styled(label, theme::LABEL),
+                Span::styled(n.to_string(), style),
+            ],
+        )
     };
-    count("users ".into(), state.users.len(), plain);
-    count("  keys ".into(), g.keys, plain);
-    count("  active ".into(), g.active, plain);
+    parts.push(count(3, "users ".into(), state.users.len(), plain));
+    parts.push(count(3, "  keys ".into(), g.keys, plain));
+    parts.push(count(4, "  active ".into(), g.active, plain));
     for (finding, n) in Finding::ALL.iter().zip(g.findings) {
         if matches!(finding, Finding::RootKey | Finding::ThisSession) {
             continue;
         }
         let style = if n > 0 { theme::ATTENTION } else { plain };
-        count(format!("  {} ", finding.name()), n, style);
+        parts.push(count(1, format!("  {} ", finding.name()), n, style));
     }
     if !state.marked.is_empty() {
-        count("  ✓ marked ".into(), state.marked.len(), theme::PENDING);
+        parts.push(count(
+            2,
+            "  ✓ marked ".into(),
+            state.marked.len(),
+            theme::PENDING,
+        ));
     }
-    Line::from(spans)
+    priority_line::fit(parts, width)
 }
 
 /// Load progress (or when it finished) and where the last uses came from.
@@ -279,11 +322,21 @@ pub fn draw_footer(frame: &mut Frame, area: Rect, state: &State) {
         ),
         None => Line::raw(""),
     };
-    let mut hints = Vec::new();
     let keymap = &state.context.keymap;
-    for (keys, word) in keymap.hints_where(state.input_mode(), |action| works(state, action)) {
-        hints.push(Span::styled(keys.into_owned(), theme::KEY_HINT));
-        hints.push(Span::raw(format!(" {word}  ")));
-    }
-    frame.render_widget(Paragraph::new(vec![status, Line::from(hints)]), area);
+    let hints: Vec<Part> = keymap
+        .hints_where(state.input_mode(), |action| works(state, action))
+        .map(|(keys, word)| {
+            // Quitting and help are never the ones that go.
+            let rank = u8::from(!matches!(word, "quit" | "help"));
+            Part::new(
+                rank,
+                vec![
+                    Span::styled(keys.into_owned(), theme::KEY_HINT),
+                    Span::raw(format!(" {word}  ")),
+                ],
+            )
+        })
+        .collect();
+    let hints = priority_line::fit(hints, area.width);
+    frame.render_widget(Paragraph::new(vec![status, hints]), area);
 }

@@ -5,7 +5,7 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Row, Table, TableState};
 
-use super::{ViewState, format, scroll_offset, theme};
+use super::{ViewState, cut, format, scroll_offset, theme};
 use crate::core::model::{UseSource, never_means_never};
 use crate::tui::state::{Fetch, Focus, Mode, SortColumn, State, UserEntry};
 
@@ -34,21 +34,24 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &mut ViewState) 
     );
     let inner = area.width.saturating_sub(2);
     let shown: Vec<bool> = COLUMNS.iter().map(|c| inner >= c.3).collect();
-    let rows = state
+    let visible: Vec<&UserEntry> = state
         .view
         .iter()
         .skip(view.users_offset)
         .take(rows_visible)
-        .map(|&i| {
-            let cells = user_row(&state.users[i], state);
-            Row::new(
-                cells
-                    .into_iter()
-                    .zip(&shown)
-                    .filter(|(_, shown)| **shown)
-                    .map(|(cell, _)| cell),
-            )
-        });
+        .filter_map(|&i| state.users.get(i))
+        .collect();
+    let widths = column_widths(inner, &shown, &visible, state);
+    let rows = visible.iter().map(|entry| {
+        let cells = user_row(entry, state, &widths);
+        Row::new(
+            cells
+                .into_iter()
+                .zip(&shown)
+                .filter(|(_, shown)| **shown)
+                .map(|(cell, _)| cell),
+        )
+    });
     let header = Row::new(COLUMNS.iter().zip(&shown).filter(|(_, shown)| **shown).map(
         |((name, column, _, _), _)| {
             let arrow = match (*column == state.sort.column, state.sort.reversed) {
@@ -60,14 +63,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &mut ViewState) 
         },
     ))
     .style(theme::HEADER_ROW);
-    let widths: Vec<Constraint> = COLUMNS
+    let constraints: Vec<Constraint> = widths
         .iter()
         .zip(&shown)
         .filter(|(_, shown)| **shown)
-        .map(|(c, _)| c.2)
+        .map(|(w, _)| Constraint::Length(*w))
         .collect();
     let focused = state.focus == Focus::Users;
-    let table = Table::new(rows, widths)
+    let table = Table::new(rows, constraints)
         .header(header)
         .block(
             Block::bordered()
@@ -93,6 +96,64 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &mut ViewState) 
     }
     frame.render_stateful_widget(table, area, &mut table_state);
     place_filter_cursor(frame, area, &title_prefix(state), state);
+}
+
+/// Cells of each column of [`COLUMNS`]: the fixed ones their length; names
+/// and paths what their cells hold, names first (a cut one ends in `…`);
+/// room left goes to the names' column.
+fn column_widths(inner: u16, shown: &[bool], visible: &[&UserEntry], state: &State) -> Vec<u16> {
+    let fixed = |c: &Constraint| match c {
+        Constraint::Length(n) => Some(*n),
+        _ => None,
+    };
+    let count = shown.iter().filter(|s| **s).count() as u16;
+    let taken: u16 = COLUMNS
+        .iter()
+        .zip(shown)
+        .filter(|(_, s)| **s)
+        .filter_map(|(c, _)| fixed(&c.2))
+        .sum();
+    // The selection marker, and one cell between columns.
+    let available = inner.saturating_sub(2 + count.saturating_sub(1) + taken);
+    let name_max = visible
+        .iter()
+        .map(|u| cut::width(&u.user.name) + rotation_mark_width(u, state))
+        .max()
+        .unwrap_or(0)
+        .max(6);
+    let path_shown = shown.get(2).copied().unwrap_or(false);
+    let path_max = if path_shown {
+        visible
+            .iter()
+            .map(|u| cut::width(&u.user.path))
+            .max()
+            .unwrap_or(0)
+            .max(4)
+    } else {
+        0
+    };
+    // The path keeps a few cells (`/eng…`) while names are long.
+    let path_min = path_max.min(6);
+    let name = name_max.min(available.saturating_sub(path_min));
+    let path = path_max.min(available.saturating_sub(name));
+    let name = name + available.saturating_sub(name + path);
+    COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, c)| match i {
+            0 => name,
+            2 => path,
+            _ => fixed(&c.2).unwrap_or(0),
+        })
+        .collect()
+}
+
+fn rotation_mark_width(entry: &UserEntry, state: &State) -> u16 {
+    if state.rotations_saved.contains(&entry.user.name) {
+        cut::width(ROTATION_MARK)
+    } else {
+        0
+    }
 }
 
 /// While the filter is edited, the terminal cursor sits in the title's field.
@@ -141,7 +202,7 @@ pub(super) fn filter_spans(state: &State) -> Vec<Span<'static>> {
 }
 
 /// The user's row, one cell per column of [`COLUMNS`].
-fn user_row<'a>(entry: &'a UserEntry, state: &State) -> Vec<Cell<'a>> {
+fn user_row<'a>(entry: &'a UserEntry, state: &State, widths: &[u16]) -> Vec<Cell<'a>> {
     let now = state.now;
     let (keys, active, oldest, last_used) = match &entry.keys {
         Fetch::Loading => (
@@ -202,10 +263,11 @@ fn user_row<'a>(entry: &'a UserEntry, state: &State) -> Vec<Cell<'a>> {
         Some((finding, true)) => Cell::from(finding.name()).style(theme::INACTIVE),
         None => Cell::from(""),
     };
+    let width = |at: usize| widths.get(at).copied().unwrap_or(0);
     vec![
-        name_cell(entry, state),
+        name_cell(entry, state, width(0)),
         needs,
-        Cell::from(entry.user.path.as_str()).style(theme::LABEL),
+        Cell::from(cut::ellipsize(&entry.user.path, width(2))).style(theme::LABEL),
         keys,
         active,
         oldest,
@@ -216,12 +278,14 @@ fn user_row<'a>(entry: &'a UserEntry, state: &State) -> Vec<Cell<'a>> {
 
 /// The user's name, and a mark when a rotation of its key is saved in
 /// progress (`R` resumes it): text, so that it shows without colour.
-fn name_cell<'a>(entry: &'a UserEntry, state: &State) -> Cell<'a> {
+fn name_cell<'a>(entry: &'a UserEntry, state: &State, width: u16) -> Cell<'a> {
+    let room = width.saturating_sub(rotation_mark_width(entry, state));
+    let name = cut::ellipsize_name(&entry.user.name, room);
     if !state.rotations_saved.contains(&entry.user.name) {
-        return Cell::from(entry.user.name.as_str());
+        return Cell::from(name);
     }
     Cell::from(Line::from(vec![
-        Span::raw(entry.user.name.as_str()),
+        Span::raw(name),
         Span::styled(ROTATION_MARK, theme::PENDING),
     ]))
 }

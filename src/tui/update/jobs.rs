@@ -135,7 +135,8 @@ pub fn start(state: &mut State, kind: BulkKind) -> Vec<Effect> {
                 let days = days_since(*at, state.now);
                 (
                     format!(
-                        "{days} days ago{}",
+                        "{}{}",
+                        crate::core::wording::days_ago(days),
                         service
                             .as_deref()
                             .map(|s| format!(" ({s})"))
@@ -203,6 +204,7 @@ pub fn start(state: &mut State, kind: BulkKind) -> Vec<Effect> {
         error: None,
         running: false,
         finished: false,
+        scroll: 0,
     }));
     reads
 }
@@ -230,7 +232,8 @@ pub fn plan_use_read(state: &mut State, key_id: &str, result: Result<LastUsed, S
             let days = days_since(*at, now);
             (
                 format!(
-                    "{days} days ago{} (read live)",
+                    "{}{} (read live)",
+                    crate::core::wording::days_ago(days),
                     service
                         .as_deref()
                         .map(|s| format!(" ({s})"))

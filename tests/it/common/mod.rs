@@ -453,6 +453,32 @@ impl PtySession {
     pub fn cursor_hidden(&self) -> bool {
         self.screen.lock().unwrap().screen().hide_cursor()
     }
+
+    /// The cells of screen row `row` as the terminal keeps them: text and attributes.
+    pub fn row_cells(&self, row: u16) -> Vec<ScreenCell> {
+        let parser = self.screen.lock().unwrap();
+        let screen = parser.screen();
+        let (_, cols) = screen.size();
+        (0..cols.get())
+            .filter_map(|col| screen.cell(row, col))
+            .map(|c| ScreenCell {
+                text: c.contents().to_string(),
+                inverse: c.inverse(),
+                bold: c.bold(),
+                coloured: c.fgcolor() != vt100::Color::Default
+                    || c.bgcolor() != vt100::Color::Default,
+            })
+            .collect()
+    }
+}
+
+/// One cell of the pty's screen: its text and the attributes the terminal shows.
+#[derive(Clone, Debug)]
+pub struct ScreenCell {
+    pub text: String,
+    pub inverse: bool,
+    pub bold: bool,
+    pub coloured: bool,
 }
 
 impl Drop for PtySession {
