@@ -14,6 +14,7 @@ pub mod config;
 pub mod dialog;
 pub mod emulator;
 pub mod entries;
+pub mod fail_on_report;
 pub mod filter;
 pub mod hardening;
 pub mod headless;
