@@ -5,6 +5,7 @@ mod all_keys;
 mod dialog;
 mod format;
 pub mod help;
+mod help_filter;
 mod key_table;
 mod keys;
 mod plan_dialog;
