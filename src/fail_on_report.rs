@@ -3,9 +3,9 @@
 
 use std::io::Write;
 
-use crate::list::Record;
-use crate::policy::Finding;
-use crate::sanitize::server_text;
+use crate::cli::list::Record;
+use crate::core::policy::Finding;
+use crate::core::sanitize::server_text;
 
 /// The records that are not exempt and have one of `fail_on`, in the
 /// records' order.
