@@ -125,8 +125,10 @@ pub enum Command {
         fail_on: Option<crate::cli::list::FailOn>,
     },
     /// Deactivate every active key the filter matches: a plan, a confirmation (the count typed), per-key results.
+    #[command(after_help = "Example: iamkeys deactivate --filter 'is:unused' --dry-run")]
     Deactivate(BulkArgs),
     /// Delete every inactive key the filter matches (active ones are listed as left out).
+    #[command(after_help = "Example: iamkeys delete --filter 'is:inactive age>365' --dry-run")]
     Delete(BulkArgs),
     /// Rotate a key with proof: create a new key, save its secret, prove it signs as the user, retire the old.
     Rotate(RotateArgs),
@@ -200,7 +202,7 @@ pub struct RotateArgs {
 #[derive(Debug, clap::Args)]
 pub struct BulkArgs {
     /// Which keys: the dashboard's filter terms (text, is:FINDING, is:active, service:, region:,
-    /// path:, age>N, unused>N; all must hold), e.g. `is:unused`.
+    /// path:, age>N, unused>N; all must hold); see the example below.
     #[arg(long, value_name = "TERMS", value_parser = crate::core::filter::Filter::parse)]
     pub filter: crate::core::filter::Filter,
     /// Print the plan and change nothing.
@@ -260,6 +262,32 @@ mod tests {
             (Source::Live, Some("x"))
         );
         assert!(Cli::try_parse_from(["iamkeys", "list", "--output", "yaml"]).is_err());
+    }
+
+    /// The help of a subcommand, as `iamkeys COMMAND --help` prints it.
+    fn help_of(command: &str) -> String {
+        use clap::CommandFactory;
+        let mut cli = Cli::command();
+        let sub = cli
+            .find_subcommand_mut(command)
+            .unwrap_or_else(|| panic!("no {command}"));
+        sub.render_long_help().to_string()
+    }
+
+    #[test]
+    fn each_bulk_command_suggests_a_filter_it_can_act_on_and_undo_says_both_ways() {
+        let delete = help_of("delete");
+        assert!(!delete.contains("is:unused"), "{delete}");
+        assert!(delete.contains("--filter 'is:inactive"), "{delete}");
+        // The example parses, and names inactive keys: what delete accepts.
+        assert!(
+            Cli::try_parse_from(["iamkeys", "delete", "--filter", "is:inactive age>365"]).is_ok()
+        );
+        let deactivate = help_of("deactivate");
+        assert!(deactivate.contains("--filter 'is:unused'"), "{deactivate}");
+        let undo = help_of("undo");
+        assert!(!undo.contains("Reactivate"), "{undo}");
+        assert!(undo.contains("Change back"), "{undo}");
     }
 
     #[test]

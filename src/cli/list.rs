@@ -126,7 +126,11 @@ pub async fn run(
         Err(why) if fail_on.contains(&Finding::RootKey) => Some(why.clone()),
         _ => None,
     };
-    let hits = failing(&records, fail_on);
+    let hits = crate::cli::fail_on_report::failing(&records, fail_on);
+    if !hits.is_empty() && !write_failing(&hits, fail_on, output) {
+        return EXIT_FAILED;
+    }
+    let hits = hits.len();
     if !fail_on.is_empty() {
         let (exempt, users) = exempt_users(&records);
         // On stderr, so a green gate says how much of the account it did not look at.
@@ -247,16 +251,28 @@ pub async fn load_with(
 }
 
 /// How many records that are not exempt have one of `fail_on`.
-pub(crate) fn failing(records: &[Record], fail_on: &[Finding]) -> usize {
-    records
-        .iter()
-        .filter(|r| !r.exempt)
-        .filter(|r| {
-            r.findings
-                .iter()
-                .any(|name| fail_on.iter().any(|f| f.name() == name))
-        })
-        .count()
+#[cfg(test)]
+fn failing(records: &[Record], fail_on: &[Finding]) -> usize {
+    crate::cli::fail_on_report::failing(records, fail_on).len()
+}
+
+/// Writes the records `--fail-on` fails on: after the table on stdout, on
+/// stderr when stdout holds JSON or CSV (which must stay parseable).
+/// `false` when stdout could not take them (a full stderr is ignored, as
+/// every warning's).
+pub(crate) fn write_failing(hits: &[&Record], fail_on: &[Finding], output: Output) -> bool {
+    if output != Output::Table {
+        let _ = crate::cli::fail_on_report::write(hits, fail_on, &mut std::io::stderr().lock());
+        return true;
+    }
+    let mut stdout = std::io::stdout().lock();
+    let written = writeln!(stdout)
+        .and_then(|()| crate::cli::fail_on_report::write(hits, fail_on, &mut stdout));
+    if let Err(err) = written {
+        crate::cli::warn(format_args!("cannot write the output: {err}"));
+        return false;
+    }
+    true
 }
 
 /// How many users the records' policy exempts, and how many users they hold
@@ -582,6 +598,9 @@ fn write_table(records: &[Record], out: &mut impl Write) -> std::io::Result<()> 
                 match (&r.last_used, r.never_used, &r.source) {
                     (Some(d), _, _) => d.get(..10).unwrap_or(d).to_string(),
                     (None, Some(true), _) => "never".into(),
+                    (None, None, Some(_)) if r.error.is_none() && r.access_key_id.is_none() => {
+                        "no keys".into()
+                    }
                     (None, None, Some(_)) if r.error.is_none() => "no use recorded".into(),
                     _ => "-".into(),
                 },
@@ -594,6 +613,7 @@ fn write_table(records: &[Record], out: &mut impl Write) -> std::io::Result<()> 
                     (Some(source), _) if r.access_key_id.is_some() => source.to_string(),
                     _ => "-".into(),
                 },
+                findings_cell(r),
                 note,
             ];
             if accounts {
@@ -613,6 +633,7 @@ fn write_table(records: &[Record], out: &mut impl Write) -> std::io::Result<()> 
         "SERVICE",
         "REGION",
         "AS OF",
+        "FINDINGS",
         "NOTE",
     ];
     let header: Vec<&str> = if accounts {
@@ -641,6 +662,22 @@ fn write_table(records: &[Record], out: &mut impl Write) -> std::io::Result<()> 
         writeln!(out, "{}", line(row.iter().map(String::as_str).collect()))?;
     }
     Ok(())
+}
+
+/// The table's findings cell: the findings, most urgent first, `-` for
+/// none; ` (exempt)` when the policy exempts the user, so a reader sees why
+/// `--fail-on` passes it.
+fn findings_cell(r: &Record) -> String {
+    let findings = if r.findings.is_empty() {
+        "-".to_string()
+    } else {
+        r.findings.join(",")
+    };
+    if r.exempt {
+        format!("{findings} (exempt)")
+    } else {
+        findings
+    }
 }
 
 /// Text on stderr without a line break (the progress line); dropped if
@@ -870,5 +907,26 @@ mod tests {
         let table = String::from_utf8(table).unwrap();
         assert!(table.lines().next().unwrap().starts_with("USER"));
         assert!(table.contains("AccessDenied: no"));
+    }
+
+    #[test]
+    fn the_table_says_a_keyless_user_has_no_keys_and_shows_findings() {
+        let now: Timestamp = "2026-11-30T00:00:00Z".parse().unwrap();
+        let records = records(
+            &inventory(),
+            &Filter::parse("").unwrap(),
+            now,
+            &Context::default(),
+        );
+        let mut table = Vec::new();
+        write(&records, Output::Table, &mut table).unwrap();
+        let table = String::from_utf8(table).unwrap();
+        let lines: Vec<&str> = table.lines().collect();
+        assert!(lines[0].contains("FINDINGS"), "{table}");
+        let bob = lines.iter().find(|l| l.starts_with("bob")).unwrap();
+        assert!(bob.contains("no keys"), "{table}");
+        assert!(!table.contains("no use recorded"), "{table}");
+        let alice = lines.iter().find(|l| l.starts_with("alice")).unwrap();
+        assert!(alice.contains("rotation-due"), "{table}");
     }
 }

@@ -17,6 +17,7 @@ pub mod ask;
 pub mod bulk;
 pub mod credentials_file;
 pub mod exit;
+pub mod fail_on_report;
 pub mod key_owner;
 pub mod list;
 pub mod org;

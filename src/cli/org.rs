@@ -93,8 +93,12 @@ pub async fn list(
             crate::core::sanitize::server_text(&result.account.name)
         ));
     }
-    let hits = list::failing(&records, fail_on);
+    let failing = crate::cli::fail_on_report::failing(&records, fail_on);
+    let hits = failing.len();
     if hits > 0 {
+        if !list::write_failing(&failing, fail_on, output) {
+            return list::EXIT_FAILED;
+        }
         let names: Vec<&str> = fail_on.iter().map(|f| f.name()).collect();
         crate::cli::warn(format_args!(
             "{hits} records have findings of --fail-on {}",

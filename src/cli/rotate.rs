@@ -60,8 +60,11 @@ struct Summary {
     signs_as: String,
     /// `active`, `inactive` or `deleted`.
     old_key_now: &'static str,
+    /// When the old key was last used (ISO 8601), `null` when never or not read.
     old_key_last_used: Option<String>,
     old_key_last_used_service: Option<String>,
+    /// `true` when IAM has recorded no use of the old key, `null` when not read.
+    old_key_never_used: Option<bool>,
     secret_out: String,
     resumed: bool,
 }
@@ -297,11 +300,7 @@ async fn rotate(runner: Runner, context: &Context, request: Request) -> Result<S
     } else {
         saved.forget().map_err(|e| stop(EXIT_FAILED, e))?;
     }
-    let (used_at, used_by) = match last_use {
-        Some(LastUsed::Used { at, service, .. }) => (Some(at.to_string()), service),
-        Some(LastUsed::Never) => (Some("never".to_string()), None),
-        None => (None, None),
-    };
+    let (used_at, used_by, never_used) = last_use_fields(last_use);
     Ok(Summary {
         user,
         old_key: old,
@@ -311,9 +310,20 @@ async fn rotate(runner: Runner, context: &Context, request: Request) -> Result<S
         old_key_now: old_now,
         old_key_last_used: used_at,
         old_key_last_used_service: used_by,
+        old_key_never_used: never_used,
         secret_out: destination.describe(),
         resumed,
     })
+}
+
+/// The summary's last-use fields of the old key: the time (always a date
+/// or `null`, never a word), the service, and whether it was never used.
+fn last_use_fields(last_use: Option<LastUsed>) -> (Option<String>, Option<String>, Option<bool>) {
+    match last_use {
+        Some(LastUsed::Used { at, service, .. }) => (Some(at.to_string()), service, Some(false)),
+        Some(LastUsed::Never) => (None, None, Some(true)),
+        None => (None, None, None),
+    }
 }
 
 /// The user's keys as IAM lists them now.
@@ -883,4 +893,32 @@ async fn run_change(
             format!("could not {step} ({}): {err}", change.subject()),
         )
     })
+}
+
+#[cfg(test)]
+mod last_use_tests {
+    use super::*;
+
+    #[test]
+    fn old_key_last_used_is_a_date_or_null_and_never_is_its_own_field() {
+        assert_eq!(
+            last_use_fields(Some(LastUsed::Never)),
+            (None, None, Some(true))
+        );
+        let at: jiff::Timestamp = "2026-11-01T00:00:00Z".parse().unwrap();
+        let used = LastUsed::Used {
+            at,
+            service: Some("s3".into()),
+            region: None,
+        };
+        assert_eq!(
+            last_use_fields(Some(used)),
+            (
+                Some("2026-11-01T00:00:00Z".into()),
+                Some("s3".into()),
+                Some(false)
+            )
+        );
+        assert_eq!(last_use_fields(None), (None, None, None));
+    }
 }

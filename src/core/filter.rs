@@ -8,7 +8,11 @@
 //! | `is:active`, `is:inactive` | the key has that status |
 //! | `service:NAME`, `region:NAME` | its last use was by that service, in that region |
 //! | `path:PREFIX` | the user's path starts with it |
-//! | `age>N`, `unused>N` | it is older than N days; it was last used more than N days ago (or never) |
+//! | `age>N`, `unused>N` | it is older than N days; it was last used more than N days ago (or never); also `>=`, `<`, `<=` |
+//!
+//! Operators: `-term` or `!term` holds when the term does not; a comma inside
+//! a term is OR over its values (`is:unused,never-used`); ` | ` between groups
+//! of terms is OR over the groups (`alice | bob`), each group being an AND.
 //!
 //! A user without keys matches only terms about the user (text, `path:`).
 
@@ -23,14 +27,51 @@ pub enum Term {
     Service(String),
     Region(String),
     Path(String),
-    AgeOver(i64),
-    UnusedOver(i64),
+    Age(Cmp, i64),
+    Unused(Cmp, i64),
 }
 
-/// A parsed filter; the empty filter matches everything.
+/// The comparison of an `age` or `unused` term with its number of days.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cmp {
+    Over,
+    AtLeast,
+    Under,
+    AtMost,
+}
+
+impl Cmp {
+    /// The operators, longest first so that `>=` is not read as `>`.
+    const ALL: [(&'static str, Cmp); 4] = [
+        (">=", Cmp::AtLeast),
+        ("<=", Cmp::AtMost),
+        (">", Cmp::Over),
+        ("<", Cmp::Under),
+    ];
+
+    fn holds(self, value: i64, days: i64) -> bool {
+        match self {
+            Cmp::Over => value > days,
+            Cmp::AtLeast => value >= days,
+            Cmp::Under => value < days,
+            Cmp::AtMost => value <= days,
+        }
+    }
+}
+
+/// One word of a filter: alternatives (a comma list), any of which holds,
+/// maybe negated (`-` or `!`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Clause {
+    negated: bool,
+    any_of: Vec<Term>,
+}
+
+/// A parsed filter: groups separated by `|`, any of which holds; a group
+/// holds when all its clauses do. The empty filter matches everything.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Filter {
-    terms: Vec<Term>,
+    groups: Vec<Vec<Clause>>,
 }
 
 /// What a term is checked against: a user, and one of its keys if it has any.
@@ -56,21 +97,67 @@ pub struct KeySubject<'a> {
 
 impl Filter {
     pub fn parse(text: &str) -> Result<Self, String> {
-        let terms = text
-            .split_whitespace()
-            .map(parse_term)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self { terms })
+        let mut groups = Vec::new();
+        for group in text.split('|') {
+            let clauses = group
+                .split_whitespace()
+                .map(parse_clause)
+                .collect::<Result<Vec<_>, _>>()?;
+            groups.push(clauses);
+        }
+        let empty = groups.iter().filter(|g| g.is_empty()).count();
+        if empty > 0 && groups.len() > 1 {
+            return Err("'|' needs terms on both sides".into());
+        }
+        groups.retain(|g| !g.is_empty());
+        Ok(Self { groups })
     }
 
     pub fn is_empty(&self) -> bool {
-        self.terms.is_empty()
+        self.groups.is_empty()
     }
 
-    /// Whether every term holds for `subject`.
+    /// Whether some group holds for `subject` (every one of its clauses).
     pub fn matches(&self, subject: &Subject<'_>) -> bool {
-        self.terms.iter().all(|term| holds(term, subject))
+        self.groups.is_empty()
+            || self
+                .groups
+                .iter()
+                .any(|group| group.iter().all(|clause| clause.holds(subject)))
     }
+}
+
+impl Clause {
+    fn holds(&self, subject: &Subject<'_>) -> bool {
+        self.any_of.iter().any(|term| holds(term, subject)) != self.negated
+    }
+}
+
+/// One word: an optional `-`/`!`, then a term whose value may be a comma
+/// list (`is:unused,never-used`, `service:s3,ec2`, `alice,bob`).
+fn parse_clause(word: &str) -> Result<Clause, String> {
+    let (negated, rest) = match word.strip_prefix(['-', '!']) {
+        Some(rest) if !rest.is_empty() => (true, rest),
+        _ => (false, word),
+    };
+    let (head, values) = match rest.split_once(':') {
+        // An ARN has colons in its value: one value, not a list.
+        Some((field, value)) if !value.contains(':') => (format!("{field}:"), value),
+        Some(_) => (String::new(), rest),
+        None => match Cmp::ALL
+            .iter()
+            .find_map(|(op, _)| rest.find(op).map(|at| at + op.len()))
+        {
+            Some(end) => (rest[..end].to_string(), &rest[end..]),
+            None => (String::new(), rest),
+        },
+    };
+    let any_of = values
+        .split(',')
+        .filter(|v| !v.is_empty() || !values.contains(','))
+        .map(|value| parse_term(&format!("{head}{value}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Clause { negated, any_of })
 }
 
 fn parse_term(word: &str) -> Result<Term, String> {
@@ -80,13 +167,18 @@ fn parse_term(word: &str) -> Result<Term, String> {
             .parse::<i64>()
             .ok()
             .filter(|n| *n >= 0)
-            .ok_or_else(|| format!("'{word}': {what}> takes a number of days"))
+            .ok_or_else(|| format!("'{word}': {what}> (>=, <, <=) takes a number of days"))
     };
-    if let Some(rest) = lower.strip_prefix("age>") {
-        return days(rest, "age").map(Term::AgeOver);
-    }
-    if let Some(rest) = lower.strip_prefix("unused>") {
-        return days(rest, "unused").map(Term::UnusedOver);
+    for (name, make) in [
+        ("age", Term::Age as fn(Cmp, i64) -> Term),
+        ("unused", Term::Unused),
+    ] {
+        let Some(rest) = lower.strip_prefix(name) else {
+            continue;
+        };
+        if let Some((op, cmp)) = Cmp::ALL.iter().find(|(op, _)| rest.starts_with(op)) {
+            return days(&rest[op.len()..], name).map(|n| make(*cmp, n));
+        }
     }
     let Some((field, value)) = lower.split_once(':') else {
         return Ok(Term::Text(lower));
@@ -143,10 +235,10 @@ fn holds(term: &Term, s: &Subject<'_>) -> bool {
         Term::Region(name) => {
             key.is_some_and(|k| k.region.is_some_and(|v| v.eq_ignore_ascii_case(name)))
         }
-        Term::AgeOver(days) => key.is_some_and(|k| k.age_days > *days),
-        Term::UnusedOver(days) => key.is_some_and(|k| match k.unused_days {
-            Some(Some(unused)) => unused > *days,
-            Some(None) => k.age_days > *days,
+        Term::Age(cmp, days) => key.is_some_and(|k| cmp.holds(k.age_days, *days)),
+        Term::Unused(cmp, days) => key.is_some_and(|k| match k.unused_days {
+            Some(Some(unused)) => cmp.holds(unused, *days),
+            Some(None) => cmp.holds(k.age_days, *days),
             None => false,
         }),
     }
@@ -226,6 +318,57 @@ mod tests {
             ..alice
         };
         assert!(matches("unused>399", &never));
+    }
+
+    #[test]
+    fn or_negation_and_comparisons() {
+        let findings = [Finding::Unused];
+        let alice = Subject {
+            name: "alice",
+            path: "/ops/",
+            key: Some(key(&findings)),
+        };
+        let bob = Subject {
+            name: "bob",
+            key: Some(KeySubject {
+                active: false,
+                service: Some("ec2"),
+                age_days: 10,
+                unused_days: Some(Some(5)),
+                ..key(&[Finding::NeverUsed])
+            }),
+            ..alice
+        };
+        let carol = Subject {
+            name: "carol",
+            key: Some(key(&[])),
+            ..alice
+        };
+        let who = |filter: &str| -> Vec<&str> {
+            let filter = Filter::parse(filter).unwrap_or_else(|e| panic!("{filter}: {e}"));
+            [alice, bob, carol]
+                .iter()
+                .filter(|s| filter.matches(s))
+                .map(|s| s.name)
+                .collect()
+        };
+        assert_eq!(who("alice | bob"), ["alice", "bob"]);
+        assert_eq!(who("alice,bob"), ["alice", "bob"]);
+        assert_eq!(who("is:unused,never-used"), ["alice", "bob"]);
+        assert_eq!(who("-is:unused"), ["bob", "carol"]);
+        assert_eq!(who("!service:s3"), ["bob"]);
+        assert_eq!(who("-alice -bob"), ["carol"]);
+        assert_eq!(who("is:active is:unused | is:inactive"), ["alice", "bob"]);
+        assert_eq!(who("age>=400"), ["alice", "carol"]);
+        assert_eq!(who("age<400"), ["bob"]);
+        assert_eq!(who("age<=10"), ["bob"]);
+        assert_eq!(who("unused<=5"), ["bob"]);
+        assert_eq!(who("unused>=60"), ["alice", "carol"]);
+        assert_eq!(who("unused>60"), Vec::<&str>::new());
+        assert!(Filter::parse("alice |").is_err());
+        assert!(Filter::parse("is:unused,bogus").is_err());
+        assert!(Filter::parse("age>=soon").is_err());
+        assert!(Filter::parse("-").is_ok(), "a lone dash is text");
     }
 
     #[test]

@@ -300,6 +300,50 @@ fn list_gates_ci_on_findings_with_the_policy_and_its_exemptions() {
         Some(4)
     );
     assert_eq!(list(&["--fail-on", "root-key"]).status.code(), Some(4));
+    // The failing records are named (user, key, findings): on stderr beside
+    // JSON, which stays parseable; after the table on stdout.
+    let out = list(&["--fail-on", "unused,never-used"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let old_id = old["access_key_id"].as_str().unwrap();
+    assert!(
+        stderr.contains("--fail-on unused,never-used: 1 record(s) fail"),
+        "{stderr}"
+    );
+    let failing_line = stderr
+        .lines()
+        .find(|l| l.starts_with("old.key"))
+        .unwrap_or_default();
+    assert!(
+        failing_line.contains(old_id) && failing_line.ends_with("unused, rotation-due"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("breakglass-1"),
+        "exempt, not failing: {stderr}"
+    );
+    assert_eq!(out.status.code(), Some(4));
+    let parsed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(parsed.as_array().unwrap().len(), 4);
+    let table = common::list_as_outsider(
+        &emulator.endpoint,
+        &["--config", config, "--fail-on", "unused,never-used"],
+    );
+    assert_eq!(table.status.code(), Some(4));
+    let stdout = String::from_utf8_lossy(&table.stdout);
+    let (listing, failing) = stdout
+        .split_once("\n\n--fail-on unused,never-used")
+        .unwrap();
+    assert!(
+        listing.lines().next().unwrap().contains("FINDINGS"),
+        "{stdout}"
+    );
+    assert!(
+        listing
+            .lines()
+            .any(|l| l.starts_with("breakglass-1") && l.contains("never-used (exempt)")),
+        "{stdout}"
+    );
+    assert!(failing.contains(old_id), "{stdout}");
     let out = list(&["--fail-on", "nope"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("'nope' is not a finding"));

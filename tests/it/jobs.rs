@@ -276,6 +276,10 @@ async fn rotation_proves_the_new_key_before_retiring_the_old_and_resumes_after_a
     assert_eq!(done["old_key"], alice_old.as_str());
     assert_eq!(done["old_key_now"], "inactive");
     assert!(done["signs_as"].as_str().unwrap().ends_with(":user/alice"));
+    // One type: a date (or null), and never-used as its own field.
+    let used = done["old_key_last_used"].as_str().unwrap();
+    assert!(used.parse::<jiff::Timestamp>().is_ok(), "{used}");
+    assert_eq!(done["old_key_never_used"], false);
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not sign yet"));
     let new_id = done["new_key"].as_str().unwrap().to_string();
     let text = std::fs::read_to_string(&csv).unwrap();

@@ -19,9 +19,16 @@ const SECTIONS: [(&str, Mode); 6] = [
     ("In the rotation wizard", Mode::Wizard),
 ];
 const KEY_COLUMN: usize = 12;
+/// Wider than the longest finding name (`rotation-due`, `this-session`).
+const FINDING_COLUMN: usize = 16;
+/// The findings' short forms get their own column, apart from the meaning.
+const SHORT_COLUMN: usize = 7;
+/// Wide enough for the longest filter example (`is:unused,never-used`).
+const FILTER_COLUMN: usize = 22;
 
-/// Every line of the help: the keymap's sections, then the findings with
-/// their short forms (used where columns are narrow).
+/// Every line of the help: the keymap's sections, the filter terms with
+/// examples, then the findings with their short forms (used where columns
+/// are narrow) in a column of their own.
 fn lines(keymap: &Keymap) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     for (title, mode) in SECTIONS {
@@ -38,11 +45,32 @@ fn lines(keymap: &Keymap) -> Vec<Line<'static>> {
         }
     }
     lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        "Filter terms (example, then what it matches)",
+        theme::HEADER_ROW,
+    ));
+    for (example, meaning) in super::help_filter::TERMS {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{example:<FILTER_COLUMN$}"), theme::KEY_HINT),
+            Span::raw(meaning),
+        ]));
+    }
+    lines.push(Line::raw(""));
     lines.push(Line::styled("Findings (short form)", theme::HEADER_ROW));
+    lines.push(Line::styled(
+        format!(
+            "{:<FINDING_COLUMN$}{:<SHORT_COLUMN$}meaning",
+            "finding", "short"
+        ),
+        theme::HEADER_ROW,
+    ));
     for finding in Finding::ALL {
         lines.push(Line::from(vec![
-            Span::styled(format!("{:<KEY_COLUMN$}", finding.name()), theme::ATTENTION),
-            Span::raw(format!("({}) ", finding.short())),
+            Span::styled(
+                format!("{:<FINDING_COLUMN$}", finding.name()),
+                theme::ATTENTION,
+            ),
+            Span::raw(format!("{:<SHORT_COLUMN$}", finding.short())),
             Span::raw(match finding {
                 Finding::RootKey => "the root user has an access key",
                 Finding::NeverUsed => "active, never used, past the grace days",
@@ -88,4 +116,42 @@ pub fn draw(frame: &mut Frame, area: Rect, keymap: &Keymap, scroll: usize) {
         );
     frame.render_widget(Clear, popup);
     frame.render_widget(help, popup);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(keymap: &Keymap) -> Vec<String> {
+        lines(keymap)
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn the_help_lists_every_filter_term_with_an_example_and_short_forms_apart() {
+        let lines = text(&Keymap::default());
+        for (example, meaning) in super::super::help_filter::TERMS {
+            assert!(
+                lines
+                    .iter()
+                    .any(|l| l.starts_with(example) && l.ends_with(meaning)),
+                "{example}"
+            );
+        }
+        for finding in Finding::ALL {
+            let line = lines
+                .iter()
+                .find(|l| l.starts_with(&format!("{:<FINDING_COLUMN$}", finding.name())))
+                .unwrap_or_else(|| panic!("{}", finding.name()));
+            // The short form in its own column, not glued to the meaning in brackets.
+            assert_eq!(
+                line.get(FINDING_COLUMN..FINDING_COLUMN + SHORT_COLUMN),
+                Some(format!("{:<SHORT_COLUMN$}", finding.short()).as_str()),
+                "{line}"
+            );
+            assert!(!line.contains('('), "{line}");
+        }
+    }
 }

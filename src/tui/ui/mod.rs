@@ -6,6 +6,7 @@ mod cut;
 mod dialog;
 mod format;
 pub mod help;
+mod help_filter;
 mod key_table;
 mod keys;
 pub mod monochrome;
