@@ -14,6 +14,7 @@ pub mod config;
 pub mod dialog;
 pub mod emulator;
 pub mod entries;
+pub mod evidence;
 pub mod filter;
 pub mod hardening;
 pub mod headless;

@@ -132,6 +132,21 @@ async fn run(
                 iamkeys::list::run(client, options, &context, &filter, output, &fail_on).await,
             )
         }
+        Some(Command::Evidence {
+            key,
+            days,
+            regions,
+            output,
+        }) => {
+            let request = iamkeys::headless::evidence::Request {
+                key,
+                days,
+                regions,
+                output,
+                session_region: context.region.clone(),
+            };
+            ExitCode::from(iamkeys::headless::evidence::run(client, request).await)
+        }
         Some(
             command @ (Command::Deactivate(_)
             | Command::Delete(_)
@@ -244,7 +259,7 @@ async fn headless(
             };
             headless::undo::run(runner, request).await
         }
-        Command::List { .. } | Command::Tui => headless::EXIT_REFUSED,
+        Command::List { .. } | Command::Evidence { .. } | Command::Tui => headless::EXIT_REFUSED,
     }
 }
 

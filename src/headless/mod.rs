@@ -12,6 +12,7 @@ use std::ops::ControlFlow;
 pub mod ask;
 pub mod bulk;
 pub mod credentials_file;
+pub mod evidence;
 pub mod rotate;
 pub mod undo;
 

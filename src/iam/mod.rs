@@ -5,6 +5,7 @@ pub mod changes;
 pub mod client;
 pub mod credentials;
 pub mod error;
+pub mod evidence;
 pub mod health;
 pub mod inventory;
 pub mod mfa;
