@@ -4,13 +4,11 @@
 use crate::common::{iamkeys_as_outsider, small_org, start_emulator};
 use iamkeys::emulator::{Emulator, Seed, SeedEvent};
 
+/// `count` events of `call` (action, service, region) from `from` (source, agent).
 fn event(
     user: &str,
-    action: &str,
-    service: &str,
-    region: &str,
-    source: &str,
-    agent: &str,
+    call: (&str, &str, &str),
+    from: (&str, &str),
     minutes_ago: f64,
     count: u32,
 ) -> SeedEvent {
@@ -18,11 +16,11 @@ fn event(
         user: user.into(),
         key: 0,
         minutes_ago,
-        service: service.into(),
-        action: action.into(),
-        region: region.into(),
-        source: source.into(),
-        agent: agent.into(),
+        service: call.1.into(),
+        action: call.0.into(),
+        region: call.2.into(),
+        source: from.0.into(),
+        agent: from.1.into(),
         count,
     }
 }
@@ -84,21 +82,15 @@ fn two_services_from_two_sources() {
         vec![
             event(
                 "carol.ops",
-                "ListBuckets",
-                "s3",
-                "eu-west-1",
-                "10.1.2.3",
-                "python-requests/2.31",
+                ("ListBuckets", "s3", "eu-west-1"),
+                ("10.1.2.3", "python-requests/2.31"),
                 12.0,
                 3,
             ),
             event(
                 "carol.ops",
-                "SendMessage",
-                "sqs",
-                "us-east-1",
-                "192.0.2.7",
-                "aws-cli/2.15",
+                ("SendMessage", "sqs", "us-east-1"),
+                ("192.0.2.7", "aws-cli/2.15"),
                 60.0,
                 2,
             ),
@@ -196,21 +188,15 @@ fn a_denied_region_is_named_with_its_reason_and_the_rest_is_read() {
         vec![
             event(
                 "carol.ops",
-                "ListBuckets",
-                "s3",
-                "eu-west-1",
-                "10.1.2.3",
-                "boto3",
+                ("ListBuckets", "s3", "eu-west-1"),
+                ("10.1.2.3", "boto3"),
                 5.0,
                 1,
             ),
             event(
                 "carol.ops",
-                "SendMessage",
-                "sqs",
-                "us-east-1",
-                "10.1.2.3",
-                "boto3",
+                ("SendMessage", "sqs", "us-east-1"),
+                ("10.1.2.3", "boto3"),
                 5.0,
                 4,
             ),
@@ -251,11 +237,8 @@ fn many_pages_are_paced_under_the_limit_and_nothing_is_lost() {
     let emulator = start_emulator(&seed(
         vec![event(
             "carol.ops",
-            "GetObjectAcl",
-            "s3",
-            "eu-west-1",
-            "10.9.9.9",
-            "boto3",
+            ("GetObjectAcl", "s3", "eu-west-1"),
+            ("10.9.9.9", "boto3"),
             1.0,
             170,
         )],
