@@ -2,7 +2,7 @@
 //! region, paged and paced, with denied regions said as such.
 
 use crate::common::{iamkeys_as_outsider, small_org, start_emulator};
-use iamkeys::emulator::{Emulator, Seed, SeedEvent};
+use iamkeys::aws::emulator::{Emulator, Seed, SeedEvent};
 
 /// `count` events of `call` (action, service, region) from `from` (source, agent).
 fn event(

@@ -1,0 +1,470 @@
+//! The dashboard's jobs on many keys: marks (`m`, `M`), the bulk plan (`D`,
+//! `X`) with its per-key results, and undo from the journal (`u`). Every
+//! change still passes `check` and is marked pending like a single one.
+
+use tui_input::Input;
+
+use super::mutations::{begin, blocked_by_read_only, check};
+use super::{complain, say};
+use crate::core::IamError;
+use crate::core::change::{ChangeOutcome, KeyChange};
+use crate::core::model::{KeyStatus, LastUsed};
+use crate::core::policy::days_since;
+use crate::core::sanitize;
+use crate::io::bulk::{BulkItem, BulkKind, Planned};
+use crate::io::journal::UndoPlan;
+use crate::io::runner::Operation;
+use crate::tui::action::Effect;
+use crate::tui::dialog::{BulkPlan, Button, Dialog, PlanLine};
+use crate::tui::state::{Board, State};
+
+/// `m`: marks or unmarks the selected key.
+pub fn mark(state: &mut State) {
+    let Some(entry) = state.selected_key_entry().filter(|_| state.key_focused()) else {
+        complain(
+            state,
+            "select a key first: m marks the selected key (Tab or Enter moves to the keys)",
+        );
+        return;
+    };
+    let key = (entry.key.user.clone(), entry.key.id.clone());
+    if !state.marked.remove(&key) {
+        state.marked.insert(key);
+    }
+    said_marks(state);
+}
+
+/// `M`: marks every key shown (the keys view's rows, or the keys of the users
+/// shown that the filter matches); if all of them are marked, unmarks them.
+pub fn mark_all(state: &mut State) {
+    let filter = crate::core::filter::Filter::parse(state.filter.value()).unwrap_or_default();
+    let shown: Vec<(String, String)> = match state.board {
+        Board::Keys => state
+            .key_rows
+            .iter()
+            .filter_map(|&(u, k)| {
+                let entry = state.users.get(u)?.key_entries().get(k)?;
+                Some((entry.key.user.clone(), entry.key.id.clone()))
+            })
+            .collect(),
+        Board::Users => state
+            .view
+            .iter()
+            .filter_map(|&u| state.users.get(u))
+            .flat_map(|user| {
+                user.key_entries()
+                    .iter()
+                    .filter(|e| filter.is_empty() || state.key_matches(&filter, user, e))
+                    .map(|e| (e.key.user.clone(), e.key.id.clone()))
+                    .collect::<Vec<_>>()
+            })
+            .collect(),
+    };
+    if shown.is_empty() {
+        complain(state, "no key is shown to mark");
+        return;
+    }
+    if shown.iter().all(|k| state.marked.contains(k)) {
+        for key in &shown {
+            state.marked.remove(key);
+        }
+    } else {
+        state.marked.extend(shown);
+    }
+    said_marks(state);
+}
+
+fn said_marks(state: &mut State) {
+    let count = state.marked.len();
+    if count == 0 {
+        say(state, "no key marked");
+    } else {
+        say(
+            state,
+            format!("{count} keys marked: D deactivates them, X deletes them (inactive ones)"),
+        );
+    }
+}
+
+/// `D`/`X`: the plan for the marked keys, in a dialog that asks for the count.
+pub fn start(state: &mut State, kind: BulkKind) -> Vec<Effect> {
+    if blocked_by_read_only(state, kind.what()) {
+        return Vec::new();
+    }
+    if state.marked.is_empty() {
+        complain(
+            state,
+            "mark keys first: m marks the selected key, M every key shown",
+        );
+        return Vec::new();
+    }
+    let recent_days = state.context.policy.recent_use_days;
+    let mut lines = Vec::new();
+    let mut left_out = Vec::new();
+    for (user, key_id) in &state.marked {
+        let (Some(owner), Some(entry)) = (state.user(user), state.key(user, key_id)) else {
+            left_out.push((user.clone(), key_id.clone(), "no longer listed".to_string()));
+            continue;
+        };
+        let why = match (kind, entry.key.status) {
+            (BulkKind::Deactivate, KeyStatus::Inactive) => Some("inactive already"),
+            (BulkKind::Delete, KeyStatus::Active) => Some("active: deactivate it first (D)"),
+            (_, KeyStatus::Unknown) => Some("its status is unknown"),
+            _ => None,
+        }
+        .or_else(|| {
+            state
+                .context
+                .session
+                .link(user, key_id)
+                .map(|_| "this session depends on it: change it alone, typing its id")
+        })
+        .or_else(|| {
+            state
+                .pending_keys
+                .contains_key(key_id)
+                .then_some("a request on it is in flight")
+        });
+        if let Some(why) = why {
+            left_out.push((user.clone(), key_id.clone(), why.to_string()));
+            continue;
+        }
+        let used = entry.settled_use().or(entry.last_used.ready());
+        let (last_use, recent) = match used {
+            Some(LastUsed::Used { at, service, .. }) => {
+                let days = days_since(*at, state.now);
+                (
+                    format!(
+                        "{days} days ago{}",
+                        service
+                            .as_deref()
+                            .map(|s| format!(" ({s})"))
+                            .unwrap_or_default()
+                    ),
+                    days <= recent_days,
+                )
+            }
+            Some(LastUsed::Never) => ("never used".to_string(), false),
+            // Not known: treated as recent, the safe side.
+            None => ("last use unknown".to_string(), true),
+        };
+        let (findings, _) = state.findings(owner, entry);
+        // The plan decides on the last use: one too old to decide on is read live.
+        let confirming = !state
+            .context
+            .policy
+            .use_is_fresh(entry.use_source, state.now);
+        lines.push(PlanLine {
+            user: user.clone(),
+            key_id: key_id.clone(),
+            had_description: entry.key.description.is_some(),
+            last_use: if confirming {
+                format!("{last_use}, as of then: reading it live")
+            } else {
+                last_use
+            },
+            findings: findings.iter().map(|f| f.name()).collect(),
+            recent,
+            confirming,
+            result: None,
+        });
+    }
+    if lines.is_empty() {
+        let reasons: Vec<String> = left_out
+            .iter()
+            .take(3)
+            .map(|(_, key, why)| format!("{key}: {why}"))
+            .collect();
+        complain(
+            state,
+            format!(
+                "none of the {} marked keys can be {}: {}",
+                state.marked.len(),
+                kind.done(),
+                reasons.join("; ")
+            ),
+        );
+        return Vec::new();
+    }
+    // The keys to look at twice first.
+    lines.sort_by_key(|l| !l.recent);
+    let reads = lines
+        .iter()
+        .filter(|l| l.confirming)
+        .map(|l| Effect::ReadLastUse {
+            key_id: l.key_id.clone(),
+        })
+        .collect();
+    state.dialog = Some(Dialog::BulkPlan(BulkPlan {
+        kind,
+        lines,
+        left_out,
+        typed: Input::default(),
+        error: None,
+        running: false,
+        finished: false,
+    }));
+    reads
+}
+
+/// Whether the open plan waits for `key_id`'s live last use.
+pub fn plan_confirms(state: &State, key_id: &str) -> bool {
+    matches!(&state.dialog, Some(Dialog::BulkPlan(plan))
+        if plan.lines.iter().any(|l| l.confirming && l.key_id == key_id))
+}
+
+/// A plan key's last use, read live: its line (and the call-out) follow it;
+/// one that cannot be read counts as not known, which is called out.
+pub fn plan_use_read(state: &mut State, key_id: &str, result: Result<LastUsed, String>) {
+    let recent_days = state.context.policy.recent_use_days;
+    let now = state.now;
+    let Some(Dialog::BulkPlan(plan)) = &mut state.dialog else {
+        return;
+    };
+    let Some(line) = plan.lines.iter_mut().find(|l| l.key_id == key_id) else {
+        return;
+    };
+    line.confirming = false;
+    (line.last_use, line.recent) = match &result {
+        Ok(LastUsed::Used { at, service, .. }) => {
+            let days = days_since(*at, now);
+            (
+                format!(
+                    "{days} days ago{} (read live)",
+                    service
+                        .as_deref()
+                        .map(|s| format!(" ({s})"))
+                        .unwrap_or_default()
+                ),
+                days <= recent_days,
+            )
+        }
+        Ok(LastUsed::Never) => ("never used (read live)".to_string(), false),
+        Err(why) => (format!("last use unknown ({why})"), true),
+    };
+    plan.lines.sort_by_key(|l| !l.recent);
+}
+
+/// Enter in the plan dialog: with the count typed, every key goes through
+/// `check` and is sent as one plan.
+pub fn submit(state: &mut State, mut plan: BulkPlan) -> Vec<Effect> {
+    let count = plan.lines.len();
+    let waiting = plan.lines.iter().filter(|l| l.confirming).count();
+    if waiting > 0 {
+        plan.error = Some(format!(
+            "{waiting} last uses are being read live: the plan decides on them, wait for them"
+        ));
+        state.dialog = Some(Dialog::BulkPlan(plan));
+        return Vec::new();
+    }
+    if plan.typed.value().trim() != count.to_string() {
+        plan.error = Some(format!("type {count}, the number of keys, to go on"));
+        state.dialog = Some(Dialog::BulkPlan(plan));
+        return Vec::new();
+    }
+    let operation = Operation::new("dashboard");
+    let mut items = Vec::new();
+    for line in &mut plan.lines {
+        let change = BulkItem {
+            user: line.user.clone(),
+            key_id: line.key_id.clone(),
+            had_description: line.had_description,
+        }
+        .change(plan.kind);
+        match check(state, &change) {
+            Err(why) => line.result = Some(Err(why)),
+            Ok(()) => {
+                let ticket = begin(state, &change);
+                items.push((
+                    ticket,
+                    Planned {
+                        change,
+                        operation: operation.clone(),
+                    },
+                ));
+            }
+        }
+    }
+    plan.running = true;
+    plan.finished = items.is_empty();
+    say(
+        state,
+        format!("{}: {} keys…", plan.kind.verb(), items.len()),
+    );
+    state.dialog = Some(Dialog::BulkPlan(plan));
+    if items.is_empty() {
+        return Vec::new();
+    }
+    vec![Effect::RunPlan { items }]
+}
+
+/// A change's answer: shown on its line of the plan, and its mark dropped
+/// once it is done.
+pub fn answered(state: &mut State, change: &KeyChange, result: &Result<ChangeOutcome, IamError>) {
+    let Some(key_id) = change.key_id() else {
+        return;
+    };
+    if result.is_ok() {
+        state
+            .marked
+            .remove(&(change.user().to_string(), key_id.to_string()));
+    }
+    if let Some(Dialog::BulkPlan(plan)) = &mut state.dialog
+        && let Some(line) = plan.lines.iter_mut().find(|l| l.key_id == key_id)
+    {
+        line.result = Some(result.as_ref().map(|_| ()).map_err(|e| e.to_string()));
+    }
+}
+
+/// Every change of the plan has answered.
+pub fn finished(state: &mut State) {
+    if let Some(Dialog::BulkPlan(plan)) = &mut state.dialog {
+        plan.finished = true;
+        let failed = plan
+            .lines
+            .iter()
+            .filter(|l| matches!(l.result, Some(Err(_))))
+            .count();
+        let ok = plan
+            .lines
+            .iter()
+            .filter(|l| matches!(l.result, Some(Ok(()))))
+            .count();
+        let text = format!("{ok} keys {}, {failed} failed", plan.kind.done());
+        if failed > 0 {
+            complain(state, text);
+        } else {
+            say(state, text);
+        }
+    }
+}
+
+/// `u`: reads the journal (an effect); the plan comes back as `UndoPlanned`.
+pub fn undo(state: &mut State) -> Vec<Effect> {
+    if blocked_by_read_only(state, "changing a key's status") {
+        return Vec::new();
+    }
+    say(state, "reading the journal…");
+    vec![Effect::PlanUndo]
+}
+
+/// The journal's undo plan: asked about in a dialog (the count typed for
+/// more than one key, as the bulk run that made them asked), or why there
+/// is nothing.
+pub fn undo_planned(state: &mut State, plan: Result<UndoPlan, String>) {
+    match plan {
+        Err(why) => complain(
+            state,
+            format!("cannot read the journal: {}", sanitize::server_text(&why)),
+        ),
+        Ok(plan) if plan.is_empty() => {
+            let why = plan
+                .cannot
+                .first()
+                .map(|(e, why)| (e, why.to_string()))
+                .or_else(|| plan.held.first().map(|(e, why)| (e, why.clone())))
+                .map(|(e, why)| {
+                    format!(
+                        ": the last entry, {} {} of {}: {why}",
+                        format!("{:?}", e.action).to_lowercase(),
+                        sanitize::server_text(e.key_id.as_deref().unwrap_or("-")),
+                        sanitize::server_text(&e.user)
+                    )
+                })
+                .unwrap_or_else(|| " in the journal".to_string());
+            complain(state, format!("nothing to undo{why}"));
+        }
+        Ok(plan) => {
+            let typed = (plan.count() > 1).then(Input::default);
+            state.dialog = Some(Dialog::UndoPlan {
+                plan,
+                focus: Button::Cancel,
+                typed,
+                error: None,
+            });
+        }
+    }
+}
+
+/// Confirmed (`y`, or the count typed and Enter): every change back goes
+/// through `check` and runs as one plan, each change naming the entry it
+/// undoes. A wrong count keeps the dialog open and says so.
+pub fn undo_confirmed(state: &mut State, dialog: Dialog) -> Vec<Effect> {
+    let Dialog::UndoPlan {
+        plan, focus, typed, ..
+    } = dialog
+    else {
+        return Vec::new();
+    };
+    let count = plan.count();
+    if let Some(typed) = typed
+        && typed.value().trim() != count.to_string()
+    {
+        state.dialog = Some(Dialog::UndoPlan {
+            plan,
+            focus,
+            typed: Some(typed),
+            error: Some(format!("type {count}, the number of keys, to go on")),
+        });
+        return Vec::new();
+    }
+    let id = crate::io::journal::new_operation_id();
+    let mut items = Vec::new();
+    for (change, entry) in plan.changes() {
+        if let Err(why) = check(state, &change) {
+            complain(state, why);
+            continue;
+        }
+        let ticket = begin(state, &change);
+        items.push((
+            ticket,
+            Planned {
+                change,
+                operation: Operation::undoing(&id, &entry),
+            },
+        ));
+    }
+    if items.is_empty() {
+        return Vec::new();
+    }
+    state
+        .undoing
+        .extend(items.iter().map(|(_, p)| undo_key(&p.change)));
+    say(state, format!("undoing: {} keys…", items.len()));
+    vec![Effect::RunPlan { items }]
+}
+
+/// The key an undo's change is on: its answer says "undone", never "u undoes".
+fn undo_key(change: &KeyChange) -> (String, String) {
+    (
+        change.user().to_string(),
+        change.key_id().unwrap_or_default().to_string(),
+    )
+}
+
+/// An undo's change answered: what the status line says instead of the
+/// single change's "(u undoes)" (`None` if it was no undo's, or failed: the
+/// failure is said as any change's is).
+pub fn undo_answered(
+    state: &mut State,
+    change: &KeyChange,
+    result: &Result<ChangeOutcome, IamError>,
+) -> Option<String> {
+    if !state.undoing.remove(&undo_key(change)) || result.is_err() {
+        return None;
+    }
+    let left = state.undoing.len();
+    let done = match result {
+        Ok(ChangeOutcome::AlreadyInStatus) => "found already as the undo leaves it",
+        _ => "changed back",
+    };
+    Some(format!(
+        "{done}: {}{}; u goes one operation further back",
+        change.subject(),
+        if left > 0 {
+            format!(" ({left} more waiting)")
+        } else {
+            String::new()
+        }
+    ))
+}
