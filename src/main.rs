@@ -146,6 +146,21 @@ async fn run(
                 )
             }
         }
+        Some(Command::Evidence {
+            key,
+            days,
+            regions,
+            output,
+        }) => {
+            let request = iamkeys::cli::evidence::Request {
+                key,
+                days,
+                regions,
+                output,
+                session_region: context.region.clone(),
+            };
+            ExitCode::from(iamkeys::cli::evidence::run(client, request).await)
+        }
         Some(
             command @ (Command::Deactivate(_)
             | Command::Delete(_)
@@ -293,7 +308,10 @@ async fn headless(
             };
             commands::undo::run(runner, request).await
         }
-        Command::List { .. } | Command::Tui | Command::KeyOwner { .. } => commands::EXIT_REFUSED,
+        Command::List { .. }
+        | Command::Evidence { .. }
+        | Command::Tui
+        | Command::KeyOwner { .. } => commands::EXIT_REFUSED,
     }
 }
 

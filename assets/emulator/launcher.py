@@ -12,8 +12,12 @@ import csv
 import io
 import json
 import logging
+import re
 import sys
 import warnings
+import threading
+import time
+import urllib.parse
 from datetime import datetime, timedelta, timezone
 
 from moto.core import DEFAULT_ACCOUNT_ID
@@ -21,6 +25,7 @@ from moto.iam import models as iam_models
 from moto.iam import responses as iam_responses
 from moto.iam.models import AccessKeyLastUsed, iam_backends
 from moto.core.exceptions import InvalidClientTokenIdError
+from moto.moto_server import threaded_moto_server as moto_server
 from moto.server import ThreadedMotoServer
 from moto.sts import responses as sts_responses
 
@@ -416,6 +421,191 @@ def patch_account_summary(spec):
     iam_models.AccountSummary.__init__ = init
 
 
+
+class EventHistory:
+    """Signed requests the emulator saw, and seeded ones: CloudTrail's event
+    history. Each record: key id, service, action, time, source, agent, region."""
+
+    def __init__(self, denied_regions):
+        self.lock = threading.Lock()
+        self.records = []
+        self.denied = set(denied_regions)
+        # region -> times of recent LookupEvents calls (throttling).
+        self.calls = {}
+
+    def add(self, record):
+        with self.lock:
+            self.records.append(record)
+
+    def throttled(self, region, now):
+        """CloudTrail allows 2 LookupEvents a second per region."""
+        with self.lock:
+            recent = [t for t in self.calls.get(region, []) if now - t < 1.0]
+            if len(recent) >= 2:
+                self.calls[region] = recent
+                return True
+            recent.append(now)
+            self.calls[region] = recent
+            return False
+
+    def lookup(self, region, key_id, start, end):
+        with self.lock:
+            found = [
+                r
+                for r in self.records
+                if r["region"] == region and r["key"] == key_id and start <= r["time"] <= end
+            ]
+        found.sort(key=lambda r: r["time"], reverse=True)
+        return found
+
+
+def seed_events(spec, report, history):
+    now = time.time()
+    ids = {u["name"]: [k["id"] for k in u["keys"]] for u in report["users"]}
+    for n, ev in enumerate(spec.get("events", [])):
+        key_id = ids[ev["user"]][ev["key"]]
+        for i in range(int(ev.get("count", 1))):
+            history.add(
+                {
+                    "id": f"seed-{n}-{i}",
+                    "key": key_id,
+                    "service": ev["service"],
+                    "action": ev["action"],
+                    "time": now - 60.0 * (float(ev["minutes_ago"]) + i),
+                    "source": ev["source"],
+                    "agent": ev["agent"],
+                    "region": ev["region"],
+                }
+            )
+
+
+SCOPE = re.compile(r"Credential=([^/,\s]+)/[0-9]{8}/([^/]+)/([^/]+)/")
+# botocore sends it with the com.amazonaws.cloudtrail.v20131101. prefix, the Rust SDK without.
+LOOKUP_TARGET = "CloudTrail_20131101.LookupEvents"
+PAGE_MAX = 50
+
+
+def json_reply(start_response, status, body, error_type=None):
+    payload = json.dumps(body).encode()
+    headers = [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(payload)))]
+    if error_type:
+        headers.append(("x-amzn-ErrorType", error_type))
+    start_response(status, headers)
+    return [payload]
+
+
+def lookup_events(history, region, body, start_response):
+    if region in history.denied:
+        return json_reply(
+            start_response,
+            "400 Bad Request",
+            {"__type": "AccessDeniedException", "message": f"not authorized to perform cloudtrail:LookupEvents in {region}"},
+            "AccessDeniedException",
+        )
+    if history.throttled(region, time.time()):
+        return json_reply(
+            start_response,
+            "400 Bad Request",
+            {"__type": "ThrottlingException", "message": "Rate exceeded"},
+            "ThrottlingException",
+        )
+    attrs = body.get("LookupAttributes") or []
+    key_id = next((a["AttributeValue"] for a in attrs if a.get("AttributeKey") == "AccessKeyId"), None)
+    max_results = int(body.get("MaxResults") or PAGE_MAX)
+    if max_results < 1 or max_results > PAGE_MAX:
+        return json_reply(
+            start_response,
+            "400 Bad Request",
+            {"__type": "InvalidMaxResultsException", "message": "MaxResults must be 1 to 50"},
+            "InvalidMaxResultsException",
+        )
+    now = time.time()
+    start = float(body.get("StartTime") or now - 90 * 86400)
+    end = float(body.get("EndTime") or now)
+    found = history.lookup(region, key_id, start, end) if key_id else []
+    offset = int(body.get("NextToken") or 0)
+    page = found[offset : offset + max_results]
+    events = []
+    for r in page:
+        stamp = datetime.fromtimestamp(r["time"], timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        detail = {
+            "eventVersion": "1.08",
+            "eventTime": stamp,
+            "eventSource": f"{r['service']}.amazonaws.com",
+            "eventName": r["action"],
+            "awsRegion": r["region"],
+            "sourceIPAddress": r["source"],
+            "userAgent": r["agent"],
+            "userIdentity": {"type": "IAMUser", "accessKeyId": r["key"]},
+            "eventID": r["id"],
+        }
+        events.append(
+            {
+                "EventId": r["id"],
+                "EventName": r["action"],
+                "ReadOnly": "true",
+                "AccessKeyId": r["key"],
+                "EventTime": r["time"],
+                "EventSource": f"{r['service']}.amazonaws.com",
+                "Resources": [],
+                "CloudTrailEvent": json.dumps(detail),
+            }
+        )
+    reply = {"Events": events}
+    if offset + max_results < len(found):
+        reply["NextToken"] = str(offset + max_results)
+    return json_reply(start_response, "200 OK", reply)
+
+
+def with_event_history(app, history):
+    """WSGI middleware: records each signed request in `history` and answers
+    CloudTrail's LookupEvents from it (moto has none)."""
+
+    def middleware(environ, start_response):
+        auth = environ.get("HTTP_AUTHORIZATION", "")
+        scope = SCOPE.search(auth)
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(raw)
+        if scope and target.endswith(LOOKUP_TARGET):
+            try:
+                body = json.loads(raw or b"{}")
+            except ValueError:
+                body = {}
+            return lookup_events(history, scope.group(2), body, start_response)
+        if scope:
+            action = target.rsplit(".", 1)[-1] if target else None
+            if not action:
+                form = urllib.parse.parse_qs(raw.decode("utf-8", "replace"))
+                action = (form.get("Action") or ["unknown"])[0]
+            history.add(
+                {
+                    "id": f"req-{time.time_ns()}",
+                    "key": scope.group(1),
+                    "service": scope.group(3),
+                    "action": action,
+                    "time": time.time(),
+                    "source": environ.get("REMOTE_ADDR", "127.0.0.1"),
+                    "agent": environ.get("HTTP_USER_AGENT", ""),
+                    "region": scope.group(2),
+                }
+            )
+        return app(environ, start_response)
+
+    return middleware
+
+
+def install_event_history(history):
+    """Wraps the app ThreadedMotoServer builds in [`with_event_history`]."""
+    original = moto_server.DomainDispatcherApplication
+
+    def dispatcher(*args, **kwargs):
+        return with_event_history(original(*args, **kwargs), history)
+
+    moto_server.DomainDispatcherApplication = dispatcher
+
+
 def main():
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     # moto warns that STS's AccessDenied has no error shape: it is what AWS sends.
@@ -427,6 +617,8 @@ def main():
     patch_account_summary(spec)
     patch_sts_assume_role()
     patch_sts_access_key_info()
+    history = EventHistory(spec.get("cloudtrail_denied_regions") or [])
+    install_event_history(history)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     _, port = server.get_host_and_port()
@@ -434,6 +626,7 @@ def main():
     accounts = seed_organization(spec)
     if accounts is not None:
         report["accounts"] = accounts
+    seed_events(spec, report, history)
     if spec.get("report_hours_ago") is not None:
         backend = iam_backends[DEFAULT_ACCOUNT_ID][PARTITION]
         now = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)

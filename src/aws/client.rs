@@ -68,6 +68,9 @@ pub struct IamClient {
     /// One bound on requests in flight, shared by every call of every clone:
     /// the loader, re-reads and changes together never open more connections.
     permits: Arc<Semaphore>,
+    /// The configuration the clients were built from (credentials chain,
+    /// endpoint, retries): CloudTrail clients for evidence are built from it.
+    sdk_config: Option<aws_config::SdkConfig>,
 }
 
 /// Requests in flight at once unless [`IamClient::limit_requests`] says otherwise.
@@ -84,7 +87,13 @@ impl IamClient {
             single_attempt: false,
             user_attempts: None,
             permits: Arc::new(Semaphore::new(DEFAULT_IN_FLIGHT)),
+            sdk_config: None,
         }
+    }
+
+    /// The configuration this client was built from, if it was built from one.
+    pub fn sdk_config(&self) -> Option<&aws_config::SdkConfig> {
+        self.sdk_config.as_ref()
     }
 
     pub fn from_config(config: &aws_config::SdkConfig) -> Self {
@@ -106,6 +115,7 @@ impl IamClient {
             single_attempt: false,
             user_attempts: None,
             permits: Arc::new(Semaphore::new(DEFAULT_IN_FLIGHT)),
+            sdk_config: Some(config.clone()),
         }
     }
 

@@ -39,6 +39,12 @@ pub struct Seed {
     /// An AWS Organization whose management account is the one of `users`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub organization: Option<SeedOrganization>,
+    /// CloudTrail events made with seeded keys (event history for `evidence`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<SeedEvent>,
+    /// Regions whose CloudTrail LookupEvents answers AccessDenied.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cloudtrail_denied_regions: Vec<String>,
 }
 
 /// The member accounts of the emulator's organization.
@@ -63,6 +69,22 @@ pub struct SeedAccount {
     /// The organizational unit it sits in, as a path of names (`workloads/prod`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ou: Option<String>,
+}
+
+/// `count` CloudTrail events made with the `key`-th key of `user`, one a
+/// minute back from `minutes_ago`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct SeedEvent {
+    pub user: String,
+    pub key: usize,
+    pub minutes_ago: f64,
+    /// The service's short name (`s3`).
+    pub service: String,
+    pub action: String,
+    pub region: String,
+    pub source: String,
+    pub agent: String,
+    pub count: u32,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

@@ -8,6 +8,7 @@ pub mod changes;
 pub mod client;
 pub mod credentials;
 pub mod emulator;
+pub mod evidence;
 pub mod health;
 pub mod inventory;
 pub mod mfa;

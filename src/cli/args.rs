@@ -124,6 +124,21 @@ pub enum Command {
         #[arg(long, value_name = "FINDINGS", value_parser = crate::cli::list::parse_fail_on)]
         fail_on: Option<crate::cli::list::FailOn>,
     },
+    /// What CloudTrail event history saw a key do (services, calls, sources, user agents, first and last time).
+    Evidence {
+        /// The access key id.
+        #[arg(long, value_name = "AKIA…")]
+        key: String,
+        /// Days back to read (1 to 90: event history keeps 90 days).
+        #[arg(long, default_value_t = 90)]
+        days: u32,
+        /// Regions to read after the key's last-used region (comma list; default: the session's region).
+        #[arg(long, value_delimiter = ',', value_name = "REGIONS")]
+        regions: Vec<String>,
+        /// Output format (table prints text lines).
+        #[arg(long, short, value_enum, default_value_t = Output::Table)]
+        output: Output,
+    },
     /// Deactivate every active key the filter matches: a plan, a confirmation (the count typed), per-key results.
     #[command(after_help = "Example: iamkeys deactivate --filter 'is:unused' --dry-run")]
     Deactivate(BulkArgs),

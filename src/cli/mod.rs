@@ -16,6 +16,7 @@ pub mod args;
 pub mod ask;
 pub mod bulk;
 pub mod credentials_file;
+pub mod evidence;
 pub mod exit;
 pub mod fail_on_report;
 pub mod key_owner;

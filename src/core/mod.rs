@@ -10,6 +10,7 @@
 pub mod change;
 pub mod entries;
 pub mod error;
+pub mod evidence;
 pub mod filter;
 pub mod inventory;
 pub mod key_sort;

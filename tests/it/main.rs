@@ -9,6 +9,7 @@ mod consistency;
 mod dialog_transitions;
 mod e2e_mutations;
 mod e2e_pty;
+mod evidence;
 mod faults;
 mod hostile;
 mod hostile_input;
