@@ -150,7 +150,7 @@ static NORMAL: &[Binding] = &[
         keys: &[ch('1')],
         label: "1",
         help: "users view: users, and the selected user's keys",
-        hint: None,
+        hint: Some("users"),
         action: Action::ShowBoard(Board::Users),
     },
     Binding {
@@ -461,7 +461,7 @@ static WIZARD: &[Binding] = &[
     Binding {
         keys: &[plain(KeyCode::Esc), ch('n'), ch('q')],
         label: "Esc",
-        help: "leave (a rotation under way is kept; R resumes it)",
+        help: "leave (a rotation under way is kept, to resume)",
         hint: Some("leave"),
         action: Action::DialogCancel,
     },
@@ -642,6 +642,25 @@ impl Keymap {
             Some(o) if mode == Mode::Normal => Cow::Borrowed(o.label.as_str()),
             _ => Cow::Borrowed(binding.label),
         }
+    }
+
+    /// How the keys of the browsing action `action` are written, after the
+    /// overrides: every sentence that names a browsing key asks here, so it
+    /// names the key in force ("?" for an action no browsing key does).
+    pub fn key_of(&self, action: &Action) -> String {
+        NORMAL.iter().find(|b| &b.action == action).map_or_else(
+            || "?".to_string(),
+            |b| self.label(Mode::Normal, b).into_owned(),
+        )
+    }
+
+    /// How the keys of `action` in the dialog table of `mode` are written
+    /// (dialog keys are fixed), with the word the footer gives them.
+    pub fn dialog_hint(mode: Mode, action: &Action) -> Option<(&'static str, &'static str)> {
+        bindings(mode)
+            .iter()
+            .find(|b| &b.action == action)
+            .map(|b| (b.label, b.hint.unwrap_or(b.help)))
     }
 
     /// What a key press means in `mode`. In text fields, unbound keys are text.
@@ -876,6 +895,7 @@ mod tests {
         assert_eq!(
             words,
             [
+                "users",
                 "all keys",
                 "filter",
                 "refresh",

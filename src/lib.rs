@@ -31,6 +31,7 @@ pub mod screen_mode;
 pub mod secret_file;
 pub mod state;
 pub mod tasks;
+pub mod tickets;
 pub mod ui;
 pub mod update;
 pub mod wizard;

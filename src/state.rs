@@ -228,37 +228,7 @@ pub struct LoadProgress {
     pub seq: u64,
 }
 
-/// Hands out tickets and remembers, per user, the newest one whose
-/// information was issued or applied. A reply older than that changes nothing.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Tickets {
-    next_seq: u64,
-    newest: HashMap<String, u64>,
-}
-
-impl Tickets {
-    /// A ticket for a request about everyone (a load): no user's record moves.
-    pub fn issue(&mut self, generation: u64) -> crate::change::Ticket {
-        self.next_seq += 1;
-        crate::change::Ticket {
-            generation,
-            seq: self.next_seq,
-        }
-    }
-
-    /// A ticket for a request about `user`: from now on, replies issued
-    /// before it are stale for that user.
-    pub fn issue_for(&mut self, user: &str, generation: u64) -> crate::change::Ticket {
-        let ticket = self.issue(generation);
-        self.newest.insert(user.to_string(), ticket.seq);
-        ticket
-    }
-
-    /// Whether a reply issued at `seq` may still change what is shown of `user`.
-    pub fn is_current(&self, user: &str, seq: u64) -> bool {
-        self.newest.get(user).is_none_or(|&newest| seq >= newest)
-    }
-}
+pub use crate::tickets::{Owner, Tickets};
 
 /// After this long without an answer, the header says IAM is silent.
 pub const SILENCE_SHOWN_AFTER: std::time::Duration = std::time::Duration::from_secs(3);
@@ -355,9 +325,6 @@ pub struct State {
     pub rotations_saved: std::collections::BTreeSet<String>,
     /// Keys marked for a bulk action: (user, key id).
     pub marked: std::collections::BTreeSet<(String, String)>,
-    /// Keys an undo is changing back, (user, key id): their answers say
-    /// "changed back", not "u undoes".
-    pub undoing: HashSet<(String, String)>,
     /// The first line of the help overlay shown (it scrolls).
     pub help_scroll: usize,
     /// Rows a page move jumps (the visible height of the users table).
@@ -408,7 +375,6 @@ impl State {
             page_rows: 10,
             user_details: HashMap::new(),
             marked: Default::default(),
-            undoing: Default::default(),
             rotation: None,
             deciding: None,
             rotations_saved: Default::default(),

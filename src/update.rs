@@ -16,8 +16,8 @@ use crate::dialog::{Button, Dialog};
 use crate::iam::inventory::LoadEvent;
 use crate::iam::model::UseSource;
 use crate::state::{
-    Board, Fetch, Focus, KeyEntry, Mode, QuitRequest, STATUS_EXPIRES_SECS, State, StatusLine,
-    UserEntry,
+    Board, Fetch, Focus, KeyEntry, Mode, Owner, QuitRequest, STATUS_EXPIRES_SECS, State,
+    StatusLine, UserEntry,
 };
 
 /// How long a dialog that changes IAM ignores confirming keys after it opens,
@@ -43,6 +43,11 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         state.status = None;
     }
     let mut effects = apply(state, action);
+    if state.rotation.is_none() {
+        // A closed wizard waits for nothing: its answers only update the rows.
+        state.tickets.disown(Owner::Wizard);
+        state.tickets.disown(Owner::WizardResume);
+    }
     // The wizard shows again once a dialog over it (the secret, say) closes.
     wizard::show(state);
     effects.extend(wizard::watch(state));
@@ -92,6 +97,12 @@ fn is_confirming(action: &Action) -> bool {
 fn dialog_still_arming(state: &State) -> bool {
     state.dialog.as_ref().is_some_and(Dialog::is_guarded)
         && state.now.duration_since(state.dialog_opened).as_millis() < i128::from(DIALOG_ARMING_MS)
+}
+
+/// How the browsing key of `action` is written in sentences (after the
+/// config's `[keys]`): a sentence that names a key names the key in force.
+pub(crate) fn key(state: &State, action: &Action) -> String {
+    state.context.keymap.key_of(action)
 }
 
 /// Puts a line on the status bar.
@@ -325,24 +336,19 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             ticket,
             change,
             result,
-        } => {
-            jobs::answered(state, &change, &result);
-            let undone = jobs::undo_answered(state, &change, &result);
-            let mut effects = wizard::answered(state, &change, &result);
-            effects.extend(mutations::changed(state, ticket, change, result));
-            if let Some(text) = undone {
-                say(state, text);
-            }
-            return effects;
-        }
+        } => return changed(state, ticket, change, result),
         Action::UserKeysRead {
             ticket,
             user,
             result,
             unmet,
         } => {
+            let owner = state.tickets.answered(ticket);
+            let resumes = owner == Some(Owner::WizardResume);
             mutations::user_keys_read(state, ticket, user.clone(), result, unmet);
-            return wizard::keys_reread(state, ticket, &user);
+            if resumes {
+                return wizard::keys_reread(state, ticket, &user);
+            }
         }
         Action::SecretSaved {
             key_id,
@@ -363,12 +369,15 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
                 "no usable journal, so every change is refused (--no-journal goes without): {why}"
             ),
         ),
-        Action::JournalFailed(why) => complain(
-            state,
-            format!(
-                "the change was made, but not written to the journal (u cannot undo it): {why}"
-            ),
-        ),
+        Action::JournalFailed(why) => {
+            let undo = key(state, &Action::Undo);
+            complain(
+                state,
+                format!(
+                    "the change was made, but not written to the journal ({undo} cannot undo it): {why}"
+                ),
+            );
+        }
         Action::UserDetailsRead { user, result } => {
             state.user_details.insert(
                 user,
@@ -411,6 +420,39 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         }
     }
     Vec::new()
+}
+
+/// The answer to a change, routed by its ticket alone to the one that waits
+/// for it (a bulk plan's line, the undo, the wizard's step); what every
+/// answer does to the rows, the messages and the secret follows.
+fn changed(
+    state: &mut State,
+    ticket: crate::change::Ticket,
+    change: crate::change::KeyChange,
+    result: Result<crate::change::ChangeOutcome, crate::iam::IamError>,
+) -> Vec<Effect> {
+    let owner = state.tickets.answered(ticket);
+    if result.is_ok()
+        && let Some(key_id) = change.key_id()
+    {
+        // The key changed: a mark made for the old status is no longer true.
+        state
+            .marked
+            .remove(&(change.user().to_string(), key_id.to_string()));
+    }
+    let mut undone = None;
+    let mut effects = Vec::new();
+    match owner {
+        Some(Owner::Bulk) => jobs::answered(state, &change, &result),
+        Some(Owner::Undo) => undone = jobs::undo_answered(state, &change, &result),
+        Some(Owner::Wizard) => effects = wizard::answered(state, &change, &result),
+        Some(Owner::Plain | Owner::Reread | Owner::WizardResume) | None => {}
+    }
+    effects.extend(mutations::changed(state, ticket, change, result));
+    if let Some(text) = undone {
+        say(state, text);
+    }
+    effects
 }
 
 /// `q`, Ctrl-C or a signal. A quit while a key is being created waits for

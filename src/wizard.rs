@@ -95,14 +95,7 @@ impl RotationWizard {
 /// How the keys bound to a browsing action are written (after the config's
 /// `[keys]`), for sentences that name them; `?` if nothing is bound to it.
 pub fn key_label(keymap: &crate::keymap::Keymap, action: &crate::action::Action) -> String {
-    use crate::screen_mode::Mode;
-    crate::keymap::bindings(Mode::Normal)
-        .iter()
-        .find(|b| &b.action == action)
-        .map_or_else(
-            || "?".to_string(),
-            |b| keymap.label(Mode::Normal, b).into_owned(),
-        )
+    keymap.key_of(action)
 }
 
 /// The old key's last use is read again after this long while the wizard watches.

@@ -9,8 +9,10 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use tui_input::Input;
 
 use super::{format, theme};
+use crate::action::Action;
 use crate::dialog::{Button, Dialog, KeyOp, KeyTarget, SecretDialog, SecretStage};
 use crate::iam::model::{KeyStatus, LastUsed, SessionLink, UseSource, never_means_never};
+use crate::screen_mode::Mode;
 use crate::state::State;
 
 const WIDTH: u16 = 76;
@@ -126,7 +128,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, dialog: &Dialog) {
             };
             lines.push(Line::styled(
                 format!(
-                    "{why} Whatever signs with it (scripts, CI, applications) gets InvalidClientTokenId until it is activated again (u undoes)."
+                    "{why} Whatever signs with it (scripts, CI, applications) gets InvalidClientTokenId until it is activated again ({} undoes).",
+                    state.context.keymap.key_of(&crate::action::Action::Undo)
                 ),
                 theme::WARNING,
             ));
@@ -300,7 +303,11 @@ fn secret_lines(secret: &SecretDialog) -> (Vec<Line<'static>>, Option<(&Input, u
             lines.push(Line::raw("Save as CSV (created readable only by you) to:"));
             field = Some((path, lines.len()));
             lines.push(Line::raw(""));
-            lines.push(hint_line(&[("Enter", "save"), ("Esc", "back")]));
+            // The field's keys as the footer gives them (the text-entry table).
+            lines.push(hint_line(&table_hints(
+                Mode::TextEntry,
+                &[Action::DialogSubmit, Action::DialogCancel],
+            )));
         }
         SecretStage::Overwrite { path, focus } => {
             lines.push(Line::styled(
@@ -575,6 +582,15 @@ fn buttons(focus: Button, confirm: &str) -> Line<'static> {
             theme::LABEL,
         ),
     ])
+}
+
+/// The keys of `actions` in the dialog table of `mode`, with the words the
+/// footer gives them: a dialog's own hint line never disagrees with its footer.
+fn table_hints(mode: Mode, actions: &[Action]) -> Vec<(&'static str, &'static str)> {
+    actions
+        .iter()
+        .filter_map(|action| crate::keymap::Keymap::dialog_hint(mode, action))
+        .collect()
 }
 
 fn hint_line(hints: &[(&str, &str)]) -> Line<'static> {

@@ -75,7 +75,7 @@ pub fn users_table_rows(height: u16) -> usize {
 pub fn draw(frame: &mut Frame, state: &State, view: &mut ViewState) {
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        draw_too_small(frame, area);
+        draw_too_small(frame, area, state);
         return;
     }
     let [header, body, footer] = Layout::vertical([
@@ -128,9 +128,10 @@ pub fn draw(frame: &mut Frame, state: &State, view: &mut ViewState) {
     }
 }
 
-fn draw_too_small(frame: &mut Frame, area: Rect) {
+fn draw_too_small(frame: &mut Frame, area: Rect, state: &State) {
+    let quit = state.context.keymap.key_of(&crate::action::Action::Quit);
     let text = format!(
-        "Terminal too small ({}×{}). iamkeys needs at least {MIN_WIDTH}×{MIN_HEIGHT}. Resize, or press q to quit.",
+        "Terminal too small ({}×{}). iamkeys needs at least {MIN_WIDTH}×{MIN_HEIGHT}. Resize, or press {quit} to quit.",
         area.width, area.height
     );
     frame.render_widget(

@@ -162,7 +162,11 @@ fn load_line(state: &State) -> Line<'static> {
             None => "no data".to_string(),
         };
         spans.push(Span::styled(
-            format!("⚠ {shown}; the refresh failed ({}), r retries", err.code),
+            format!(
+                "⚠ {shown}; the refresh failed ({}), {} retries",
+                err.code,
+                state.context.keymap.key_of(&crate::action::Action::Refresh)
+            ),
             theme::ERROR,
         ));
     } else if let (Some(started), Some(finished)) = (load.started, load.finished) {
@@ -263,6 +267,8 @@ fn works(state: &State, action: &crate::action::Action) -> bool {
                 && writable
         }
         Action::BulkStart(_) => !state.marked.is_empty() && writable,
+        // The view on screen is not offered: the other one is.
+        Action::ShowBoard(board) => *board != state.board,
         _ => true,
     }
 }

@@ -132,7 +132,14 @@ pub(super) fn filter_spans(state: &State) -> Vec<Span<'static>> {
     if state.mode == Mode::Filter || !value.is_empty() {
         spans.push(Span::styled(format!("{value} "), theme::KEY_HINT));
     } else {
-        spans.push(Span::styled("none (press /) ", theme::LABEL));
+        let filter = state
+            .context
+            .keymap
+            .key_of(&crate::action::Action::StartFilter);
+        spans.push(Span::styled(
+            format!("none (press {filter}) "),
+            theme::LABEL,
+        ));
     }
     if let Some(why) = &state.filter_error {
         spans.push(Span::styled(format!("· {why} "), theme::ERROR));

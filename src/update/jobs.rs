@@ -4,9 +4,9 @@
 
 use tui_input::Input;
 
-use super::mutations::{begin, blocked_by_read_only, check};
-use super::{complain, say};
-use crate::action::Effect;
+use super::mutations::{blocked_by_read_only, enter};
+use super::{complain, key, say};
+use crate::action::{Action, Effect};
 use crate::bulk::{BulkItem, BulkKind, Planned};
 use crate::change::{ChangeOutcome, KeyChange};
 use crate::dialog::{BulkPlan, Button, Dialog, PlanLine};
@@ -17,14 +17,18 @@ use crate::policy::days_since;
 use crate::runner::Operation;
 use crate::sanitize;
 use crate::state::{Board, State};
+use crate::tickets::Owner;
 
 /// `m`: marks or unmarks the selected key.
 pub fn mark(state: &mut State) {
     let Some(entry) = state.selected_key_entry().filter(|_| state.key_focused()) else {
-        complain(
-            state,
-            "select a key first: m marks the selected key (Tab or Enter moves to the keys)",
+        let text = format!(
+            "select a key first: {} marks the selected key ({} or {} moves to the keys)",
+            key(state, &Action::Mark),
+            key(state, &Action::SwitchFocus),
+            key(state, &Action::OpenKeys)
         );
+        complain(state, text);
         return;
     };
     let key = (entry.key.user.clone(), entry.key.id.clone());
@@ -78,11 +82,40 @@ fn said_marks(state: &mut State) {
     let count = state.marked.len();
     if count == 0 {
         say(state, "no key marked");
-    } else {
-        say(
-            state,
-            format!("{count} keys marked: D deactivates them, X deletes them (inactive ones)"),
-        );
+        return;
+    }
+    let text = format!("{count} keys marked: {}", marks_offer(state));
+    say(state, text);
+}
+
+/// What the bulk keys do with the marked keys as they are: `D` is offered
+/// only if one of them is active, `X` only if one is inactive (it deletes
+/// inactive keys only); the keys are named as bound.
+fn marks_offer(state: &State) -> String {
+    let status = |user: &str, id: &str| state.key(user, id).map(|k| k.key.status);
+    let active = state
+        .marked
+        .iter()
+        .filter(|(user, id)| status(user, id) == Some(KeyStatus::Active))
+        .count();
+    let inactive = state
+        .marked
+        .iter()
+        .filter(|(user, id)| status(user, id) == Some(KeyStatus::Inactive))
+        .count();
+    let deactivate = key(state, &Action::BulkStart(BulkKind::Deactivate));
+    let delete = key(state, &Action::BulkStart(BulkKind::Delete));
+    let them = |n: usize| if n == 1 { "it" } else { "them" };
+    match (active, inactive) {
+        (0, 0) => "none of them is listed now".to_string(),
+        (0, n) => format!("all inactive; {delete} deletes {}", them(n)),
+        (n, 0) => format!(
+            "{deactivate} deactivates {}; {delete} deletes inactive keys only",
+            them(n)
+        ),
+        (a, i) => {
+            format!("{deactivate} deactivates the {a} active, {delete} deletes the {i} inactive")
+        }
     }
 }
 
@@ -92,10 +125,12 @@ pub fn start(state: &mut State, kind: BulkKind) -> Vec<Effect> {
         return Vec::new();
     }
     if state.marked.is_empty() {
-        complain(
-            state,
-            "mark keys first: m marks the selected key, M every key shown",
+        let text = format!(
+            "mark keys first: {} marks the selected key, {} every key shown",
+            key(state, &Action::Mark),
+            key(state, &Action::MarkAll)
         );
+        complain(state, text);
         return Vec::new();
     }
     let recent_days = state.context.policy.recent_use_days;
@@ -271,10 +306,9 @@ pub fn submit(state: &mut State, mut plan: BulkPlan) -> Vec<Effect> {
             had_description: line.had_description,
         }
         .change(plan.kind);
-        match check(state, &change) {
+        match enter(state, &change, Owner::Bulk) {
             Err(why) => line.result = Some(Err(why)),
-            Ok(()) => {
-                let ticket = begin(state, &change);
+            Ok(ticket) => {
                 items.push((
                     ticket,
                     Planned {
@@ -304,11 +338,6 @@ pub fn answered(state: &mut State, change: &KeyChange, result: &Result<ChangeOut
     let Some(key_id) = change.key_id() else {
         return;
     };
-    if result.is_ok() {
-        state
-            .marked
-            .remove(&(change.user().to_string(), key_id.to_string()));
-    }
     if let Some(Dialog::BulkPlan(plan)) = &mut state.dialog
         && let Some(line) = plan.lines.iter_mut().find(|l| l.key_id == key_id)
     {
@@ -411,11 +440,13 @@ pub fn undo_confirmed(state: &mut State, dialog: Dialog) -> Vec<Effect> {
     let id = crate::journal::new_operation_id();
     let mut items = Vec::new();
     for (change, entry) in plan.changes() {
-        if let Err(why) = check(state, &change) {
-            complain(state, why);
-            continue;
-        }
-        let ticket = begin(state, &change);
+        let ticket = match enter(state, &change, Owner::Undo) {
+            Ok(ticket) => ticket,
+            Err(why) => {
+                complain(state, why);
+                continue;
+            }
+        };
         items.push((
             ticket,
             Planned {
@@ -427,19 +458,8 @@ pub fn undo_confirmed(state: &mut State, dialog: Dialog) -> Vec<Effect> {
     if items.is_empty() {
         return Vec::new();
     }
-    state
-        .undoing
-        .extend(items.iter().map(|(_, p)| undo_key(&p.change)));
     say(state, format!("undoing: {} keys…", items.len()));
     vec![Effect::RunPlan { items }]
-}
-
-/// The key an undo's change is on: its answer says "undone", never "u undoes".
-fn undo_key(change: &KeyChange) -> (String, String) {
-    (
-        change.user().to_string(),
-        change.key_id().unwrap_or_default().to_string(),
-    )
 }
 
 /// An undo's change answered: what the status line says instead of the
@@ -450,16 +470,17 @@ pub fn undo_answered(
     change: &KeyChange,
     result: &Result<ChangeOutcome, IamError>,
 ) -> Option<String> {
-    if !state.undoing.remove(&undo_key(change)) || result.is_err() {
+    if result.is_err() {
         return None;
     }
-    let left = state.undoing.len();
+    let left = state.tickets.waiting(Owner::Undo);
+    let undo = key(state, &Action::Undo);
     let done = match result {
         Ok(ChangeOutcome::AlreadyInStatus) => "found already as the undo leaves it",
         _ => "changed back",
     };
     Some(format!(
-        "{done}: {}{}; u goes one operation further back",
+        "{done}: {}{}; {undo} goes one operation further back",
         change.subject(),
         if left > 0 {
             format!(" ({left} more waiting)")

@@ -55,6 +55,9 @@ pub fn cancel(state: &mut State) -> Vec<Effect> {
     state.dialog = beneath.map(|d| *d);
     vec![Effect::AnswerMfa {
         id,
-        code: Err("no MFA code was typed (Esc): requests fail until the session is renewed; r tries again".into()),
+        code: Err(format!(
+            "no MFA code was typed (Esc): requests fail until the session is renewed; {} tries again",
+            super::key(state, &crate::action::Action::Refresh)
+        )),
     }]
 }

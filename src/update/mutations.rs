@@ -3,7 +3,8 @@
 
 use tui_input::Input;
 
-use super::{complain, say};
+use super::{complain, key, say};
+use crate::action::Action;
 use crate::action::{Effect, KeyWithUse, SaveError};
 use crate::change::{ChangeOutcome, Expectation, KeyChange, Ticket};
 use crate::dialog::{
@@ -11,7 +12,7 @@ use crate::dialog::{
 };
 use crate::iam::model::{KeyStatus, LastUsed, Secret, UseSource};
 use crate::iam::{ErrorKind, IamError};
-use crate::state::{Fetch, Focus, KeyEntry, PendingOp, State};
+use crate::state::{Fetch, Focus, KeyEntry, Owner, PendingOp, State};
 
 /// Refuses in read-only mode, saying why. Every mutating binding asks this first.
 pub(super) fn blocked_by_read_only(state: &mut State, what: &str) -> bool {
@@ -93,64 +94,12 @@ pub fn check(state: &State, change: &KeyChange) -> Result<(), String> {
     why.map_or(Ok(()), Err)
 }
 
-/// The one choke point for changes to IAM: every toggle, create, delete and
-/// undo passes here. It refuses what [`check`] refuses, marks the key (or user)
-/// pending, and issues the ticket the answer will echo.
-pub fn request(state: &mut State, change: KeyChange) -> Vec<Effect> {
-    if let Err(why) = check(state, &change) {
-        complain(state, why);
-        return Vec::new();
-    }
-    let doing = match &change {
-        KeyChange::SetStatus { key_id, to, .. } => {
-            let op = match to {
-                KeyStatus::Active => PendingOp::Activating,
-                _ => PendingOp::Deactivating,
-            };
-            state.pending_keys.insert(key_id.clone(), op);
-            op.label().trim_end_matches('…')
-        }
-        KeyChange::Create { user, .. } => {
-            state.creating_for.insert(user.clone());
-            "creating an access key for"
-        }
-        KeyChange::Delete { key_id, .. } => {
-            state
-                .pending_keys
-                .insert(key_id.clone(), PendingOp::Deleting);
-            PendingOp::Deleting.label().trim_end_matches('…')
-        }
-    };
-    say(state, format!("{doing} {}…", change.subject()));
-    let ticket = state
-        .tickets
-        .issue_for(change.user(), state.load.generation);
-    vec![Effect::Change { ticket, change }]
-}
-
-/// [`request`] for a change that is a step of a larger job (a rotation): the
-/// same checks and marks, journaled under that job's `source`.
-pub fn request_as(state: &mut State, change: KeyChange, source: &'static str) -> Vec<Effect> {
-    if let Err(why) = check(state, &change) {
-        complain(state, why);
-        return Vec::new();
-    }
-    let ticket = begin(state, &change);
-    say(state, format!("{}: {}…", change.verb(), change.subject()));
-    vec![Effect::RunPlan {
-        items: vec![(
-            ticket,
-            crate::bulk::Planned {
-                change,
-                operation: crate::runner::Operation::new(source),
-            },
-        )],
-    }]
-}
-
-/// For a change of a plan that [`check`] allowed: marks the key pending and
-/// issues its ticket, as [`request`] does.
-pub fn begin(state: &mut State, change: &KeyChange) -> Ticket {
+/// The one door for changes to IAM: every toggle, create, delete, rotation
+/// step, bulk item and undo passes here. It refuses what [`check`] refuses,
+/// marks the key (or user) pending, and issues the ticket the answer will
+/// echo, recording `owner` as the one that answer is routed to.
+pub fn enter(state: &mut State, change: &KeyChange, owner: Owner) -> Result<Ticket, String> {
+    check(state, change)?;
     match change {
         KeyChange::SetStatus { key_id, to, .. } => {
             let op = match to {
@@ -168,9 +117,60 @@ pub fn begin(state: &mut State, change: &KeyChange) -> Ticket {
                 .insert(key_id.clone(), PendingOp::Deleting);
         }
     }
-    state
+    Ok(state
         .tickets
-        .issue_for(change.user(), state.load.generation)
+        .issue_for(change.user(), state.load.generation, owner))
+}
+
+/// A change made on its own: through [`enter`], said on the status line,
+/// sent as one effect.
+pub fn request(state: &mut State, change: KeyChange) -> Vec<Effect> {
+    let ticket = match enter(state, &change, Owner::Plain) {
+        Ok(ticket) => ticket,
+        Err(why) => {
+            complain(state, why);
+            return Vec::new();
+        }
+    };
+    let doing = match &change {
+        KeyChange::SetStatus { to, .. } => match to {
+            KeyStatus::Active => PendingOp::Activating,
+            _ => PendingOp::Deactivating,
+        }
+        .label()
+        .trim_end_matches('…'),
+        KeyChange::Create { .. } => "creating an access key for",
+        KeyChange::Delete { .. } => PendingOp::Deleting.label().trim_end_matches('…'),
+    };
+    say(state, format!("{doing} {}…", change.subject()));
+    vec![Effect::Change { ticket, change }]
+}
+
+/// A change that is a step of a larger job (a rotation): through [`enter`]
+/// with `owner`, journaled under that job's `source`.
+pub fn request_as(
+    state: &mut State,
+    change: KeyChange,
+    owner: Owner,
+    source: &'static str,
+) -> Vec<Effect> {
+    let ticket = match enter(state, &change, owner) {
+        Ok(ticket) => ticket,
+        Err(why) => {
+            complain(state, why);
+            return Vec::new();
+        }
+    };
+    say(state, format!("{}: {}…", change.verb(), change.subject()));
+    vec![Effect::RunPlan {
+        items: vec![(
+            ticket,
+            crate::bulk::Planned {
+                change,
+                operation: crate::runner::Operation::new(source),
+            },
+        )],
+    }]
 }
 
 /// Whether the key is one this session depends on (signs with, assumed its
@@ -190,9 +190,16 @@ fn focused_key(state: &mut State) -> Option<KeyTarget> {
             .selected_user()
             .is_some_and(|u| !u.key_entries().is_empty())
         {
-            "select a key first: Tab or Enter moves to the keys pane"
+            format!(
+                "select a key first: {} or {} moves to the keys pane",
+                key(state, &Action::SwitchFocus),
+                key(state, &Action::OpenKeys)
+            )
         } else {
-            "this user has no keys; c creates one"
+            format!(
+                "this user has no keys; {} creates one",
+                key(state, &Action::CreateKey)
+            )
         };
         complain(state, hint);
         return None;
@@ -220,8 +227,9 @@ fn set_status(state: &mut State, target: KeyTarget) -> Vec<Effect> {
         complain(
             state,
             format!(
-                "IAM gave no status for {}: r re-reads it before anything is changed",
-                target.key_id
+                "IAM gave no status for {}: {} re-reads it before anything is changed",
+                target.key_id,
+                key(state, &Action::Refresh)
             ),
         );
         return Vec::new();
@@ -408,8 +416,9 @@ pub(super) fn delete_dialog(state: &mut State, target: KeyTarget) -> Option<Dial
             complain(
                 state,
                 format!(
-                    "IAM gave no status for {}: r re-reads it before anything is deleted",
-                    target.key_id
+                    "IAM gave no status for {}: {} re-reads it before anything is deleted",
+                    target.key_id,
+                    key(state, &Action::Refresh)
                 ),
             );
             return None;
@@ -571,7 +580,12 @@ pub fn submit(state: &mut State) -> Vec<Effect> {
             };
             let path = path.value().trim().to_string();
             if path.is_empty() {
-                secret.note = Some("type a file name, or Esc to go back".into());
+                let (esc, word) = crate::keymap::Keymap::dialog_hint(
+                    crate::screen_mode::Mode::TextEntry,
+                    &Action::DialogCancel,
+                )
+                .unwrap_or(("Esc", "cancel"));
+                secret.note = Some(format!("type a file name, or {esc} to {word}"));
                 state.dialog = Some(Dialog::Secret(secret));
                 return Vec::new();
             }
@@ -644,7 +658,7 @@ pub fn secret_saved(
 }
 
 /// A readable line for a failed request: what, on what (`AKIA… of alice`), and IAM's code.
-fn failure(what: &str, subject: &str, err: &IamError) -> String {
+fn failure(state: &State, what: &str, subject: &str, err: &IamError) -> String {
     match err.kind() {
         ErrorKind::AccessDenied => format!(
             "not allowed to {what} {subject}: {}: {}",
@@ -659,7 +673,8 @@ fn failure(what: &str, subject: &str, err: &IamError) -> String {
         ),
         ErrorKind::Precondition => format!("did not {what} {subject}: {}", err.message),
         ErrorKind::LimitExceeded => format!(
-            "{subject} already has 2 access keys, IAM's limit: deactivate and delete one (d on a key) before creating another"
+            "{subject} already has 2 access keys, IAM's limit: deactivate and delete one ({} on a key) before creating another",
+            key(state, &Action::DeleteKey)
         ),
         _ => format!("could not {what} {subject}: {}: {}", err.code, err.message),
     }
@@ -778,7 +793,7 @@ pub fn changed(
             }
         }
         Err(err) => {
-            let text = failure(change.verb(), &subject, &err);
+            let text = failure(state, change.verb(), &subject, &err);
             complain(state, text);
         }
     }
@@ -797,7 +812,7 @@ pub fn changed(
     if expect.is_some() {
         state.propagating.insert(user.clone());
     }
-    vec![reread(state, user, expect)]
+    vec![reread(state, user, expect, Owner::Reread)]
 }
 
 /// The server's answer to a status change: shown at once (if still current)
@@ -820,7 +835,8 @@ fn status_answered(
             } else {
                 "deactivated"
             };
-            say(state, format!("{done} {subject} (u undoes)"));
+            let undo = key(state, &Action::Undo);
+            say(state, format!("{done} {subject} ({undo} undoes)"));
         }
         _ => say(
             state,
@@ -854,8 +870,13 @@ fn add_key(state: &mut State, user: &str, key: crate::iam::model::AccessKey) {
 
 /// A re-read of `user`'s keys, with a ticket newer than anything in flight for
 /// them; with `expect`, it repeats until IAM shows the change.
-pub fn reread(state: &mut State, user: String, expect: Option<Expectation>) -> Effect {
-    let ticket = state.tickets.issue_for(&user, state.load.generation);
+pub fn reread(
+    state: &mut State,
+    user: String,
+    expect: Option<Expectation>,
+    owner: Owner,
+) -> Effect {
+    let ticket = state.tickets.issue_for(&user, state.load.generation, owner);
     Effect::ReadUserKeys {
         ticket,
         user,
@@ -878,7 +899,8 @@ pub fn user_keys_read(
         complain(
             state,
             format!(
-                "{unmet} seconds after it answered the change: changed elsewhere, or still propagating? r re-reads"
+                "{unmet} seconds after it answered the change: changed elsewhere, or still propagating? {} re-reads",
+                key(state, &Action::Refresh)
             ),
         );
     }

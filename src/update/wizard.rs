@@ -12,6 +12,7 @@ use crate::iam::IamError;
 use crate::iam::model::{AccessKey, KeyStatus, LastUsed};
 use crate::rotation::{NoOldKey, Resume, Saved, SecretOut, Step};
 use crate::state::{Fetch, State};
+use crate::tickets::Owner;
 use crate::wizard::{Proof, RotationWizard, WATCH_EVERY_SECS, WizardStep, key_label};
 
 /// `R`: asks for the saved rotation of the selected user (an effect); the
@@ -63,7 +64,7 @@ pub fn opened(
     let Some(saved) = saved.map(made_safe) else {
         return afresh(state, wizard, Vec::new());
     };
-    let effect = reread(state, user, None);
+    let effect = reread(state, user, None, Owner::WizardResume);
     let Effect::ReadUserKeys { ticket, .. } = &effect else {
         // `reread` always makes a ReadUserKeys.
         return Vec::new();
@@ -145,8 +146,8 @@ fn holds(keys: &[AccessKey]) -> String {
         .join(", ")
 }
 
-/// A user's keys were read again. If the wizard is resuming and this is the
-/// listing it waits for (or a newer one), it goes on from what IAM holds:
+/// A user's keys were read again on the ticket a resuming wizard waits for
+/// (routed here by that ticket alone): it goes on from what IAM holds:
 /// the new key is proven again before any retire step, whatever was saved.
 pub fn keys_reread(state: &mut State, ticket: Ticket, user: &str) -> Vec<Effect> {
     let Some(w) = &state.rotation else {
@@ -155,12 +156,19 @@ pub fn keys_reread(state: &mut State, ticket: Ticket, user: &str) -> Vec<Effect>
     let Some((_, waited)) = &w.resuming else {
         return Vec::new();
     };
-    if w.user != user
-        || w.step != WizardStep::Checking
-        || ticket.seq < waited.seq
-        || !state.tickets.is_current(user, ticket.seq)
-    {
+    if *waited != ticket || w.step != WizardStep::Checking {
         return Vec::new();
+    }
+    if !state.tickets.is_current(user, ticket.seq) {
+        // A newer read of the user is in flight: the wizard goes on from
+        // what IAM lists then, so it reads again and waits for that.
+        let effect = reread(state, user.to_string(), None, Owner::WizardResume);
+        if let (Effect::ReadUserKeys { ticket, .. }, Some(w)) = (&effect, &mut state.rotation)
+            && let Some((_, waited)) = &mut w.resuming
+        {
+            *waited = *ticket;
+        }
+        return vec![effect];
     }
     let Some(mut wizard) = state.rotation.take() else {
         return Vec::new();
@@ -358,19 +366,18 @@ pub fn go_on(state: &mut State) -> Vec<Effect> {
                 signing_confirmed: false,
             };
             set_step(state, WizardStep::Waiting);
-            request_as(state, change, "rotate")
+            step(state, change)
         }
         WizardStep::Create => {
             let saved = saved_of(&wizard, Step::Creating);
             set_step(state, WizardStep::Waiting);
             let mut effects = vec![Effect::SaveRotation(saved)];
-            effects.extend(request_as(
+            effects.extend(step(
                 state,
                 KeyChange::Create {
                     user,
                     description: wizard.description.clone(),
                 },
-                "rotate",
             ));
             effects
         }
@@ -416,7 +423,7 @@ fn delete_new_key(state: &mut State, wizard: &RotationWizard) -> Vec<Effect> {
         signing_confirmed: false,
     };
     set_step(state, WizardStep::Waiting);
-    request_as(state, change, "rotate")
+    step(state, change)
 }
 
 /// The old key as a dialog shows it, with its last use as the wizard read it
@@ -437,7 +444,11 @@ fn ask_deactivate(state: &mut State, wizard: &RotationWizard) -> Vec<Effect> {
     let Some(target) = old_key_target(state, wizard) else {
         complain(
             state,
-            format!("{} is not listed: r re-reads the keys", wizard.old_key),
+            format!(
+                "{} is not listed: {} re-reads the keys",
+                wizard.old_key,
+                key_label(&state.context.keymap, &Action::Refresh)
+            ),
         );
         return Vec::new();
     };
@@ -453,7 +464,7 @@ fn ask_deactivate(state: &mut State, wizard: &RotationWizard) -> Vec<Effect> {
 
 fn deactivate_old(state: &mut State, target: KeyTarget) -> Vec<Effect> {
     set_step(state, WizardStep::Waiting);
-    request_as(
+    step(
         state,
         KeyChange::SetStatus {
             user: target.user,
@@ -461,7 +472,6 @@ fn deactivate_old(state: &mut State, target: KeyTarget) -> Vec<Effect> {
             to: KeyStatus::Inactive,
             signing_confirmed: false,
         },
-        "rotate",
     )
 }
 
@@ -471,7 +481,11 @@ fn ask_delete(state: &mut State, wizard: &RotationWizard) {
     let Some(target) = old_key_target(state, wizard) else {
         complain(
             state,
-            format!("{} is not listed: r re-reads the keys", wizard.old_key),
+            format!(
+                "{} is not listed: {} re-reads the keys",
+                wizard.old_key,
+                key_label(&state.context.keymap, &Action::Refresh)
+            ),
         );
         return;
     };
@@ -521,10 +535,15 @@ pub fn answer(state: &mut State, button: Button) -> Vec<Effect> {
                 allow_active: false,
                 signing_confirmed: false,
             };
-            request_as(state, change, "rotate")
+            step(state, change)
         }
         _ => Vec::new(),
     }
+}
+
+/// A change that is a step of the rotation: its answer is the wizard's.
+fn step(state: &mut State, change: KeyChange) -> Vec<Effect> {
+    request_as(state, change, Owner::Wizard, "rotate")
 }
 
 fn set_step(state: &mut State, step: WizardStep) {
@@ -555,7 +574,7 @@ fn prove(wizard: &RotationWizard) -> Effect {
     }
 }
 
-/// A change answered: if it was the wizard's, the wizard moves on.
+/// A change of the wizard's answered (routed here by its ticket): the wizard moves on.
 pub fn answered(
     state: &mut State,
     change: &KeyChange,
@@ -564,7 +583,8 @@ pub fn answered(
     let Some(wizard) = state.rotation.clone() else {
         return Vec::new();
     };
-    if change.user() != wizard.user || wizard.step != WizardStep::Waiting {
+    // Routed here by its ticket; a wizard that waits for nothing takes nothing.
+    if wizard.step != WizardStep::Waiting {
         return Vec::new();
     }
     let failed = |state: &mut State, back: WizardStep, err: &IamError| {

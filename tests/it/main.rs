@@ -19,6 +19,7 @@ mod jobs;
 mod journal_safety;
 mod policies;
 mod properties;
+mod rebound_keys;
 mod red_team;
 mod render;
 mod render_bench;

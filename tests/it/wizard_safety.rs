@@ -246,6 +246,82 @@ fn an_unsaved_uncopied_secret_is_never_followed_by_retiring_the_old_key() {
     assert_eq!(state.key(USER, OLD).unwrap().key.status, KeyStatus::Active);
 }
 
+/// Issue 18: replies are routed by their ticket alone. A plain toggle of the
+/// old key, sent before the wizard opened, answers while the wizard waits for
+/// its create: the wizard must not take it as its own (it skipped to
+/// "retire", past the new key's proof), and its own answer still moves it on.
+#[test]
+fn a_plain_toggles_answer_for_the_old_key_never_advances_the_waiting_wizard() {
+    let mut state = one_key_state(100);
+    let mut clock = Clock(0);
+    state.focus = iamkeys::state::Focus::Keys;
+    let mut effects = clock.press(&mut state, Action::ToggleKey);
+    if matches!(effects.as_slice(), [Effect::ReadLastUse { .. }]) {
+        effects = update(
+            &mut state,
+            Action::LastUseRead {
+                key_id: OLD.into(),
+                result: Ok(LastUsed::Never),
+            },
+        );
+    }
+    let sent = changes(&effects);
+    let [(toggle_ticket, toggle, "dashboard")] = &sent[..] else {
+        panic!("{effects:?}")
+    };
+    assert!(
+        matches!(toggle, KeyChange::SetStatus { key_id, to: KeyStatus::Inactive, .. } if key_id == OLD)
+    );
+
+    update(&mut state, Action::Rotate);
+    update(
+        &mut state,
+        Action::RotationOpened {
+            user: USER.into(),
+            saved: Ok(None),
+        },
+    );
+    let effects = clock.press(&mut state, Action::DialogPress);
+    let sent = changes(&effects);
+    let [(create_ticket, create, "rotate")] = &sent[..] else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(state.rotation.as_ref().unwrap().step, WizardStep::Waiting);
+
+    update(
+        &mut state,
+        Action::Changed {
+            ticket: *toggle_ticket,
+            change: toggle.clone(),
+            result: Ok(ChangeOutcome::StatusSet),
+        },
+    );
+    assert_eq!(
+        state.rotation.as_ref().unwrap().step,
+        WizardStep::Waiting,
+        "the toggle's answer is not the wizard's"
+    );
+    assert!(
+        !state.pending_keys.contains_key(OLD),
+        "the toggle's answer still ends its wait"
+    );
+
+    update(
+        &mut state,
+        Action::Changed {
+            ticket: *create_ticket,
+            change: create.clone(),
+            result: Ok(ChangeOutcome::Created {
+                key: new_key(),
+                description_error: None,
+            }),
+        },
+    );
+    let wizard = state.rotation.as_ref().unwrap();
+    assert_eq!(wizard.step, WizardStep::Proving);
+    assert_eq!(wizard.new_key.as_deref(), Some(NEW));
+}
+
 #[test]
 fn a_saved_or_copied_secret_lets_the_wizard_retire_the_old_key() {
     for kept in [Kept::Saved, Kept::Copied] {
