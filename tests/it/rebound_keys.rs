@@ -124,6 +124,12 @@ fn assert_no_old_key(state: &State, what: &str, text: &str) {
             "{what} names the old key {label:?}:\n{text}"
         );
     }
+    for old in OLD_FILTER {
+        assert!(
+            !text.contains(old),
+            "{what} names the old filter key:\n{text}"
+        );
+    }
 }
 
 fn status(state: &State) -> String {
