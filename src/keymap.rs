@@ -681,6 +681,14 @@ impl Keymap {
             .map(|b| b.action.clone());
         match (bound, mode) {
             (Some(action), _) => Some(action),
+            // The help follows the browsing keys too: the key that opened
+            // it closes it, and the moving keys scroll it.
+            (None, Mode::Help) => self
+                .overrides
+                .iter()
+                .filter(|o| matches!(o.action, Action::ToggleHelp | Action::Move(_)))
+                .find(|o| o.keys.iter().any(|k| k.matches(&event)))
+                .map(|o| o.action.clone()),
             (None, Mode::Filter) => Some(Action::FilterEdit(event)),
             (None, Mode::TextEntry) => Some(Action::DialogEdit(event)),
             (None, _) => None,

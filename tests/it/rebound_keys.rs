@@ -258,8 +258,12 @@ fn with_every_key_rebound_no_sentence_names_an_old_key() {
     press(&mut state, "help");
     let text = screen(&state, 160, 60);
     assert!(text.contains("F1") && text.contains("Ctrl-x"), "{text}");
-    // The help's own keys (Esc, ?, q) are fixed, as a dialog's are.
-    update(&mut state, Action::ToggleHelp);
+    assert!(text.contains("Help — Ctrl-k/Esc closes"), "{text}");
+    let text = screen(&state, 160, 30);
+    assert!(text.contains("↓ Ctrl-n scrolls"), "{text}");
+    // The key that opened the help closes it.
+    press(&mut state, "help");
+    assert_eq!(state.mode, iamkeys::state::Mode::Normal);
     let text = screen(&state, 30, 8);
     assert!(text.contains("Ctrl-x"), "{text}");
     assert!(!names(&text, "q"), "{text}");
