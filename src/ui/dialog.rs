@@ -508,7 +508,7 @@ fn user_details(
 ) -> Vec<Line<'static>> {
     use crate::iam::model::ConsolePassword;
     use crate::state::Fetch;
-    let details = match state.user_details.get(user) {
+    let details = match state.inventory.user_details.get(user) {
         None | Some(Fetch::Loading) => {
             return vec![Line::styled(
                 format!("reading the groups, policies and MFA of {user}…"),

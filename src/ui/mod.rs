@@ -86,7 +86,7 @@ pub fn draw(frame: &mut Frame, state: &State, view: &mut ViewState) {
     .areas(area);
     status::draw_header(frame, header, state);
     view.tables.clear();
-    match state.board {
+    match state.screen.board {
         Board::Users => {
             let [users_area, keys_area] = Layout::vertical([
                 Constraint::Min(USERS_CHROME_ROWS),
@@ -116,14 +116,14 @@ pub fn draw(frame: &mut Frame, state: &State, view: &mut ViewState) {
         }
     }
     status::draw_footer(frame, footer, state);
-    if state.mode == Mode::Help || state.dialog.is_some() {
+    if state.screen.mode == Mode::Help || state.screen.dialog.is_some() {
         // Overlays cover the tables: the mouse points at nothing under them.
         view.tables.clear();
     }
-    if state.mode == Mode::Help {
-        help::draw(frame, area, &state.context.keymap, state.help_scroll);
+    if state.screen.mode == Mode::Help {
+        help::draw(frame, area, &state.context.keymap, state.screen.help_scroll);
     }
-    if let Some(open) = &state.dialog {
+    if let Some(open) = &state.screen.dialog {
         dialog::draw(frame, area, state, open);
     }
 }

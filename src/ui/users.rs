@@ -28,19 +28,20 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &mut ViewState) 
     let rows_visible = area.height.saturating_sub(3) as usize;
     view.users_offset = scroll_offset(
         view.users_offset,
-        state.selected,
+        state.screen.selected,
         rows_visible,
-        state.view.len(),
+        state.screen.view.len(),
     );
     let inner = area.width.saturating_sub(2);
     let shown: Vec<bool> = COLUMNS.iter().map(|c| inner >= c.3).collect();
     let rows = state
+        .screen
         .view
         .iter()
         .skip(view.users_offset)
         .take(rows_visible)
         .map(|&i| {
-            let cells = user_row(&state.users[i], state);
+            let cells = user_row(&state.inventory.users[i], state);
             Row::new(
                 cells
                     .into_iter()
@@ -51,7 +52,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &mut ViewState) 
         });
     let header = Row::new(COLUMNS.iter().zip(&shown).filter(|(_, shown)| **shown).map(
         |((name, column, _, _), _)| {
-            let arrow = match (*column == state.sort.column, state.sort.reversed) {
+            let arrow = match (
+                *column == state.screen.sort.column,
+                state.screen.sort.reversed,
+            ) {
                 (true, false) if *name != "Active" => " ▼",
                 (true, true) if *name != "Active" => " ▲",
                 _ => "",
@@ -66,7 +70,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &mut ViewState) 
         .filter(|(_, shown)| **shown)
         .map(|(c, _)| c.2)
         .collect();
-    let focused = state.focus == Focus::Users;
+    let focused = state.screen.focus == Focus::Users;
     let table = Table::new(rows, widths)
         .header(header)
         .block(
@@ -88,8 +92,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &mut ViewState) 
         .highlight_symbol(theme::SELECTION_MARK)
         .highlight_spacing(ratatui::widgets::HighlightSpacing::Always);
     let mut table_state = TableState::default();
-    if !state.view.is_empty() {
-        table_state.select(Some(state.selected - view.users_offset.min(state.selected)));
+    if !state.screen.view.is_empty() {
+        table_state.select(Some(
+            state.screen.selected - view.users_offset.min(state.screen.selected),
+        ));
     }
     frame.render_stateful_widget(table, area, &mut table_state);
     place_filter_cursor(frame, area, &title_prefix(state), state);
@@ -99,7 +105,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &mut ViewState) 
 pub(super) fn place_filter_cursor(frame: &mut Frame, area: Rect, prefix: &str, state: &State) {
     if state.input_mode() == Mode::Filter {
         let prefix = prefix.chars().count() as u16;
-        let cursor = state.filter.visual_cursor() as u16;
+        let cursor = state.screen.filter.visual_cursor() as u16;
         let x = (area.x + 1 + prefix + cursor).min(area.right().saturating_sub(2));
         frame.set_cursor_position((x, area.y));
     }
@@ -108,10 +114,10 @@ pub(super) fn place_filter_cursor(frame: &mut Frame, area: Rect, prefix: &str, s
 fn title_prefix(state: &State) -> String {
     format!(
         " Users {}/{} · sort: {}{} · filter: ",
-        state.view.len(),
-        state.users.len(),
-        state.sort.column.label(),
-        if state.sort.reversed {
+        state.screen.view.len(),
+        state.inventory.users.len(),
+        state.screen.sort.column.label(),
+        if state.screen.sort.reversed {
             " (reversed)"
         } else {
             ""
@@ -128,8 +134,8 @@ fn title(state: &State) -> Line<'static> {
 /// The filter's text (or how to start one) and why it is not a filter, if it is not.
 pub(super) fn filter_spans(state: &State) -> Vec<Span<'static>> {
     let mut spans = Vec::new();
-    let value = state.filter.value();
-    if state.mode == Mode::Filter || !value.is_empty() {
+    let value = state.screen.filter.value();
+    if state.screen.mode == Mode::Filter || !value.is_empty() {
         spans.push(Span::styled(format!("{value} "), theme::KEY_HINT));
     } else {
         let filter = state
@@ -141,7 +147,7 @@ pub(super) fn filter_spans(state: &State) -> Vec<Span<'static>> {
             theme::LABEL,
         ));
     }
-    if let Some(why) = &state.filter_error {
+    if let Some(why) = &state.screen.filter_error {
         spans.push(Span::styled(format!("· {why} "), theme::ERROR));
     }
     spans
@@ -224,7 +230,7 @@ fn user_row<'a>(entry: &'a UserEntry, state: &State) -> Vec<Cell<'a>> {
 /// The user's name, and a mark when a rotation of its key is saved in
 /// progress (`R` resumes it): text, so that it shows without colour.
 fn name_cell<'a>(entry: &'a UserEntry, state: &State) -> Cell<'a> {
-    if !state.rotations_saved.contains(&entry.user.name) {
+    if !state.jobs.rotations_saved.contains(&entry.user.name) {
         return Cell::from(entry.user.name.as_str());
     }
     Cell::from(Line::from(vec![

@@ -32,8 +32,8 @@ pub fn mark(state: &mut State) {
         return;
     };
     let key = (entry.key.user.clone(), entry.key.id.clone());
-    if !state.marked.remove(&key) {
-        state.marked.insert(key);
+    if !state.jobs.marked.remove(&key) {
+        state.jobs.marked.insert(key);
     }
     said_marks(state);
 }
@@ -41,20 +41,22 @@ pub fn mark(state: &mut State) {
 /// `M`: marks every key shown (the keys view's rows, or the keys of the users
 /// shown that the filter matches); if all of them are marked, unmarks them.
 pub fn mark_all(state: &mut State) {
-    let filter = crate::filter::Filter::parse(state.filter.value()).unwrap_or_default();
-    let shown: Vec<(String, String)> = match state.board {
+    let filter = crate::filter::Filter::parse(state.screen.filter.value()).unwrap_or_default();
+    let shown: Vec<(String, String)> = match state.screen.board {
         Board::Keys => state
+            .screen
             .key_rows
             .iter()
             .filter_map(|&(u, k)| {
-                let entry = state.users.get(u)?.key_entries().get(k)?;
+                let entry = state.inventory.users.get(u)?.key_entries().get(k)?;
                 Some((entry.key.user.clone(), entry.key.id.clone()))
             })
             .collect(),
         Board::Users => state
+            .screen
             .view
             .iter()
-            .filter_map(|&u| state.users.get(u))
+            .filter_map(|&u| state.inventory.users.get(u))
             .flat_map(|user| {
                 user.key_entries()
                     .iter()
@@ -68,18 +70,18 @@ pub fn mark_all(state: &mut State) {
         complain(state, "no key is shown to mark");
         return;
     }
-    if shown.iter().all(|k| state.marked.contains(k)) {
+    if shown.iter().all(|k| state.jobs.marked.contains(k)) {
         for key in &shown {
-            state.marked.remove(key);
+            state.jobs.marked.remove(key);
         }
     } else {
-        state.marked.extend(shown);
+        state.jobs.marked.extend(shown);
     }
     said_marks(state);
 }
 
 fn said_marks(state: &mut State) {
-    let count = state.marked.len();
+    let count = state.jobs.marked.len();
     if count == 0 {
         say(state, "no key marked");
         return;
@@ -94,11 +96,13 @@ fn said_marks(state: &mut State) {
 fn marks_offer(state: &State) -> String {
     let status = |user: &str, id: &str| state.key(user, id).map(|k| k.key.status);
     let active = state
+        .jobs
         .marked
         .iter()
         .filter(|(user, id)| status(user, id) == Some(KeyStatus::Active))
         .count();
     let inactive = state
+        .jobs
         .marked
         .iter()
         .filter(|(user, id)| status(user, id) == Some(KeyStatus::Inactive))
@@ -124,7 +128,7 @@ pub fn start(state: &mut State, kind: BulkKind) -> Vec<Effect> {
     if blocked_by_read_only(state, kind.what()) {
         return Vec::new();
     }
-    if state.marked.is_empty() {
+    if state.jobs.marked.is_empty() {
         let text = format!(
             "mark keys first: {} marks the selected key, {} every key shown",
             key(state, &Action::Mark),
@@ -136,7 +140,7 @@ pub fn start(state: &mut State, kind: BulkKind) -> Vec<Effect> {
     let recent_days = state.context.policy.recent_use_days;
     let mut lines = Vec::new();
     let mut left_out = Vec::new();
-    for (user, key_id) in &state.marked {
+    for (user, key_id) in &state.jobs.marked {
         let (Some(owner), Some(entry)) = (state.user(user), state.key(user, key_id)) else {
             left_out.push((user.clone(), key_id.clone(), "no longer listed".to_string()));
             continue;
@@ -156,6 +160,7 @@ pub fn start(state: &mut State, kind: BulkKind) -> Vec<Effect> {
         })
         .or_else(|| {
             state
+                .jobs
                 .pending_keys
                 .contains_key(key_id)
                 .then_some("a request on it is in flight")
@@ -214,7 +219,7 @@ pub fn start(state: &mut State, kind: BulkKind) -> Vec<Effect> {
             state,
             format!(
                 "none of the {} marked keys can be {}: {}",
-                state.marked.len(),
+                state.jobs.marked.len(),
                 kind.done(),
                 reasons.join("; ")
             ),
@@ -230,7 +235,7 @@ pub fn start(state: &mut State, kind: BulkKind) -> Vec<Effect> {
             key_id: l.key_id.clone(),
         })
         .collect();
-    state.dialog = Some(Dialog::BulkPlan(BulkPlan {
+    state.screen.dialog = Some(Dialog::BulkPlan(BulkPlan {
         kind,
         lines,
         left_out,
@@ -244,7 +249,7 @@ pub fn start(state: &mut State, kind: BulkKind) -> Vec<Effect> {
 
 /// Whether the open plan waits for `key_id`'s live last use.
 pub fn plan_confirms(state: &State, key_id: &str) -> bool {
-    matches!(&state.dialog, Some(Dialog::BulkPlan(plan))
+    matches!(&state.screen.dialog, Some(Dialog::BulkPlan(plan))
         if plan.lines.iter().any(|l| l.confirming && l.key_id == key_id))
 }
 
@@ -253,7 +258,7 @@ pub fn plan_confirms(state: &State, key_id: &str) -> bool {
 pub fn plan_use_read(state: &mut State, key_id: &str, result: Result<LastUsed, String>) {
     let recent_days = state.context.policy.recent_use_days;
     let now = state.now;
-    let Some(Dialog::BulkPlan(plan)) = &mut state.dialog else {
+    let Some(Dialog::BulkPlan(plan)) = &mut state.screen.dialog else {
         return;
     };
     let Some(line) = plan.lines.iter_mut().find(|l| l.key_id == key_id) else {
@@ -289,12 +294,12 @@ pub fn submit(state: &mut State, mut plan: BulkPlan) -> Vec<Effect> {
         plan.error = Some(format!(
             "{waiting} last uses are being read live: the plan decides on them, wait for them"
         ));
-        state.dialog = Some(Dialog::BulkPlan(plan));
+        state.screen.dialog = Some(Dialog::BulkPlan(plan));
         return Vec::new();
     }
     if plan.typed.value().trim() != count.to_string() {
         plan.error = Some(format!("type {count}, the number of keys, to go on"));
-        state.dialog = Some(Dialog::BulkPlan(plan));
+        state.screen.dialog = Some(Dialog::BulkPlan(plan));
         return Vec::new();
     }
     let operation = Operation::new("dashboard");
@@ -325,7 +330,7 @@ pub fn submit(state: &mut State, mut plan: BulkPlan) -> Vec<Effect> {
         state,
         format!("{}: {} keys…", plan.kind.verb(), items.len()),
     );
-    state.dialog = Some(Dialog::BulkPlan(plan));
+    state.screen.dialog = Some(Dialog::BulkPlan(plan));
     if items.is_empty() {
         return Vec::new();
     }
@@ -338,7 +343,7 @@ pub fn answered(state: &mut State, change: &KeyChange, result: &Result<ChangeOut
     let Some(key_id) = change.key_id() else {
         return;
     };
-    if let Some(Dialog::BulkPlan(plan)) = &mut state.dialog
+    if let Some(Dialog::BulkPlan(plan)) = &mut state.screen.dialog
         && let Some(line) = plan.lines.iter_mut().find(|l| l.key_id == key_id)
     {
         line.result = Some(result.as_ref().map(|_| ()).map_err(|e| e.to_string()));
@@ -347,7 +352,7 @@ pub fn answered(state: &mut State, change: &KeyChange, result: &Result<ChangeOut
 
 /// Every change of the plan has answered.
 pub fn finished(state: &mut State) {
-    if let Some(Dialog::BulkPlan(plan)) = &mut state.dialog {
+    if let Some(Dialog::BulkPlan(plan)) = &mut state.screen.dialog {
         plan.finished = true;
         let failed = plan
             .lines
@@ -405,7 +410,7 @@ pub fn undo_planned(state: &mut State, plan: Result<UndoPlan, String>) {
         }
         Ok(plan) => {
             let typed = (plan.count() > 1).then(Input::default);
-            state.dialog = Some(Dialog::UndoPlan {
+            state.screen.dialog = Some(Dialog::UndoPlan {
                 plan,
                 focus: Button::Cancel,
                 typed,
@@ -429,7 +434,7 @@ pub fn undo_confirmed(state: &mut State, dialog: Dialog) -> Vec<Effect> {
     if let Some(typed) = typed
         && typed.value().trim() != count.to_string()
     {
-        state.dialog = Some(Dialog::UndoPlan {
+        state.screen.dialog = Some(Dialog::UndoPlan {
             plan,
             focus,
             typed: Some(typed),
@@ -473,7 +478,7 @@ pub fn undo_answered(
     if result.is_err() {
         return None;
     }
-    let left = state.tickets.waiting(Owner::Undo);
+    let left = state.jobs.tickets.waiting(Owner::Undo);
     let undo = key(state, &Action::Undo);
     let done = match result {
         Ok(ChangeOutcome::AlreadyInStatus) => "found already as the undo leaves it",

@@ -43,7 +43,7 @@ fn read_only_refusal(state: &State, what: &str) -> Option<String> {
 }
 
 fn pending_refusal(state: &State, key_id: &str) -> Option<String> {
-    state.pending_keys.get(key_id).map(|op| {
+    state.jobs.pending_keys.get(key_id).map(|op| {
         format!(
             "{key_id} is still {}: wait for IAM's answer",
             op.label().trim_end_matches('…')
@@ -53,6 +53,7 @@ fn pending_refusal(state: &State, key_id: &str) -> Option<String> {
 
 fn creating_refusal(state: &State, user: &str) -> Option<String> {
     state
+        .jobs
         .creating_for
         .contains(user)
         .then(|| format!("a key for {user} is already being created"))
@@ -106,20 +107,22 @@ pub fn enter(state: &mut State, change: &KeyChange, owner: Owner) -> Result<Tick
                 KeyStatus::Active => PendingOp::Activating,
                 _ => PendingOp::Deactivating,
             };
-            state.pending_keys.insert(key_id.clone(), op);
+            state.jobs.pending_keys.insert(key_id.clone(), op);
         }
         KeyChange::Create { user, .. } => {
-            state.creating_for.insert(user.clone());
+            state.jobs.creating_for.insert(user.clone());
         }
         KeyChange::Delete { key_id, .. } => {
             state
+                .jobs
                 .pending_keys
                 .insert(key_id.clone(), PendingOp::Deleting);
         }
     }
     Ok(state
+        .jobs
         .tickets
-        .issue_for(change.user(), state.load.generation, owner))
+        .issue_for(change.user(), state.inventory.load.generation, owner))
 }
 
 /// A change made on its own: through [`enter`], said on the status line,
@@ -236,7 +239,7 @@ fn set_status(state: &mut State, target: KeyTarget) -> Vec<Effect> {
     };
     if to == KeyStatus::Inactive {
         if is_session_key(state, &target) {
-            state.dialog = Some(typed_confirm(KeyOp::Deactivate, target));
+            state.screen.dialog = Some(typed_confirm(KeyOp::Deactivate, target));
             return Vec::new();
         }
         if !use_is_fresh(state, &target) {
@@ -249,11 +252,11 @@ fn set_status(state: &mut State, target: KeyTarget) -> Vec<Effect> {
                 ),
             );
             let key_id = target.key_id.clone();
-            state.deciding = Some(target);
+            state.jobs.deciding = Some(target);
             return vec![Effect::ReadLastUse { key_id }];
         }
         if in_use(state, &target) {
-            state.dialog = Some(Dialog::DeactivateInUse {
+            state.screen.dialog = Some(Dialog::DeactivateInUse {
                 target,
                 focus: Button::Cancel,
             });
@@ -275,7 +278,7 @@ fn use_is_fresh(state: &State, target: &KeyTarget) -> bool {
 /// The live last use a deactivation waited for: shown, then the in-use
 /// question decided on it (an unreadable one counts as not known: it asks).
 pub fn decided(state: &mut State, result: Result<LastUsed, String>) -> Vec<Effect> {
-    let Some(mut target) = state.deciding.take() else {
+    let Some(mut target) = state.jobs.deciding.take() else {
         return Vec::new();
     };
     let now = state.now;
@@ -287,12 +290,12 @@ pub fn decided(state: &mut State, result: Result<LastUsed, String>) -> Vec<Effec
         key.last_used = Fetch::Ready(used.clone());
         key.use_source = Some(crate::iam::model::UseSource::Live { at: now });
     }
-    if state.dialog.is_some() {
+    if state.screen.dialog.is_some() {
         // Something else opened meanwhile: nothing is changed unasked.
         return Vec::new();
     }
     if in_use(state, &target) {
-        state.dialog = Some(Dialog::DeactivateInUse {
+        state.screen.dialog = Some(Dialog::DeactivateInUse {
             target,
             focus: Button::Cancel,
         });
@@ -366,7 +369,7 @@ pub fn open_create(state: &mut State) -> Vec<Effect> {
     if refused(state, creating_refusal(state, &name)) {
         return Vec::new();
     }
-    state.dialog = Some(if existing.len() >= 2 {
+    state.screen.dialog = Some(if existing.len() >= 2 {
         Dialog::KeyLimit {
             user: name,
             existing,
@@ -392,7 +395,7 @@ pub fn open_delete(state: &mut State) -> Vec<Effect> {
     if blocked_by_pending(state, &target.key_id) {
         return Vec::new();
     }
-    state.dialog = delete_dialog(state, target);
+    state.screen.dialog = delete_dialog(state, target);
     Vec::new()
 }
 
@@ -442,13 +445,13 @@ pub fn copy_key_id(state: &mut State) -> Vec<Effect> {
 
 /// `y`, or `Enter` on the focused button.
 pub fn press(state: &mut State, button: Button) -> Vec<Effect> {
-    let Some(dialog) = state.dialog.take() else {
+    let Some(dialog) = state.screen.dialog.take() else {
         return Vec::new();
     };
     match (dialog, button) {
         (Dialog::DeactivateFirst { target, .. }, Button::Confirm) => {
             if is_session_key(state, &target) {
-                state.dialog = Some(typed_confirm(KeyOp::Deactivate, target));
+                state.screen.dialog = Some(typed_confirm(KeyOp::Deactivate, target));
                 Vec::new()
             } else {
                 request(state, status_change(target, KeyStatus::Inactive, false))
@@ -493,7 +496,7 @@ pub fn press(state: &mut State, button: Button) -> Vec<Effect> {
                         overwrite: true,
                     };
                     secret.stage = SecretStage::Showing;
-                    state.dialog = Some(Dialog::Secret(secret));
+                    state.screen.dialog = Some(Dialog::Secret(secret));
                     return vec![effect];
                 }
                 (SecretStage::ConfirmClose { .. }, Button::Confirm) => {
@@ -509,7 +512,7 @@ pub fn press(state: &mut State, button: Button) -> Vec<Effect> {
                 }
                 _ => secret.stage = SecretStage::Showing,
             }
-            state.dialog = Some(Dialog::Secret(secret));
+            state.screen.dialog = Some(Dialog::Secret(secret));
             Vec::new()
         }
         (_, _) => Vec::new(),
@@ -518,20 +521,20 @@ pub fn press(state: &mut State, button: Button) -> Vec<Effect> {
 
 /// `n`/`Esc`. The secret dialog asks once more before it closes.
 pub fn cancel(state: &mut State) {
-    if let Some(Dialog::Secret(mut secret)) = state.dialog.take() {
+    if let Some(Dialog::Secret(mut secret)) = state.screen.dialog.take() {
         secret.stage = match secret.stage {
             SecretStage::Showing => SecretStage::ConfirmClose {
                 focus: Button::Cancel,
             },
             _ => SecretStage::Showing,
         };
-        state.dialog = Some(Dialog::Secret(secret));
+        state.screen.dialog = Some(Dialog::Secret(secret));
     }
 }
 
 /// `Enter` in a text field.
 pub fn submit(state: &mut State) -> Vec<Effect> {
-    let Some(dialog) = state.dialog.take() else {
+    let Some(dialog) = state.screen.dialog.take() else {
         return Vec::new();
     };
     match dialog {
@@ -543,7 +546,7 @@ pub fn submit(state: &mut State) -> Vec<Effect> {
         } => {
             let text = description.value().trim().to_string();
             if let Err(why) = check_description(&text) {
-                state.dialog = Some(Dialog::Create {
+                state.screen.dialog = Some(Dialog::Create {
                     user,
                     existing,
                     description,
@@ -558,7 +561,7 @@ pub fn submit(state: &mut State) -> Vec<Effect> {
             op, target, typed, ..
         } => {
             if typed.value().trim() != target.key_id {
-                state.dialog = Some(Dialog::TypedConfirm {
+                state.screen.dialog = Some(Dialog::TypedConfirm {
                     op,
                     target,
                     typed,
@@ -575,7 +578,7 @@ pub fn submit(state: &mut State) -> Vec<Effect> {
         }
         Dialog::Secret(mut secret) => {
             let SecretStage::SavePath(path) = &secret.stage else {
-                state.dialog = Some(Dialog::Secret(secret));
+                state.screen.dialog = Some(Dialog::Secret(secret));
                 return Vec::new();
             };
             let path = path.value().trim().to_string();
@@ -586,7 +589,7 @@ pub fn submit(state: &mut State) -> Vec<Effect> {
                 )
                 .unwrap_or(("Esc", "cancel"));
                 secret.note = Some(format!("type a file name, or {esc} to {word}"));
-                state.dialog = Some(Dialog::Secret(secret));
+                state.screen.dialog = Some(Dialog::Secret(secret));
                 return Vec::new();
             }
             let effect = Effect::SaveSecret {
@@ -596,18 +599,18 @@ pub fn submit(state: &mut State) -> Vec<Effect> {
                 overwrite: false,
             };
             secret.stage = SecretStage::Showing;
-            state.dialog = Some(Dialog::Secret(secret));
+            state.screen.dialog = Some(Dialog::Secret(secret));
             vec![effect]
         }
         other => {
-            state.dialog = Some(other);
+            state.screen.dialog = Some(other);
             Vec::new()
         }
     }
 }
 
 pub fn secret_copy(state: &mut State) -> Vec<Effect> {
-    let Some(Dialog::Secret(secret)) = &mut state.dialog else {
+    let Some(Dialog::Secret(secret)) = &mut state.screen.dialog else {
         return Vec::new();
     };
     secret.note = Some("secret copied with OSC 52: the terminal must allow clipboard access (tmux: set-clipboard on)".into());
@@ -615,7 +618,7 @@ pub fn secret_copy(state: &mut State) -> Vec<Effect> {
 }
 
 pub fn secret_save(state: &mut State) {
-    if let Some(Dialog::Secret(secret)) = &mut state.dialog {
+    if let Some(Dialog::Secret(secret)) = &mut state.screen.dialog {
         let default = secret
             .saved_to
             .clone()
@@ -632,7 +635,7 @@ pub fn secret_saved(
     result: Result<String, SaveError>,
 ) {
     // The answer belongs to the dialog of that key's secret, if it is still open.
-    let Some(Dialog::Secret(secret)) = &mut state.dialog else {
+    let Some(Dialog::Secret(secret)) = &mut state.screen.dialog else {
         return;
     };
     if secret.key_id != key_id {
@@ -692,13 +695,13 @@ pub fn changed(
     let user = change.user().to_string();
     match &change {
         KeyChange::Create { .. } => {
-            state.creating_for.remove(&user);
+            state.jobs.creating_for.remove(&user);
         }
         KeyChange::SetStatus { key_id, .. } | KeyChange::Delete { key_id, .. } => {
-            state.pending_keys.remove(key_id);
+            state.jobs.pending_keys.remove(key_id);
         }
     }
-    let current = state.tickets.is_current(&user, ticket.seq);
+    let current = state.jobs.tickets.is_current(&user, ticket.seq);
     let subject = change.subject();
     let expect = result
         .as_ref()
@@ -747,7 +750,7 @@ pub fn changed(
                     ),
                 );
             }
-            state.dialog = Some(Dialog::Secret(SecretDialog {
+            state.screen.dialog = Some(Dialog::Secret(SecretDialog {
                 user: user.clone(),
                 key_id: key.key.id,
                 secret: key.secret,
@@ -768,7 +771,7 @@ pub fn changed(
                 add_key(state, &user, key.clone());
             }
             state.quit_requested = None;
-            state.dialog = Some(Dialog::LostSecret {
+            state.screen.dialog = Some(Dialog::LostSecret {
                 user: user.clone(),
                 key_id: key.id,
                 focus: Button::Cancel,
@@ -799,18 +802,18 @@ pub fn changed(
     }
     if let Some(request) = state.quit_requested
         && matches!(change, KeyChange::Create { .. })
-        && state.creating_for.is_empty()
+        && state.jobs.creating_for.is_empty()
     {
         // Nothing to show (the creation failed, or the terminal hung up): the quit goes ahead.
         state.exit_signal = request.signal;
         state.should_quit = true;
     }
-    state.view_stale = true;
+    state.screen.view_stale = true;
     state.clamp_key_selection();
     // Whatever happened, show what the server holds now: once it shows the
     // change (IAM is eventually consistent), "propagating…" until then.
     if expect.is_some() {
-        state.propagating.insert(user.clone());
+        state.jobs.propagating.insert(user.clone());
     }
     vec![reread(state, user, expect, Owner::Reread)]
 }
@@ -876,7 +879,10 @@ pub fn reread(
     expect: Option<Expectation>,
     owner: Owner,
 ) -> Effect {
-    let ticket = state.tickets.issue_for(&user, state.load.generation, owner);
+    let ticket = state
+        .jobs
+        .tickets
+        .issue_for(&user, state.inventory.load.generation, owner);
     Effect::ReadUserKeys {
         ticket,
         user,
@@ -891,10 +897,10 @@ pub fn user_keys_read(
     result: Result<Vec<KeyWithUse>, IamError>,
     unmet: Option<String>,
 ) {
-    if !state.tickets.is_current(&user, ticket.seq) {
+    if !state.jobs.tickets.is_current(&user, ticket.seq) {
         return;
     }
-    state.propagating.remove(&user);
+    state.jobs.propagating.remove(&user);
     if let Some(unmet) = unmet {
         complain(
             state,
@@ -927,12 +933,12 @@ pub fn user_keys_read(
         ),
         Err(err) => Fetch::Failed(err),
     };
-    state.view_stale = true;
+    state.screen.view_stale = true;
     state.clamp_key_selection();
     if state
         .selected_user()
         .is_none_or(|u| u.key_entries().is_empty())
     {
-        state.focus = Focus::Users;
+        state.screen.focus = Focus::Users;
     }
 }

@@ -69,7 +69,7 @@ fn rebound_state() -> State {
     let mut context = fixtures::context();
     context.keymap = keymap;
     let mut state = State::new(context, fixtures::now());
-    state.set_users(fixtures::sample_state().users.clone());
+    state.set_users(fixtures::sample_state().inventory.users.clone());
     state
 }
 
@@ -116,7 +116,7 @@ fn names(text: &str, label: &str) -> bool {
 /// No default key named in `text` (dialog keys allowed where a dialog is open).
 fn assert_no_old_key(state: &State, what: &str, text: &str) {
     for label in OLD {
-        if state.dialog.is_some() && DIALOG_KEYS.contains(label) {
+        if state.screen.dialog.is_some() && DIALOG_KEYS.contains(label) {
             continue;
         }
         assert!(
@@ -134,6 +134,7 @@ fn assert_no_old_key(state: &State, what: &str, text: &str) {
 
 fn status(state: &State) -> String {
     state
+        .screen
         .status
         .as_ref()
         .map(|s| s.text.clone())
@@ -156,10 +157,11 @@ fn tick(state: &mut State, secs: i64) {
 }
 
 fn select_user(state: &mut State, name: &str) {
-    state.selected = state
+    state.screen.selected = state
+        .screen
         .view
         .iter()
-        .position(|&i| state.users[i].user.name == name)
+        .position(|&i| state.inventory.users[i].user.name == name)
         .unwrap();
 }
 
@@ -244,7 +246,7 @@ fn with_every_key_rebound_no_sentence_names_an_old_key() {
 
     // The keys view offers the users view, not itself.
     press(&mut state, "keys-view");
-    assert_eq!(state.board, Board::Keys);
+    assert_eq!(state.screen.board, Board::Keys);
     let text = screen(&state, 160, 40);
     assert!(text.contains("Ctrl-1 users"), "{text}");
     assert!(
@@ -263,7 +265,7 @@ fn with_every_key_rebound_no_sentence_names_an_old_key() {
     assert!(text.contains("↓ Ctrl-n scrolls"), "{text}");
     // The key that opened the help closes it.
     press(&mut state, "help");
-    assert_eq!(state.mode, iamkeys::state::Mode::Normal);
+    assert_eq!(state.screen.mode, iamkeys::state::Mode::Normal);
     let text = screen(&state, 30, 8);
     assert!(text.contains("Ctrl-x"), "{text}");
     assert!(!names(&text, "q"), "{text}");
@@ -273,7 +275,7 @@ fn with_every_key_rebound_no_sentence_names_an_old_key() {
 #[test]
 fn the_secret_save_prompt_and_its_footer_name_the_same_keys() {
     let mut state = fixtures::sample_state_on_key("carol.ops", 0);
-    state.dialog = Some(iamkeys::dialog::Dialog::Secret(
+    state.screen.dialog = Some(iamkeys::dialog::Dialog::Secret(
         iamkeys::dialog::SecretDialog {
             user: "carol.ops".into(),
             key_id: "AKIACAROL00000000003".into(),

@@ -123,10 +123,11 @@ pub fn sample_state() -> State {
 /// [`sample_state`] with `user` selected in the users pane.
 pub fn sample_state_on_user(user: &str) -> State {
     let mut state = sample_state();
-    state.selected = state
+    state.screen.selected = state
+        .screen
         .view
         .iter()
-        .position(|&i| state.users[i].user.name == user)
+        .position(|&i| state.inventory.users[i].user.name == user)
         .unwrap();
     state
 }
@@ -135,6 +136,6 @@ pub fn sample_state_on_user(user: &str) -> State {
 pub fn sample_state_on_key(user: &str, index: usize) -> State {
     let mut state = sample_state_on_user(user);
     iamkeys::update::update(&mut state, iamkeys::action::Action::OpenKeys);
-    state.selected_key = index;
+    state.screen.selected_key = index;
     state
 }
