@@ -638,8 +638,9 @@ pub fn answered(
             set_step(
                 state,
                 WizardStep::Stuck(format!(
-                    "IAM made {} but its reply (and the secret) was lost: delete it (the dashboard offers to) and press R again",
-                    key.id
+                    "IAM made {} but its reply (and the secret) was lost: delete it (the dashboard offers to) and press {} again",
+                    key.id,
+                    key_label(&state.context.keymap, &Action::Rotate)
                 )),
             );
             vec![Effect::ForgetRotation(saved_of(&wizard, Step::Creating))]
