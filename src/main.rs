@@ -3,16 +3,17 @@ use std::process::ExitCode;
 use clap::Parser;
 use jiff::Timestamp;
 
-use iamkeys::cli::{Cli, Command};
-use iamkeys::emulator::{DEMO_ORG, Emulator};
-use iamkeys::iam::inventory::LoadOptions;
-use iamkeys::iam::session::{self, Target};
-use iamkeys::state::State;
+use iamkeys::aws::emulator::{DEMO_ORG, Emulator};
+use iamkeys::aws::inventory::LoadOptions;
+use iamkeys::aws::session::{self, Target};
+use iamkeys::cli::args::{Cli, Command};
+use iamkeys::tui::state::State;
 
 fn main() -> ExitCode {
-    iamkeys::hardening::no_core_dumps();
+    iamkeys::io::hardening::no_core_dumps();
     let cli = Cli::parse();
-    if matches!(cli.command, None | Some(Command::Tui)) && !iamkeys::hardening::on_a_terminal() {
+    if matches!(cli.command, None | Some(Command::Tui)) && !iamkeys::io::hardening::on_a_terminal()
+    {
         say("the dashboard needs a terminal (stdin and stdout); for scripts use `iamkeys list`");
         return ExitCode::from(2);
     }
@@ -21,7 +22,7 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     if let Some(path) = &cli.log_file
-        && let Err(err) = iamkeys::logging::init(path)
+        && let Err(err) = iamkeys::io::logging::init(path)
     {
         say(format_args!(
             "cannot open log file {}: {err}",
@@ -29,7 +30,7 @@ fn main() -> ExitCode {
         ));
         return ExitCode::FAILURE;
     }
-    let config = match iamkeys::config::load(cli.config.as_deref()) {
+    let config = match iamkeys::io::config::load(cli.config.as_deref()) {
         Ok(config) => config,
         Err(err) => {
             say(err);
@@ -40,16 +41,16 @@ fn main() -> ExitCode {
     // each run journals to a file of its own, removed when it ends.
     let demo_journal = (cli.demo && cli.journal.is_none())
         .then(|| {
-            iamkeys::journal::state_dir().map(|d| {
+            iamkeys::io::journal::state_dir().map(|d| {
                 d.join(format!(
                     "demo-journal-{}.jsonl",
-                    iamkeys::journal::new_operation_id()
+                    iamkeys::io::journal::new_operation_id()
                 ))
             })
         })
         .flatten();
     let journal_path = cli.journal.clone().or_else(|| demo_journal.clone());
-    let journal = match iamkeys::journal::Journal::resolve(journal_path.as_deref()) {
+    let journal = match iamkeys::io::journal::Journal::resolve(journal_path.as_deref()) {
         Ok(journal) if cli.no_journal => journal.disabled(),
         Ok(journal) => journal.undoing_within(config.undo_within_days),
         Err(err) => {
@@ -73,8 +74,8 @@ fn main() -> ExitCode {
 
 async fn run(
     cli: Cli,
-    config: iamkeys::config::Config,
-    journal: iamkeys::journal::Journal,
+    config: iamkeys::io::config::Config,
+    journal: iamkeys::io::journal::Journal,
 ) -> ExitCode {
     // Kept alive until the command ends; dropping it stops the emulator.
     let mut emulator = None;
@@ -129,7 +130,7 @@ async fn run(
             let fail_on = fail_on.unwrap_or_default().0;
             let filter = filter.unwrap_or_default();
             ExitCode::from(
-                iamkeys::list::run(client, options, &context, &filter, output, &fail_on).await,
+                iamkeys::cli::list::run(client, options, &context, &filter, output, &fail_on).await,
             )
         }
         Some(
@@ -138,7 +139,7 @@ async fn run(
             | Command::Undo { .. }
             | Command::Rotate(_)),
         ) => {
-            let runner = iamkeys::runner::Runner {
+            let runner = iamkeys::io::runner::Runner {
                 client,
                 session: context.session.clone(),
                 journal,
@@ -150,17 +151,18 @@ async fn run(
         }
         Some(Command::Tui) | None => {
             let state = State::new(context, Timestamp::now());
-            let mut terminal = match iamkeys::app::enter_terminal(!cli.no_mouse) {
+            let mut terminal = match iamkeys::tui::app::enter_terminal(!cli.no_mouse) {
                 Ok(terminal) => terminal,
                 Err(err) => {
-                    iamkeys::app::leave_terminal();
+                    iamkeys::tui::app::leave_terminal();
                     say(format_args!("cannot set up the terminal: {err}"));
                     return ExitCode::FAILURE;
                 }
             };
-            iamkeys::app::flag_panics();
-            let result = iamkeys::app::run(&mut terminal, state, client, options, journal).await;
-            iamkeys::app::leave_terminal();
+            iamkeys::tui::app::flag_panics();
+            let result =
+                iamkeys::tui::app::run(&mut terminal, state, client, options, journal).await;
+            iamkeys::tui::app::leave_terminal();
             match result {
                 // As shells expect of a program ended by a signal.
                 Ok(Some(signal)) => ExitCode::from(128u8.saturating_add(signal as u8)),
@@ -179,16 +181,16 @@ async fn run(
 /// Runs a headless command that changes IAM; returns its exit code.
 async fn headless(
     command: Command,
-    runner: iamkeys::runner::Runner,
+    runner: iamkeys::io::runner::Runner,
     options: LoadOptions,
-    context: &iamkeys::state::Context,
+    context: &iamkeys::tui::state::Context,
     profile: Option<String>,
 ) -> u8 {
-    use iamkeys::bulk::BulkKind;
-    use iamkeys::headless;
+    use iamkeys::cli as commands;
+    use iamkeys::io::bulk::BulkKind;
     match command {
         Command::Deactivate(args) => {
-            headless::bulk::run(
+            commands::bulk::run(
                 runner,
                 options,
                 context,
@@ -200,7 +202,7 @@ async fn headless(
             .await
         }
         Command::Delete(args) => {
-            headless::bulk::run(
+            commands::bulk::run(
                 runner,
                 options,
                 context,
@@ -212,7 +214,7 @@ async fn headless(
             .await
         }
         Command::Rotate(args) => {
-            let request = headless::rotate::Request {
+            let request = commands::rotate::Request {
                 user: args.user,
                 key: args.key,
                 secret_out: args.secret_out,
@@ -226,7 +228,7 @@ async fn headless(
                 verify_timeout: std::time::Duration::from_secs(args.verify_timeout),
                 yes: args.yes,
             };
-            headless::rotate::run(runner, context, request).await
+            commands::rotate::run(runner, context, request).await
         }
         Command::Undo {
             last,
@@ -234,7 +236,7 @@ async fn headless(
             include_old,
             yes,
         } => {
-            let request = headless::undo::Request {
+            let request = commands::undo::Request {
                 operations: last.map_or(1, |n| n as usize),
                 include_foreign,
                 include_old,
@@ -242,9 +244,9 @@ async fn headless(
                 yes,
                 in_flight: options.concurrency,
             };
-            headless::undo::run(runner, request).await
+            commands::undo::run(runner, request).await
         }
-        Command::List { .. } | Command::Tui => headless::EXIT_REFUSED,
+        Command::List { .. } | Command::Tui => commands::EXIT_REFUSED,
     }
 }
 
@@ -258,7 +260,7 @@ fn say(message: impl std::fmt::Display) {
     let _ = writeln!(
         std::io::stderr().lock(),
         "iamkeys: {}",
-        iamkeys::sanitize::keep_newlines(&text)
+        iamkeys::core::sanitize::keep_newlines(&text)
     );
 }
 

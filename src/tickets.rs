@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use crate::change::Ticket;
+use crate::core::change::Ticket;
 
 /// Who waits for a ticket's reply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

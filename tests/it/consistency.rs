@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::common;
 use crate::common::fault_proxy::{FaultProxy, Faults};
-use iamkeys::emulator::{Seed, SeedKey, SeedUser};
+use iamkeys::aws::emulator::{Seed, SeedKey, SeedUser};
 
 fn seed() -> Seed {
     let key = |status: &str| SeedKey {

@@ -5,13 +5,13 @@ use crate::common;
 
 use common::fixtures::now;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use iamkeys::action::{Action, Effect, SaveError};
-use iamkeys::change::{ChangeOutcome, KeyChange, Ticket};
-use iamkeys::dialog::{Button, Dialog, KeyOp, SecretStage};
-use iamkeys::iam::IamError;
-use iamkeys::iam::model::{AccessKey, KeyStatus, NewKey, Secret};
-use iamkeys::state::{Focus, Mode, PendingOp, State};
-use iamkeys::update::update;
+use iamkeys::core::IamError;
+use iamkeys::core::change::{ChangeOutcome, KeyChange, Ticket};
+use iamkeys::core::model::{AccessKey, KeyStatus, NewKey, Secret};
+use iamkeys::tui::action::{Action, Effect, SaveError};
+use iamkeys::tui::dialog::{Button, Dialog, KeyOp, SecretStage};
+use iamkeys::tui::state::{Focus, Mode, PendingOp, State};
+use iamkeys::tui::update::update;
 
 const CAROL_ACTIVE: &str = "AKIACAROL00000000001";
 const CAROL_INACTIVE: &str = "AKIACAROL00000000002";
@@ -478,7 +478,7 @@ fn the_signing_key_needs_its_id_typed_to_deactivate_or_delete() {
     // Deleting it once inactive asks again.
     let mut state = on_key("iamkeys-admin", 0);
     state.inventory.users[state.inventory.by_name["iamkeys-admin"]].keys =
-        iamkeys::state::Fetch::Ready(vec![common::fixtures::key(
+        iamkeys::tui::state::Fetch::Ready(vec![common::fixtures::key(
             "iamkeys-admin",
             ADMIN_KEY,
             KeyStatus::Inactive,
@@ -535,7 +535,7 @@ fn the_keys_of_a_user_reread_after_a_change_replace_the_old_ones() {
             user: "carol.ops".into(),
             result: Ok(vec![(
                 key.clone(),
-                Ok(iamkeys::iam::model::LastUsed::Never),
+                Ok(iamkeys::core::model::LastUsed::Never),
             )]),
             unmet: None,
         },
@@ -552,13 +552,13 @@ fn the_keys_of_a_user_reread_after_a_change_replace_the_old_ones() {
 
 /// The selected key's last use, as an old credential report gave it.
 fn from_an_old_report(state: &mut State, user: &str, key_id: &str, used_days_ago: i64) {
-    use iamkeys::iam::model::{LastUsed, UseSource};
+    use iamkeys::core::model::{LastUsed, UseSource};
     let entry = state.user_mut(user).unwrap();
-    let iamkeys::state::Fetch::Ready(keys) = &mut entry.keys else {
+    let iamkeys::tui::state::Fetch::Ready(keys) = &mut entry.keys else {
         panic!("keys ready")
     };
     let key = keys.iter_mut().find(|k| k.key.id == key_id).unwrap();
-    key.last_used = iamkeys::state::Fetch::Ready(LastUsed::Used {
+    key.last_used = iamkeys::tui::state::Fetch::Ready(LastUsed::Used {
         at: common::fixtures::days_ago(used_days_ago),
         service: Some("s3".into()),
         region: None,
@@ -571,7 +571,7 @@ fn from_an_old_report(state: &mut State, user: &str, key_id: &str, used_days_ago
 
 #[test]
 fn space_reads_an_old_reports_last_use_live_and_decides_on_the_live_value() {
-    use iamkeys::iam::model::LastUsed;
+    use iamkeys::core::model::LastUsed;
     // The report (4 h old) says 35 days ago: no question today. Live says 5 minutes ago.
     let mut state = on_key("carol.ops", 0);
     from_an_old_report(&mut state, "carol.ops", CAROL_ACTIVE, 35);

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use common::PtySession;
 use common::fault_proxy::{FaultProxy, Faults};
-use iamkeys::emulator::{Emulator, Seed, SeedKey, SeedUser};
-use iamkeys::iam::IamClient;
-use iamkeys::iam::model::{AccessKey, KeyStatus, LastUsed};
+use iamkeys::aws::IamClient;
+use iamkeys::aws::emulator::{Emulator, Seed, SeedKey, SeedUser};
+use iamkeys::core::model::{AccessKey, KeyStatus, LastUsed};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -228,13 +228,13 @@ fn the_whole_flow_create_save_use_toggle_delete_with_iam_checked_at_each_step() 
 
     // Use the new key, then read its last use on screen after a refresh.
     let used = h.runtime.block_on(async {
-        let target = iamkeys::iam::session::Target {
+        let target = iamkeys::aws::session::Target {
             region: Some("eu-west-1".into()),
             endpoint: Some(h.emulator.endpoint.clone()),
             static_credentials: Some((id.clone(), secret.clone())),
             ..Default::default()
         };
-        iamkeys::iam::session::connect(&target)
+        iamkeys::aws::session::connect(&target)
             .await
             .map(|(_, ctx)| ctx.identity.arn)
     });

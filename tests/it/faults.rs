@@ -8,12 +8,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::fault_proxy::{FaultProxy, Faults};
-use iamkeys::iam::inventory::{self, LoadEvent, LoadOptions, Source};
-use iamkeys::iam::model::KeyStatus;
+use iamkeys::aws::inventory::{self, LoadEvent, LoadOptions, Source};
+use iamkeys::core::model::KeyStatus;
 
 const WAIT: Duration = Duration::from_secs(60);
 
-fn emulator_port(emulator: &iamkeys::emulator::Emulator) -> u16 {
+fn emulator_port(emulator: &iamkeys::aws::emulator::Emulator) -> u16 {
     emulator.report.port
 }
 
@@ -147,7 +147,7 @@ fn a_reply_that_is_not_iam_xml_is_a_clear_error_not_a_crash() {
 fn dashboard_behind_proxy(
     seed: u64,
 ) -> (
-    iamkeys::emulator::Emulator,
+    iamkeys::aws::emulator::Emulator,
     FaultProxy,
     tempfile::TempDir,
     common::PtySession,
@@ -193,7 +193,7 @@ fn the_endpoint_dies_mid_session_the_data_is_marked_stale_and_r_recovers() {
 
 /// An IAM that accepts connections and never answers (only STS answers, so
 /// that the session starts).
-fn silent_iam(emulator: &iamkeys::emulator::Emulator) -> FaultProxy {
+fn silent_iam(emulator: &iamkeys::aws::emulator::Emulator) -> FaultProxy {
     FaultProxy::start(
         emulator_port(emulator),
         Faults {

@@ -6,7 +6,7 @@
 use crate::common;
 use crate::common::PtySession;
 
-use iamkeys::emulator::{Seed, SeedKey, SeedUse, SeedUser};
+use iamkeys::aws::emulator::{Seed, SeedKey, SeedUse, SeedUser};
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};

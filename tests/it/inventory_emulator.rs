@@ -5,8 +5,8 @@ use crate::common;
 
 use std::sync::{Arc, Mutex};
 
-use iamkeys::iam::inventory::{self, DataSource, LoadEvent, LoadOptions, Source};
-use iamkeys::iam::model::LastUsed;
+use iamkeys::aws::inventory::{self, DataSource, LoadEvent, LoadOptions, Source};
+use iamkeys::core::model::LastUsed;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn loaded_inventory_equals_the_seed_from_the_report_and_key_by_key() {
@@ -34,7 +34,7 @@ async fn loaded_inventory_equals_the_seed_from_the_report_and_key_by_key() {
     }
 }
 
-async fn load(client: &iamkeys::iam::IamClient, source: Source) -> Vec<LoadEvent> {
+async fn load(client: &iamkeys::aws::IamClient, source: Source) -> Vec<LoadEvent> {
     let events = Arc::new(Mutex::new(Vec::new()));
     let sink = events.clone();
     let options = LoadOptions {
@@ -85,8 +85,8 @@ async fn the_signing_key_is_the_one_the_session_resolved() {
 
 /// An organisation whose credential report was made three hours ago, the way
 /// IAM keeps one: uses since are missing from it.
-fn org_with_an_old_report() -> iamkeys::emulator::Seed {
-    use iamkeys::emulator::{Seed, SeedKey, SeedUse, SeedUser};
+fn org_with_an_old_report() -> iamkeys::aws::emulator::Seed {
+    use iamkeys::aws::emulator::{Seed, SeedKey, SeedUse, SeedUser};
     let key = |created_days_ago: f64, last_used: Option<SeedUse>| SeedKey {
         status: "Active".into(),
         created_days_ago,
@@ -126,7 +126,7 @@ fn org_with_an_old_report() -> iamkeys::emulator::Seed {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stale_report_never_shows_a_key_older_or_emptier_than_it_is() {
-    use iamkeys::iam::model::UseSource;
+    use iamkeys::core::model::UseSource;
     let emulator = common::start_emulator(&org_with_an_old_report());
     let late = emulator.report.signing.clone().unwrap();
     // Signing with late.user's key uses it, three hours after the report.
@@ -237,7 +237,7 @@ async fn a_stale_report_never_shows_a_key_older_or_emptier_than_it_is() {
 
 #[test]
 fn list_gates_ci_on_findings_with_the_policy_and_its_exemptions() {
-    use iamkeys::emulator::{Seed, SeedKey, SeedUse, SeedUser};
+    use iamkeys::aws::emulator::{Seed, SeedKey, SeedUse, SeedUser};
     let key = |created_days_ago: f64, used_days_ago: Option<f64>| SeedKey {
         status: "Active".into(),
         created_days_ago,
@@ -356,7 +356,7 @@ fn record_of(records: &serde_json::Value, user: &str) -> serde_json::Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn user_details_read_groups_policies_mfa_and_the_console_password() {
-    use iamkeys::iam::model::ConsolePassword;
+    use iamkeys::core::model::ConsolePassword;
     let emulator = common::start_emulator(&common::small_org());
     let (client, _) = common::connect(&emulator, common::OUTSIDER_KEY).await;
     let iam = common::raw_iam(&emulator.endpoint).await;
@@ -432,5 +432,5 @@ async fn user_details_read_groups_policies_mfa_and_the_console_password() {
     );
     // A user that is gone says so.
     let err = client.user_details("nobody-here").await.unwrap_err();
-    assert_eq!(err.kind(), iamkeys::iam::ErrorKind::NoSuchEntity, "{err}");
+    assert_eq!(err.kind(), iamkeys::core::ErrorKind::NoSuchEntity, "{err}");
 }

@@ -14,9 +14,9 @@ use aws_sdk_iam::operation::list_users::ListUsersOutput;
 use aws_sdk_iam::types::{AccessKeyLastUsed, AccessKeyMetadata, StatusType, Tag, User};
 use aws_smithy_mocks::{MockResponse, RuleMode, mock, mock_client};
 use aws_smithy_types::DateTime;
-use iamkeys::iam::IamClient;
-use iamkeys::iam::inventory::{self, LoadEvent, LoadOptions, Source};
-use iamkeys::iam::model::LastUsed;
+use iamkeys::aws::IamClient;
+use iamkeys::aws::inventory::{self, LoadEvent, LoadOptions, Source};
+use iamkeys::core::model::LastUsed;
 
 const PAGES: [(Option<&str>, std::ops::Range<usize>, Option<&str>); 3] = [
     (None, 0..100, Some("page-2")),

@@ -19,9 +19,9 @@ use aws_sdk_iam::operation::list_users::ListUsersOutput;
 use aws_sdk_iam::types::{AccessKeyLastUsed, AccessKeyMetadata, ReportStateType, StatusType, User};
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use aws_smithy_types::{Blob, DateTime};
-use iamkeys::iam::IamClient;
-use iamkeys::iam::inventory::{self, DataSource, LoadEvent, LoadOptions, Source};
-use iamkeys::iam::model::LastUsed;
+use iamkeys::aws::IamClient;
+use iamkeys::aws::inventory::{self, DataSource, LoadEvent, LoadOptions, Source};
+use iamkeys::core::model::LastUsed;
 
 const CREATED: i64 = 1_700_000_000; // 2023-11-14T22:13:20Z
 

@@ -6,7 +6,7 @@ use crate::common;
 use std::collections::HashMap;
 use std::path::Path;
 
-use iamkeys::emulator::{Seed, SeedKey, SeedUse, SeedUser};
+use iamkeys::aws::emulator::{Seed, SeedKey, SeedUse, SeedUser};
 
 /// Ten users with one key each: even ones unused for 100 days, odd ones used
 /// two days ago; one user with an inactive key besides.

@@ -13,7 +13,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::fault_proxy::{FaultProxy, Faults};
-use iamkeys::emulator::{Seed, SeedKey, SeedUse, SeedUser};
+use iamkeys::aws::emulator::{Seed, SeedKey, SeedUse, SeedUser};
 
 /// What moto's anonymous caller (a key of no user) acts as.
 const MOTO_CALLER: &str = "arn:aws:sts::123456789012:user/moto";
@@ -46,7 +46,7 @@ fn org(n: usize) -> Seed {
     }
 }
 
-fn key_ids(emulator: &iamkeys::emulator::Emulator) -> Vec<String> {
+fn key_ids(emulator: &iamkeys::aws::emulator::Emulator) -> Vec<String> {
     emulator
         .report
         .users
@@ -558,11 +558,11 @@ async fn a_bulk_run_killed_mid_way_is_undone_completely() {
 fn undo_of_many_keys_in_the_dashboard_asks_for_the_count_and_says_it_changed_them_back() {
     use common::fixtures::{now, sample_state};
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-    use iamkeys::action::{Action, Effect};
-    use iamkeys::change::ChangeOutcome;
-    use iamkeys::dialog::Dialog;
-    use iamkeys::journal::{Entry, JournalAction, Outcome, UndoScope, plan_undo};
-    use iamkeys::update::update;
+    use iamkeys::core::change::ChangeOutcome;
+    use iamkeys::io::journal::{Entry, JournalAction, Outcome, UndoScope, plan_undo};
+    use iamkeys::tui::action::{Action, Effect};
+    use iamkeys::tui::dialog::Dialog;
+    use iamkeys::tui::update::update;
     let mut state = sample_state();
     let entry = |key: &str, id: &str| Entry {
         time: now().to_string(),

@@ -6,12 +6,12 @@ use crate::common;
 use std::cmp::Ordering;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use iamkeys::action::Action;
-use iamkeys::iam::model::KeyStatus;
-use iamkeys::keymap;
-use iamkeys::state::{Fetch, State};
-use iamkeys::ui::{self, ViewState};
-use iamkeys::update::update;
+use iamkeys::core::model::KeyStatus;
+use iamkeys::tui::action::Action;
+use iamkeys::tui::keymap;
+use iamkeys::tui::state::{Fetch, State};
+use iamkeys::tui::ui::{self, ViewState};
+use iamkeys::tui::update::update;
 use proptest::prelude::*;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -119,7 +119,7 @@ fn check_invariants(state: &State) -> Result<(), TestCaseError> {
     if !state.screen.view_stale {
         // A bad term filters nothing (the pane says why).
         let filter =
-            iamkeys::filter::Filter::parse(state.screen.filter.value()).unwrap_or_default();
+            iamkeys::core::filter::Filter::parse(state.screen.filter.value()).unwrap_or_default();
         let matching = state
             .inventory
             .users

@@ -6,11 +6,11 @@
 use crate::common::fixtures;
 
 use crossterm::event::KeyEvent;
-use iamkeys::action::{Action, Effect};
-use iamkeys::change::ChangeOutcome;
-use iamkeys::keymap::{Keymap, parse_key};
-use iamkeys::state::{Board, State};
-use iamkeys::update::update;
+use iamkeys::core::change::ChangeOutcome;
+use iamkeys::tui::action::{Action, Effect};
+use iamkeys::tui::keymap::{Keymap, parse_key};
+use iamkeys::tui::state::{Board, State};
+use iamkeys::tui::update::update;
 
 /// Every browsing action and the key it is moved to: none keeps a default.
 const REBOUND: &[(&str, &str)] = &[
@@ -64,7 +64,7 @@ fn rebound_state() -> State {
         .map(|(name, key)| (name.to_string(), vec![key.to_string()]))
         .collect();
     let keymap = Keymap::with_overrides(&pairs).expect("every action rebound");
-    let names: Vec<_> = iamkeys::keymap::action_names().collect();
+    let names: Vec<_> = iamkeys::tui::keymap::action_names().collect();
     assert_eq!(names.len(), REBOUND.len(), "rebind every action: {names:?}");
     let mut context = fixtures::context();
     context.keymap = keymap;
@@ -89,9 +89,9 @@ fn press(state: &mut State, name: &str) -> Vec<Effect> {
 fn screen(state: &State, width: u16, height: u16) -> String {
     let backend = ratatui::backend::TestBackend::new(width, height);
     let mut terminal = ratatui::Terminal::new(backend).unwrap();
-    let mut view = iamkeys::ui::ViewState::default();
+    let mut view = iamkeys::tui::ui::ViewState::default();
     terminal
-        .draw(|f| iamkeys::ui::draw(f, state, &mut view))
+        .draw(|f| iamkeys::tui::ui::draw(f, state, &mut view))
         .unwrap();
     let buffer = terminal.backend().buffer();
     let mut text = String::new();
@@ -265,7 +265,7 @@ fn with_every_key_rebound_no_sentence_names_an_old_key() {
     assert!(text.contains("↓ Ctrl-n scrolls"), "{text}");
     // The key that opened the help closes it.
     press(&mut state, "help");
-    assert_eq!(state.screen.mode, iamkeys::state::Mode::Normal);
+    assert_eq!(state.screen.mode, iamkeys::tui::state::Mode::Normal);
     let text = screen(&state, 30, 8);
     assert!(text.contains("Ctrl-x"), "{text}");
     assert!(!names(&text, "q"), "{text}");
@@ -275,12 +275,12 @@ fn with_every_key_rebound_no_sentence_names_an_old_key() {
 #[test]
 fn the_secret_save_prompt_and_its_footer_name_the_same_keys() {
     let mut state = fixtures::sample_state_on_key("carol.ops", 0);
-    state.screen.dialog = Some(iamkeys::dialog::Dialog::Secret(
-        iamkeys::dialog::SecretDialog {
+    state.screen.dialog = Some(iamkeys::tui::dialog::Dialog::Secret(
+        iamkeys::tui::dialog::SecretDialog {
             user: "carol.ops".into(),
             key_id: "AKIACAROL00000000003".into(),
-            secret: iamkeys::iam::model::Secret::new("s3cret".into()),
-            stage: iamkeys::dialog::SecretStage::Showing,
+            secret: iamkeys::core::model::Secret::new("s3cret".into()),
+            stage: iamkeys::tui::dialog::SecretStage::Showing,
             saved_to: None,
             note: None,
         },

@@ -5,7 +5,7 @@ use crate::common;
 
 use std::time::Duration;
 
-use iamkeys::emulator::{Seed, SeedKey, SeedUser};
+use iamkeys::aws::emulator::{Seed, SeedKey, SeedUser};
 
 fn one_user_org() -> Seed {
     Seed {

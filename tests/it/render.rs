@@ -3,10 +3,10 @@
 use crate::common;
 
 use common::fixtures::sample_state;
-use iamkeys::action::Action;
-use iamkeys::state::State;
-use iamkeys::ui::{self, ViewState};
-use iamkeys::update::update;
+use iamkeys::tui::action::Action;
+use iamkeys::tui::state::State;
+use iamkeys::tui::ui::{self, ViewState};
+use iamkeys::tui::update::update;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -47,8 +47,11 @@ fn dashboard_80x24_keeps_key_ids_whole() {
 #[test]
 fn keys_that_cannot_be_read_say_why() {
     let mut state = loaded_state();
-    update(&mut state, Action::Move(iamkeys::action::Motion::Bottom));
-    update(&mut state, Action::Move(iamkeys::action::Motion::Up));
+    update(
+        &mut state,
+        Action::Move(iamkeys::tui::action::Motion::Bottom),
+    );
+    update(&mut state, Action::Move(iamkeys::tui::action::Motion::Up));
     insta::assert_snapshot!(render(&state, 100, 24).backend());
 }
 
@@ -79,10 +82,13 @@ fn help_overlay_lists_the_keymap() {
     // Every binding is in it, scrolled to.
     let mut text = terminal.backend().to_string();
     for _ in 0..6 {
-        update(&mut state, Action::Move(iamkeys::action::Motion::PageDown));
+        update(
+            &mut state,
+            Action::Move(iamkeys::tui::action::Motion::PageDown),
+        );
         text.push_str(&render(&state, 100, 30).backend().to_string());
     }
-    for binding in iamkeys::keymap::bindings(iamkeys::state::Mode::Normal) {
+    for binding in iamkeys::tui::keymap::bindings(iamkeys::tui::state::Mode::Normal) {
         assert!(text.contains(binding.help), "help lacks {:?}", binding.help);
     }
 }
@@ -150,7 +156,7 @@ fn the_signing_key_needs_its_id_typed() {
 
 #[test]
 fn the_secret_dialog_shows_id_and_secret_once() {
-    use iamkeys::iam::model::{AccessKey, KeyStatus, NewKey, Secret};
+    use iamkeys::core::model::{AccessKey, KeyStatus, NewKey, Secret};
     let mut state = loaded_state();
     select_user(&mut state, "iamkeys-admin");
     let new_key = NewKey {
@@ -166,12 +172,12 @@ fn the_secret_dialog_shows_id_and_secret_once() {
     update(
         &mut state,
         Action::Changed {
-            ticket: iamkeys::change::Ticket::default(),
-            change: iamkeys::change::KeyChange::Create {
+            ticket: iamkeys::core::change::Ticket::default(),
+            change: iamkeys::core::change::KeyChange::Create {
                 user: "iamkeys-admin".into(),
                 description: None,
             },
-            result: Ok(iamkeys::change::ChangeOutcome::Created {
+            result: Ok(iamkeys::core::change::ChangeOutcome::Created {
                 key: new_key,
                 description_error: None,
             }),
@@ -188,7 +194,7 @@ fn read_only_and_pending_marks() {
     state.context.read_only = true;
     state.jobs.pending_keys.insert(
         "AKIACAROL00000000001".into(),
-        iamkeys::state::PendingOp::Deactivating,
+        iamkeys::tui::state::PendingOp::Deactivating,
     );
     press(&mut state, &[Action::OpenKeys, Action::ToggleKey]);
     let terminal = render(&state, 120, 24);
@@ -225,7 +231,7 @@ fn the_help_scrolls_to_the_dialog_keys_and_the_findings_legend() {
     assert!(first.contains("j/↓ scrolls"), "{first}");
     assert!(!first.contains("Findings (short form)"));
     for _ in 0..200 {
-        update(&mut state, Action::Move(iamkeys::action::Motion::Down));
+        update(&mut state, Action::Move(iamkeys::tui::action::Motion::Down));
     }
     let last = render(&state, 100, 30).backend().to_string();
     assert!(last.contains("Findings (short form)"), "{last}");
@@ -316,7 +322,10 @@ fn users_view_at_every_size_with_and_without_colour() {
 fn keys_view_lists_every_key_most_urgent_first_at_every_size() {
     for (w, h) in [(60, 20), (80, 24), (120, 40)] {
         let mut state = loaded_state();
-        update(&mut state, Action::ShowBoard(iamkeys::state::Board::Keys));
+        update(
+            &mut state,
+            Action::ShowBoard(iamkeys::tui::state::Board::Keys),
+        );
         let terminal = render(&state, w, h);
         let text = terminal.backend().to_string();
         assert!(text.contains("All keys"), "{text}");
@@ -330,7 +339,10 @@ fn keys_view_lists_every_key_most_urgent_first_at_every_size() {
     }
     // Every key of the account is a row; urgent ones first.
     let mut state = loaded_state();
-    update(&mut state, Action::ShowBoard(iamkeys::state::Board::Keys));
+    update(
+        &mut state,
+        Action::ShowBoard(iamkeys::tui::state::Board::Keys),
+    );
     let total: usize = state
         .inventory
         .users
@@ -354,7 +366,7 @@ fn keys_view_lists_every_key_most_urgent_first_at_every_size() {
 
 #[test]
 fn a_click_selects_the_row_under_it_and_the_wheel_moves_the_selection() {
-    use iamkeys::action::Pane;
+    use iamkeys::tui::action::Pane;
     let mut state = loaded_state();
     let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
     let mut view = ViewState::default();
@@ -389,7 +401,7 @@ fn a_click_selects_the_row_under_it_and_the_wheel_moves_the_selection() {
     let (pane, row) = view.hit(10, keys_y).unwrap();
     assert_eq!((pane, row), (Pane::Keys, Some(0)));
     update(&mut state, Action::Wheel { pane, down: true });
-    assert_eq!(state.screen.focus, iamkeys::state::Focus::Keys);
+    assert_eq!(state.screen.focus, iamkeys::tui::state::Focus::Keys);
     // Under a dialog, the mouse points at nothing.
     update(&mut state, Action::OpenKeys);
     terminal.draw(|f| ui::draw(f, &state, &mut view)).unwrap();

@@ -10,11 +10,11 @@ use std::time::{Duration, Instant};
 
 use common::fixtures::{self, now};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use iamkeys::action::{Action, Motion};
-use iamkeys::iam::model::KeyStatus;
-use iamkeys::state::{Fetch, State};
-use iamkeys::ui::{self, ViewState};
-use iamkeys::update::update;
+use iamkeys::core::model::KeyStatus;
+use iamkeys::tui::action::{Action, Motion};
+use iamkeys::tui::state::{Fetch, State};
+use iamkeys::tui::ui::{self, ViewState};
+use iamkeys::tui::update::update;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 

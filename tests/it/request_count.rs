@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use crate::common;
 use crate::common::fault_proxy::{FaultProxy, Faults};
-use iamkeys::emulator::{Seed, SeedKey, SeedUse, SeedUser};
+use iamkeys::aws::emulator::{Seed, SeedKey, SeedUse, SeedUser};
 
 /// 40 users: 25 with keys (recently used, used long ago, never used, one
 /// young and never used), 15 without. All made long before any report.

@@ -14,7 +14,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::iam_like::IamLike;
-use iamkeys::emulator::{Emulator, Seed, SeedKey, SeedUse, SeedUser};
+use iamkeys::aws::emulator::{Emulator, Seed, SeedKey, SeedUse, SeedUser};
 
 fn user(name: &str) -> SeedUser {
     SeedUser {

@@ -4,11 +4,11 @@ use crate::common;
 
 use common::fixtures::{self, now, sample_state};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use iamkeys::action::{Action, Effect, Motion};
-use iamkeys::iam::inventory::LoadEvent;
-use iamkeys::iam::model::{AccessKey, KeyStatus, LastUsed, UseSource};
-use iamkeys::state::{Fetch, Focus, Mode, SortColumn, State};
-use iamkeys::update::update;
+use iamkeys::aws::inventory::LoadEvent;
+use iamkeys::core::model::{AccessKey, KeyStatus, LastUsed, UseSource};
+use iamkeys::tui::action::{Action, Effect, Motion};
+use iamkeys::tui::state::{Fetch, Focus, Mode, SortColumn, State};
+use iamkeys::tui::update::update;
 
 fn names(state: &State) -> Vec<&str> {
     state
@@ -308,7 +308,10 @@ fn help_toggles_quit_quits_and_resize_sets_the_page() {
             height: 24,
         },
     );
-    assert_eq!(state.screen.page_rows, iamkeys::ui::users_table_rows(24));
+    assert_eq!(
+        state.screen.page_rows,
+        iamkeys::tui::ui::users_table_rows(24)
+    );
     update(
         &mut state,
         Action::Resize {
@@ -325,7 +328,7 @@ fn help_toggles_quit_quits_and_resize_sets_the_page() {
 fn a_failed_user_listing_is_reported() {
     let mut state = State::new(fixtures::context(), now());
     update(&mut state, Action::Refresh);
-    let err = iamkeys::iam::IamError::new("ListUsers", "AccessDenied", "not allowed");
+    let err = iamkeys::core::IamError::new("ListUsers", "AccessDenied", "not allowed");
     update(
         &mut state,
         Action::Inventory {
@@ -343,7 +346,7 @@ fn a_failed_user_listing_is_reported() {
 
 mod tickets {
     use super::*;
-    use iamkeys::change::{ChangeOutcome, KeyChange};
+    use iamkeys::core::change::{ChangeOutcome, KeyChange};
 
     const CAROL_ACTIVE: &str = "AKIACAROL00000000001";
     const CAROL_INACTIVE: &str = "AKIACAROL00000000002";
@@ -463,7 +466,7 @@ mod tickets {
     #[test]
     fn an_older_reread_arriving_after_a_newer_one_changes_nothing() {
         let mut state = on_carol_inactive();
-        let first = iamkeys::update::request(
+        let first = iamkeys::tui::update::request(
             &mut state,
             KeyChange::SetStatus {
                 user: "carol.ops".into(),
@@ -553,7 +556,7 @@ mod tickets {
         assert!(update(&mut state, Action::ToggleKey).is_empty());
         assert!(matches!(
             state.screen.dialog,
-            Some(iamkeys::dialog::Dialog::DeactivateInUse { .. })
+            Some(iamkeys::tui::dialog::Dialog::DeactivateInUse { .. })
         ));
         // A `y` typed ahead, in the same instant the dialog opened, is not an answer.
         assert!(update(&mut state, Action::DialogConfirm).is_empty());
@@ -566,7 +569,7 @@ mod tickets {
 
     /// Starts a key creation for erin; returns the answer IAM would give it.
     fn create_for_erin(state: &mut State) -> Action {
-        let fx = iamkeys::update::request(
+        let fx = iamkeys::tui::update::request(
             state,
             KeyChange::Create {
                 user: "erin.nokeys".into(),
@@ -576,7 +579,7 @@ mod tickets {
         let [Effect::Change { ticket, change }] = &fx[..] else {
             panic!("{fx:?}")
         };
-        let key = iamkeys::iam::model::NewKey {
+        let key = iamkeys::core::model::NewKey {
             key: AccessKey {
                 id: "AKIANEW".into(),
                 user: "erin.nokeys".into(),
@@ -584,7 +587,7 @@ mod tickets {
                 created: now(),
                 description: None,
             },
-            secret: iamkeys::iam::model::Secret::new("s".into()),
+            secret: iamkeys::core::model::Secret::new("s".into()),
         };
         Action::Changed {
             ticket: *ticket,
@@ -606,7 +609,7 @@ mod tickets {
         assert!(!state.should_quit);
         assert!(matches!(
             state.screen.dialog,
-            Some(iamkeys::dialog::Dialog::Secret(_))
+            Some(iamkeys::tui::dialog::Dialog::Secret(_))
         ));
 
         // Without an answer for 10 s, it asks; a second quit quits at once.
@@ -617,7 +620,7 @@ mod tickets {
         update(&mut state, Action::Tick(later));
         assert!(matches!(
             state.screen.dialog,
-            Some(iamkeys::dialog::Dialog::QuitWhileCreating { .. })
+            Some(iamkeys::tui::dialog::Dialog::QuitWhileCreating { .. })
         ));
         update(&mut state, Action::Terminate(2));
         assert!(state.should_quit);
@@ -762,8 +765,8 @@ fn messages_expire_and_errors_stay_until_a_key() {
 
 #[test]
 fn the_keys_view_lists_every_key_and_key_actions_work_there() {
-    use iamkeys::dialog::Dialog;
-    use iamkeys::state::Board;
+    use iamkeys::tui::dialog::Dialog;
+    use iamkeys::tui::state::Board;
     let mut state = sample_state();
     update(&mut state, Action::ShowBoard(Board::Keys));
     assert_eq!(state.screen.board, Board::Keys);
@@ -816,10 +819,10 @@ fn the_keys_view_lists_every_key_and_key_actions_work_there() {
 
 #[test]
 fn marked_keys_go_through_a_plan_that_needs_the_count_typed() {
-    use iamkeys::bulk::BulkKind;
-    use iamkeys::change::ChangeOutcome;
-    use iamkeys::dialog::Dialog;
-    use iamkeys::state::Board;
+    use iamkeys::core::change::ChangeOutcome;
+    use iamkeys::io::bulk::BulkKind;
+    use iamkeys::tui::dialog::Dialog;
+    use iamkeys::tui::state::Board;
     let mut state = sample_state();
     update(&mut state, Action::ShowBoard(Board::Keys));
     // D with nothing marked says how to mark.
@@ -923,8 +926,8 @@ fn marked_keys_go_through_a_plan_that_needs_the_count_typed() {
 
 #[test]
 fn u_plans_the_undo_from_the_journal_and_asks() {
-    use iamkeys::dialog::Dialog;
-    use iamkeys::journal::{Entry, JournalAction, Outcome, UndoScope, plan_undo};
+    use iamkeys::io::journal::{Entry, JournalAction, Outcome, UndoScope, plan_undo};
+    use iamkeys::tui::dialog::Dialog;
     let mut state = sample_state();
     assert_eq!(update(&mut state, Action::Undo), vec![Effect::PlanUndo]);
     let entry = Entry {
@@ -982,9 +985,9 @@ fn u_plans_the_undo_from_the_journal_and_asks() {
 
 #[test]
 fn the_rotation_wizard_makes_room_first_and_never_retires_before_the_proof() {
-    use iamkeys::change::{ChangeOutcome, KeyChange};
-    use iamkeys::iam::model::{AccessKey, NewKey, Secret};
-    use iamkeys::wizard::{Proof, WizardStep};
+    use iamkeys::core::change::{ChangeOutcome, KeyChange};
+    use iamkeys::core::model::{AccessKey, NewKey, Secret};
+    use iamkeys::tui::wizard::{Proof, WizardStep};
     let mut state = sample_state();
     // carol.ops: one active key and an inactive one.
     let at = state
@@ -1090,7 +1093,7 @@ fn the_rotation_wizard_makes_room_first_and_never_retires_before_the_proof() {
     update(&mut state, Action::DialogConfirm);
     assert!(matches!(
         state.screen.dialog,
-        Some(iamkeys::dialog::Dialog::Rotation { .. })
+        Some(iamkeys::tui::dialog::Dialog::Rotation { .. })
     ));
     update(
         &mut state,
@@ -1161,9 +1164,9 @@ fn the_rotation_wizard_makes_room_first_and_never_retires_before_the_proof() {
 
 #[test]
 fn a_plan_reads_live_the_last_uses_an_old_report_gave_before_the_count_is_taken() {
-    use iamkeys::bulk::BulkKind;
-    use iamkeys::dialog::Dialog;
-    use iamkeys::state::Board;
+    use iamkeys::io::bulk::BulkKind;
+    use iamkeys::tui::dialog::Dialog;
+    use iamkeys::tui::state::Board;
     let mut state = sample_state();
     // carol's active key: used 40 days ago, as a 4-hour-old report says.
     {

@@ -11,16 +11,16 @@ use std::time::Duration;
 
 use common::PtySession;
 use common::fixtures::{self, now};
-use iamkeys::action::{Action, Effect};
-use iamkeys::change::{ChangeOutcome, KeyChange, Ticket};
-use iamkeys::dialog::{Button, Dialog};
-use iamkeys::emulator::{Emulator, Seed, SeedKey, SeedUser};
-use iamkeys::iam::IamClient;
-use iamkeys::iam::model::{AccessKey, KeyStatus, LastUsed, NewKey, Secret};
-use iamkeys::rotation::{Saved, SecretOut, Step};
-use iamkeys::state::{Fetch, State};
-use iamkeys::update::update;
-use iamkeys::wizard::{Proof, WizardStep};
+use iamkeys::aws::IamClient;
+use iamkeys::aws::emulator::{Emulator, Seed, SeedKey, SeedUser};
+use iamkeys::core::change::{ChangeOutcome, KeyChange, Ticket};
+use iamkeys::core::model::{AccessKey, KeyStatus, LastUsed, NewKey, Secret};
+use iamkeys::io::rotation::{Saved, SecretOut, Step};
+use iamkeys::tui::action::{Action, Effect};
+use iamkeys::tui::dialog::{Button, Dialog};
+use iamkeys::tui::state::{Fetch, State};
+use iamkeys::tui::update::update;
+use iamkeys::tui::wizard::{Proof, WizardStep};
 
 const USER: &str = "olga.ops";
 const OLD: &str = "AKIAOLGA000000000001";
@@ -172,9 +172,9 @@ fn to_watch(state: &mut State, clock: &mut Clock, kept: Kept) {
 /// The wizard's screen as text (120×40).
 fn screen(state: &State) -> String {
     let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
-    let mut view = iamkeys::ui::ViewState::default();
+    let mut view = iamkeys::tui::ui::ViewState::default();
     terminal
-        .draw(|f| iamkeys::ui::draw(f, state, &mut view))
+        .draw(|f| iamkeys::tui::ui::draw(f, state, &mut view))
         .unwrap();
     let buffer = terminal.backend().buffer();
     let mut text = String::new();
@@ -257,7 +257,7 @@ fn an_unsaved_uncopied_secret_is_never_followed_by_retiring_the_old_key() {
 fn a_plain_toggles_answer_for_the_old_key_never_advances_the_waiting_wizard() {
     let mut state = one_key_state(100);
     let mut clock = Clock(0);
-    state.screen.focus = iamkeys::state::Focus::Keys;
+    state.screen.focus = iamkeys::tui::state::Focus::Keys;
     let mut effects = clock.press(&mut state, Action::ToggleKey);
     if matches!(effects.as_slice(), [Effect::ReadLastUse { .. }]) {
         effects = update(
@@ -658,7 +658,7 @@ fn a_resumed_rotation_whose_keys_cannot_be_read_changes_nothing() {
         Action::UserKeysRead {
             ticket: *ticket,
             user: USER.into(),
-            result: Err(iamkeys::iam::IamError::new(
+            result: Err(iamkeys::core::IamError::new(
                 "ListAccessKeys",
                 "AccessDenied",
                 "not allowed",
@@ -697,7 +697,7 @@ fn a_pending_rotation_shows_on_its_users_row() {
         &mut state,
         Action::Inventory {
             generation: 1,
-            event: iamkeys::iam::inventory::LoadEvent::Finished,
+            event: iamkeys::aws::inventory::LoadEvent::Finished,
         },
     );
     assert!(

@@ -1,7 +1,9 @@
 //! In-memory states for update and render tests, at a fixed "now".
 
-use iamkeys::iam::model::{AccessKey, Identity, KeyStatus, LastUsed, SessionKeys, UseSource, User};
-use iamkeys::state::{Context, Fetch, KeyEntry, State, UserEntry};
+use iamkeys::core::model::{
+    AccessKey, Identity, KeyStatus, LastUsed, SessionKeys, UseSource, User,
+};
+use iamkeys::tui::state::{Context, Fetch, KeyEntry, State, UserEntry};
 use jiff::{SignedDuration, Timestamp};
 
 pub fn now() -> Timestamp {
@@ -110,7 +112,7 @@ pub fn sample_state() -> State {
         entry(user("frank.loading", "/data/", 60), Fetch::Loading),
         entry(
             user("gina.denied", "/finance/", 70),
-            Fetch::Failed(iamkeys::iam::IamError::new(
+            Fetch::Failed(iamkeys::core::IamError::new(
                 "ListAccessKeys",
                 "AccessDenied",
                 "User is not authorized to perform iam:ListAccessKeys",
@@ -135,7 +137,7 @@ pub fn sample_state_on_user(user: &str) -> State {
 /// [`sample_state`] with the `index`th key of `user` selected in the keys pane.
 pub fn sample_state_on_key(user: &str, index: usize) -> State {
     let mut state = sample_state_on_user(user);
-    iamkeys::update::update(&mut state, iamkeys::action::Action::OpenKeys);
+    iamkeys::tui::update::update(&mut state, iamkeys::tui::action::Action::OpenKeys);
     state.screen.selected_key = index;
     state
 }

@@ -11,10 +11,10 @@ use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use iamkeys::emulator::{Emulator, Seed, SeedKey, SeedUse, SeedUser};
-use iamkeys::iam::IamClient;
-use iamkeys::iam::session::{self, Target};
-use iamkeys::state::Context;
+use iamkeys::aws::IamClient;
+use iamkeys::aws::emulator::{Emulator, Seed, SeedKey, SeedUse, SeedUser};
+use iamkeys::aws::session::{self, Target};
+use iamkeys::tui::state::Context;
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 
 /// A key id no seeded user owns: signing with it leaves every seeded last use untouched.
@@ -464,10 +464,10 @@ impl Drop for PtySession {
 /// Checks a load's events against what the emulator was seeded with, field by field.
 pub fn assert_inventory_equals_seed(
     emulator: &Emulator,
-    events: Vec<iamkeys::iam::inventory::LoadEvent>,
+    events: Vec<iamkeys::aws::inventory::LoadEvent>,
 ) {
-    use iamkeys::iam::inventory::LoadEvent;
-    use iamkeys::iam::model::{KeyStatus, LastUsed};
+    use iamkeys::aws::inventory::LoadEvent;
+    use iamkeys::core::model::{KeyStatus, LastUsed};
     use jiff::Timestamp;
     use std::collections::BTreeMap;
     let mut users = BTreeMap::new();
