@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use crate::cli::list::Record;
+use crate::cli::record::Record;
 use crate::core::policy::Finding;
 use crate::core::sanitize::server_text;
 

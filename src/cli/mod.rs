@@ -22,6 +22,7 @@ pub mod fail_on_report;
 pub mod key_owner;
 pub mod list;
 pub mod org;
+pub mod record;
 pub mod rotate;
 pub mod undo;
 

@@ -29,6 +29,13 @@ const fn ch(c: char) -> Key {
     plain(KeyCode::Char(c))
 }
 
+const fn ctrl(c: char) -> Key {
+    Key {
+        code: KeyCode::Char(c),
+        modifiers: KeyModifiers::CONTROL,
+    }
+}
+
 const CTRL_C: Key = Key {
     code: KeyCode::Char('c'),
     modifiers: KeyModifiers::CONTROL,
@@ -65,6 +72,24 @@ impl Key {
     }
 }
 
+/// A row of a binding table, written on one line: keys, how help and hints
+/// write them, the help text, the footer's word (none: help only), the action.
+const fn row(
+    keys: &'static [Key],
+    label: &'static str,
+    help: &'static str,
+    hint: Option<&'static str>,
+    action: Action,
+) -> Binding {
+    Binding {
+        keys,
+        label,
+        help,
+        hint,
+        action,
+    }
+}
+
 /// One row of a binding table.
 #[derive(Debug)]
 pub struct Binding {
@@ -77,394 +102,97 @@ pub struct Binding {
     pub action: Action,
 }
 
+#[rustfmt::skip]
 static NORMAL: &[Binding] = &[
-    Binding {
-        keys: &[ch('j'), plain(KeyCode::Down)],
-        label: "j/↓",
-        help: "move down",
-        hint: None,
-        action: Action::Move(Motion::Down),
-    },
-    Binding {
-        keys: &[ch('k'), plain(KeyCode::Up)],
-        label: "k/↑",
-        help: "move up",
-        hint: None,
-        action: Action::Move(Motion::Up),
-    },
-    Binding {
-        keys: &[
-            plain(KeyCode::PageDown),
-            Key {
-                code: KeyCode::Char('f'),
-                modifiers: KeyModifiers::CONTROL,
-            },
-        ],
-        label: "PgDn",
-        help: "page down",
-        hint: None,
-        action: Action::Move(Motion::PageDown),
-    },
-    Binding {
-        keys: &[
-            plain(KeyCode::PageUp),
-            Key {
-                code: KeyCode::Char('b'),
-                modifiers: KeyModifiers::CONTROL,
-            },
-        ],
-        label: "PgUp",
-        help: "page up",
-        hint: None,
-        action: Action::Move(Motion::PageUp),
-    },
-    Binding {
-        keys: &[ch('g'), plain(KeyCode::Home)],
-        label: "g/Home",
-        help: "first row",
-        hint: None,
-        action: Action::Move(Motion::Top),
-    },
-    Binding {
-        keys: &[ch('G'), plain(KeyCode::End)],
-        label: "G/End",
-        help: "last row",
-        hint: None,
-        action: Action::Move(Motion::Bottom),
-    },
-    Binding {
-        keys: &[plain(KeyCode::Tab), plain(KeyCode::BackTab)],
-        label: "Tab",
-        help: "switch focus users ↔ keys",
-        hint: None,
-        action: Action::SwitchFocus,
-    },
-    Binding {
-        keys: &[plain(KeyCode::Enter)],
-        label: "Enter",
-        help: "open the selected user's keys; on a key, its details",
-        hint: None,
-        action: Action::OpenKeys,
-    },
-    Binding {
-        keys: &[ch('1')],
-        label: "1",
-        help: "users view: users, and the selected user's keys",
-        hint: None,
-        action: Action::ShowBoard(Board::Users),
-    },
-    Binding {
-        keys: &[ch('2')],
-        label: "2",
-        help: "keys view: every key of the account, most urgent first",
-        hint: Some("all keys"),
-        action: Action::ShowBoard(Board::Keys),
-    },
-    Binding {
-        keys: &[ch('/')],
-        label: "/",
-        help: "filter: text and terms like is:unused age>90",
-        hint: Some("filter"),
-        action: Action::StartFilter,
-    },
-    Binding {
-        keys: &[ch('s')],
-        label: "s",
-        help: "sort by the next column",
-        hint: None,
-        action: Action::CycleSort,
-    },
-    Binding {
-        keys: &[ch('S')],
-        label: "S",
-        help: "reverse the sort",
-        hint: None,
-        action: Action::ReverseSort,
-    },
-    Binding {
-        keys: &[ch('r')],
-        label: "r",
-        help: "refresh from IAM",
-        hint: Some("refresh"),
-        action: Action::Refresh,
-    },
-    Binding {
-        keys: &[ch(' ')],
-        label: "space",
-        help: "toggle the selected key Active ↔ Inactive",
-        hint: Some("toggle"),
-        action: Action::ToggleKey,
-    },
-    Binding {
-        keys: &[ch('c')],
-        label: "c",
-        help: "create a key for the selected user",
-        hint: Some("create"),
-        action: Action::CreateKey,
-    },
-    Binding {
-        keys: &[ch('d')],
-        label: "d",
-        help: "delete the selected key",
-        hint: Some("delete"),
-        action: Action::DeleteKey,
-    },
-    Binding {
-        keys: &[ch('y')],
-        label: "y",
-        help: "copy the selected key id (OSC 52)",
-        hint: None,
-        action: Action::CopyKeyId,
-    },
-    Binding {
-        keys: &[ch('u')],
-        label: "u",
-        help: "undo the journal's last operation (asks first)",
-        hint: None,
-        action: Action::Undo,
-    },
-    Binding {
-        keys: &[ch('R')],
-        label: "R",
-        help: "rotate the key: a new one, proven, then the old retired",
-        hint: Some("rotate"),
-        action: Action::Rotate,
-    },
-    Binding {
-        keys: &[ch('m')],
-        label: "m",
-        help: "mark or unmark the selected key",
-        hint: None,
-        action: Action::Mark,
-    },
-    Binding {
-        keys: &[ch('M')],
-        label: "M",
-        help: "mark every key shown (again: unmark them)",
-        hint: None,
-        action: Action::MarkAll,
-    },
-    Binding {
-        keys: &[ch('D')],
-        label: "D",
-        help: "deactivate the marked keys (a plan; type the count)",
-        hint: Some("deactivate marked"),
-        action: Action::BulkStart(BulkKind::Deactivate),
-    },
-    Binding {
-        keys: &[ch('X')],
-        label: "X",
-        help: "delete the marked inactive keys (a plan; type the count)",
-        hint: Some("delete marked"),
-        action: Action::BulkStart(BulkKind::Delete),
-    },
-    Binding {
-        keys: &[plain(KeyCode::Esc)],
-        label: "Esc",
-        help: "back to the users; there, clear the filter",
-        hint: None,
-        action: Action::Back,
-    },
-    Binding {
-        keys: &[ch('?')],
-        label: "?",
-        help: "help",
-        hint: Some("help"),
-        action: Action::ToggleHelp,
-    },
-    Binding {
-        keys: &[ch('q'), CTRL_C],
-        label: "q/Ctrl-C",
-        help: "quit",
-        hint: Some("quit"),
-        action: Action::Quit,
-    },
+    row(&[ch('j'), plain(KeyCode::Down)], "j/↓", "move down", None, Action::Move(Motion::Down)),
+    row(&[ch('k'), plain(KeyCode::Up)], "k/↑", "move up", None, Action::Move(Motion::Up)),
+    row(&[plain(KeyCode::PageDown), ctrl('f')], "PgDn", "page down", None, Action::Move(Motion::PageDown)),
+    row(&[plain(KeyCode::PageUp), ctrl('b')], "PgUp", "page up", None, Action::Move(Motion::PageUp)),
+    row(&[ch('g'), plain(KeyCode::Home)], "g/Home", "first row", None, Action::Move(Motion::Top)),
+    row(&[ch('G'), plain(KeyCode::End)], "G/End", "last row", None, Action::Move(Motion::Bottom)),
+    row(&[plain(KeyCode::Tab), plain(KeyCode::BackTab)], "Tab", "switch focus users ↔ keys", None, Action::SwitchFocus),
+    row(&[plain(KeyCode::Enter)], "Enter", "open the selected user's keys; on a key, its details", None, Action::OpenKeys),
+    row(&[ch('1')], "1", "users view: users, and the selected user's keys", Some("users"), Action::ShowBoard(Board::Users)),
+    row(&[ch('2')], "2", "keys view: every key of the account, most urgent first", Some("all keys"), Action::ShowBoard(Board::Keys)),
+    row(&[ch('/')], "/", "filter: text and terms like is:unused age>90", Some("filter"), Action::StartFilter),
+    row(&[ch('s')], "s", "sort by the next column", None, Action::CycleSort),
+    row(&[ch('S')], "S", "reverse the sort", None, Action::ReverseSort),
+    row(&[ch('r')], "r", "refresh from IAM", Some("refresh"), Action::Refresh),
+    row(&[ch(' ')], "space", "toggle the selected key Active ↔ Inactive", Some("toggle"), Action::ToggleKey),
+    row(&[ch('c')], "c", "create a key for the selected user", Some("create"), Action::CreateKey),
+    row(&[ch('d')], "d", "delete the selected key", Some("delete"), Action::DeleteKey),
+    row(&[ch('y')], "y", "copy the selected key id (OSC 52)", None, Action::CopyKeyId),
+    row(&[ch('u')], "u", "undo the journal's last operation (asks first)", None, Action::Undo),
+    row(&[ch('R')], "R", "rotate the key: a new one, proven, then the old retired", Some("rotate"), Action::Rotate),
+    row(&[ch('m')], "m", "mark or unmark the selected key", None, Action::Mark),
+    row(&[ch('M')], "M", "mark every key shown (again: unmark them)", None, Action::MarkAll),
+    row(&[ch('D')], "D", "deactivate the marked keys (a plan; type the count)", Some("deactivate marked"), Action::BulkStart(BulkKind::Deactivate)),
+    row(&[ch('X')], "X", "delete the marked inactive keys (a plan; type the count)", Some("delete marked"), Action::BulkStart(BulkKind::Delete)),
+    row(&[plain(KeyCode::Esc)], "Esc", "back to the users; there, clear the filter", None, Action::Back),
+    row(&[ch('?')], "?", "help", Some("help"), Action::ToggleHelp),
+    row(&[ch('q'), CTRL_C], "q/Ctrl-C", "quit", Some("quit"), Action::Quit),
     CTRL_Z_SUSPENDS,
 ];
 
+#[rustfmt::skip]
 static FILTER: &[Binding] = &[
-    Binding {
-        keys: &[plain(KeyCode::Enter)],
-        label: "Enter",
-        help: "keep the filter and return to the list",
-        hint: Some("keep"),
-        action: Action::FilterAccept,
-    },
-    Binding {
-        keys: &[plain(KeyCode::Esc)],
-        label: "Esc",
-        help: "clear the filter",
-        hint: Some("clear"),
-        action: Action::FilterClear,
-    },
-    Binding {
-        keys: &[plain(KeyCode::Down)],
-        label: "↓",
-        help: "move down",
-        hint: None,
-        action: Action::Move(Motion::Down),
-    },
-    Binding {
-        keys: &[plain(KeyCode::Up)],
-        label: "↑",
-        help: "move up",
-        hint: None,
-        action: Action::Move(Motion::Up),
-    },
+    row(&[plain(KeyCode::Enter)], "Enter", "keep the filter and return to the list", Some("keep"), Action::FilterAccept),
+    row(&[plain(KeyCode::Esc)], "Esc", "clear the filter", Some("clear"), Action::FilterClear),
+    row(&[plain(KeyCode::Down)], "↓", "move down", None, Action::Move(Motion::Down)),
+    row(&[plain(KeyCode::Up)], "↑", "move up", None, Action::Move(Motion::Up)),
     CTRL_C_QUITS,
     CTRL_Z_SUSPENDS,
 ];
 
+#[rustfmt::skip]
 static HELP: &[Binding] = &[
-    Binding {
-        keys: &[ch('?'), plain(KeyCode::Esc), ch('q')],
-        label: "?/Esc",
-        help: "close help",
-        hint: Some("close"),
-        action: Action::ToggleHelp,
-    },
-    Binding {
-        keys: &[ch('j'), plain(KeyCode::Down)],
-        label: "j/↓",
-        help: "scroll down",
-        hint: Some("scroll"),
-        action: Action::Move(Motion::Down),
-    },
-    Binding {
-        keys: &[ch('k'), plain(KeyCode::Up)],
-        label: "k/↑",
-        help: "scroll up",
-        hint: None,
-        action: Action::Move(Motion::Up),
-    },
-    Binding {
-        keys: &[plain(KeyCode::PageDown)],
-        label: "PgDn",
-        help: "scroll a page down",
-        hint: None,
-        action: Action::Move(Motion::PageDown),
-    },
-    Binding {
-        keys: &[plain(KeyCode::PageUp)],
-        label: "PgUp",
-        help: "scroll a page up",
-        hint: None,
-        action: Action::Move(Motion::PageUp),
-    },
+    row(&[ch('?'), plain(KeyCode::Esc), ch('q')], "?/Esc", "close help", Some("close"), Action::ToggleHelp),
+    row(&[ch('j'), plain(KeyCode::Down)], "j/↓", "scroll down", Some("scroll"), Action::Move(Motion::Down)),
+    row(&[ch('k'), plain(KeyCode::Up)], "k/↑", "scroll up", None, Action::Move(Motion::Up)),
+    row(&[plain(KeyCode::PageDown)], "PgDn", "scroll a page down", None, Action::Move(Motion::PageDown)),
+    row(&[plain(KeyCode::PageUp)], "PgUp", "scroll a page up", None, Action::Move(Motion::PageUp)),
     CTRL_C_QUITS,
     CTRL_Z_SUSPENDS,
 ];
 
+#[rustfmt::skip]
 static CONFIRM: &[Binding] = &[
-    Binding {
-        keys: &[ch('y')],
-        label: "y",
-        help: "confirm",
-        hint: Some("yes"),
-        action: Action::DialogConfirm,
-    },
-    Binding {
-        keys: &[ch('n'), plain(KeyCode::Esc)],
-        label: "n/Esc",
-        help: "cancel",
-        hint: Some("no"),
-        action: Action::DialogCancel,
-    },
-    Binding {
-        keys: &[
-            plain(KeyCode::Tab),
-            plain(KeyCode::BackTab),
-            plain(KeyCode::Left),
-            plain(KeyCode::Right),
-        ],
-        label: "Tab/←/→",
-        help: "move between the buttons",
-        hint: Some("move"),
-        action: Action::DialogFocusNext,
-    },
-    Binding {
-        keys: &[plain(KeyCode::Enter)],
-        label: "Enter",
-        help: "press the focused button",
-        hint: Some("press"),
-        action: Action::DialogPress,
-    },
+    row(&[ch('y')], "y", "confirm", Some("yes"), Action::DialogConfirm),
+    row(&[ch('n'), plain(KeyCode::Esc)], "n/Esc", "cancel", Some("no"), Action::DialogCancel),
+    row(&[plain(KeyCode::Tab), plain(KeyCode::BackTab), plain(KeyCode::Left), plain(KeyCode::Right)], "Tab/←/→", "move between the buttons", Some("move"), Action::DialogFocusNext),
+    row(&[plain(KeyCode::Enter)], "Enter", "press the focused button", Some("press"), Action::DialogPress),
     CTRL_C_QUITS,
     CTRL_Z_SUSPENDS,
 ];
 
+#[rustfmt::skip]
 static TEXT_ENTRY: &[Binding] = &[
-    Binding {
-        keys: &[plain(KeyCode::Enter)],
-        label: "Enter",
-        help: "submit",
-        hint: Some("submit"),
-        action: Action::DialogSubmit,
-    },
-    Binding {
-        keys: &[plain(KeyCode::Esc)],
-        label: "Esc",
-        help: "cancel",
-        hint: Some("cancel"),
-        action: Action::DialogCancel,
-    },
+    row(&[plain(KeyCode::Enter)], "Enter", "submit", Some("submit"), Action::DialogSubmit),
+    row(&[plain(KeyCode::Esc)], "Esc", "cancel", Some("cancel"), Action::DialogCancel),
     CTRL_C_QUITS,
     CTRL_Z_SUSPENDS,
 ];
 
+#[rustfmt::skip]
 static SECRET: &[Binding] = &[
-    Binding {
-        keys: &[ch('c')],
-        label: "c",
-        help: "copy the secret (OSC 52)",
-        hint: Some("copy secret"),
-        action: Action::SecretCopy,
-    },
-    Binding {
-        keys: &[ch('s')],
-        label: "s",
-        help: "save id and secret as a CSV file (mode 0600)",
-        hint: Some("save CSV"),
-        action: Action::SecretSave,
-    },
-    Binding {
-        // Ctrl-C too: the secret is never lost to a stray key without a confirmation.
-        keys: &[plain(KeyCode::Esc), CTRL_C],
-        label: "Esc",
-        help: "close (asks once more: the secret cannot be shown again)",
-        hint: Some("close"),
-        action: Action::DialogCancel,
-    },
+    row(&[ch('c')], "c", "copy the secret (OSC 52)", Some("copy secret"), Action::SecretCopy),
+    row(&[ch('s')], "s", "save id and secret as a CSV file (mode 0600)", Some("save CSV"), Action::SecretSave),
+    // Ctrl-C too: the secret is never lost to a stray key without a confirmation.
+    row(&[plain(KeyCode::Esc), CTRL_C], "Esc", "close (asks once more: the secret cannot be shown again)", Some("close"), Action::DialogCancel),
     CTRL_Z_SUSPENDS,
 ];
 
+#[rustfmt::skip]
 static NOTICE: &[Binding] = &[
-    Binding {
-        keys: &[plain(KeyCode::Enter), plain(KeyCode::Esc), ch('q')],
-        label: "Enter/Esc",
-        help: "close",
-        hint: Some("close"),
-        action: Action::DialogCancel,
-    },
+    row(&[plain(KeyCode::Enter), plain(KeyCode::Esc), ch('q')], "Enter/Esc", "close", Some("close"), Action::DialogCancel),
     CTRL_C_QUITS,
     CTRL_Z_SUSPENDS,
 ];
 
+#[rustfmt::skip]
 static WIZARD: &[Binding] = &[
-    Binding {
-        keys: &[plain(KeyCode::Enter), ch('y')],
-        label: "Enter",
-        help: "go on: the step's action (the screen says what it does)",
-        hint: Some("go on"),
-        action: Action::DialogConfirm,
-    },
-    Binding {
-        keys: &[plain(KeyCode::Esc), ch('n'), ch('q')],
-        label: "Esc",
-        help: "leave (a rotation under way is kept; R resumes it)",
-        hint: Some("leave"),
-        action: Action::DialogCancel,
-    },
+    row(&[plain(KeyCode::Enter), ch('y')], "Enter", "go on: the step's action (the screen says what it does)", Some("go on"), Action::DialogConfirm),
+    row(&[plain(KeyCode::Esc), ch('n'), ch('q')], "Esc", "leave (a rotation under way is kept, to resume)", Some("leave"), Action::DialogCancel),
     CTRL_C_QUITS,
     CTRL_Z_SUSPENDS,
 ];
@@ -644,6 +372,25 @@ impl Keymap {
         }
     }
 
+    /// How the keys of the browsing action `action` are written, after the
+    /// overrides: every sentence that names a browsing key asks here, so it
+    /// names the key in force ("?" for an action no browsing key does).
+    pub fn key_of(&self, action: &Action) -> String {
+        NORMAL.iter().find(|b| &b.action == action).map_or_else(
+            || "?".to_string(),
+            |b| self.label(Mode::Normal, b).into_owned(),
+        )
+    }
+
+    /// How the keys of `action` in the dialog table of `mode` are written
+    /// (dialog keys are fixed), with the word the footer gives them.
+    pub fn dialog_hint(mode: Mode, action: &Action) -> Option<(&'static str, &'static str)> {
+        bindings(mode)
+            .iter()
+            .find(|b| &b.action == action)
+            .map(|b| (b.label, b.hint.unwrap_or(b.help)))
+    }
+
     /// What a key press means in `mode`. In text fields, unbound keys are text.
     pub fn action_for(&self, mode: Mode, event: KeyEvent) -> Option<Action> {
         if event.kind == KeyEventKind::Release {
@@ -662,6 +409,14 @@ impl Keymap {
             .map(|b| b.action.clone());
         match (bound, mode) {
             (Some(action), _) => Some(action),
+            // The help follows the browsing keys too: the key that opened
+            // it closes it, and the moving keys scroll it.
+            (None, Mode::Help) => self
+                .overrides
+                .iter()
+                .filter(|o| matches!(o.action, Action::ToggleHelp | Action::Move(_)))
+                .find(|o| o.keys.iter().any(|k| k.matches(&event)))
+                .map(|o| o.action.clone()),
             (None, Mode::Filter) => Some(Action::FilterEdit(event)),
             (None, Mode::TextEntry) => Some(Action::DialogEdit(event)),
             (None, _) => None,
@@ -876,6 +631,7 @@ mod tests {
         assert_eq!(
             words,
             [
+                "users",
                 "all keys",
                 "filter",
                 "refresh",

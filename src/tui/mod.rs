@@ -16,6 +16,7 @@ pub mod keymap;
 pub mod screen_mode;
 pub mod state;
 pub mod tasks;
+pub mod tickets;
 pub mod ui;
 pub mod update;
 pub mod wizard;

@@ -1,4 +1,10 @@
 //! The one owner of application data. Plain data; only `update` mutates it.
+//!
+//! `State` is in parts: `context` (the session: who, where, with which
+//! policy and keys), [`Inventory`] (what the account holds), [`Screen`]
+//! (what is shown and selected) and [`Jobs`] (changes in flight, their
+//! tickets, marks, the rotation). A second session or account would add a
+//! second `context` + `Inventory` pair without touching `Screen` or `Jobs`.
 
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
@@ -228,37 +234,7 @@ pub struct LoadProgress {
     pub seq: u64,
 }
 
-/// Hands out tickets and remembers, per user, the newest one whose
-/// information was issued or applied. A reply older than that changes nothing.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Tickets {
-    next_seq: u64,
-    newest: HashMap<String, u64>,
-}
-
-impl Tickets {
-    /// A ticket for a request about everyone (a load): no user's record moves.
-    pub fn issue(&mut self, generation: u64) -> crate::core::change::Ticket {
-        self.next_seq += 1;
-        crate::core::change::Ticket {
-            generation,
-            seq: self.next_seq,
-        }
-    }
-
-    /// A ticket for a request about `user`: from now on, replies issued
-    /// before it are stale for that user.
-    pub fn issue_for(&mut self, user: &str, generation: u64) -> crate::core::change::Ticket {
-        let ticket = self.issue(generation);
-        self.newest.insert(user.to_string(), ticket.seq);
-        ticket
-    }
-
-    /// Whether a reply issued at `seq` may still change what is shown of `user`.
-    pub fn is_current(&self, user: &str, seq: u64) -> bool {
-        self.newest.get(user).is_none_or(|&newest| seq >= newest)
-    }
-}
+pub use crate::tui::tickets::{Owner, Tickets};
 
 /// After this long without an answer, the header says IAM is silent.
 pub const SILENCE_SHOWN_AFTER: std::time::Duration = std::time::Duration::from_secs(3);
@@ -268,15 +244,13 @@ pub const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(15);
 impl State {
     /// Whether requests to IAM are outstanding: a load, a change, a re-read.
     pub fn waiting_for_iam(&self) -> bool {
-        self.load.in_flight
-            || !self.pending_keys.is_empty()
-            || !self.creating_for.is_empty()
-            || !self.propagating.is_empty()
+        self.inventory.load.in_flight || self.jobs.waiting()
     }
 
     /// How long IAM has left an outstanding request unanswered, if it matters.
     pub fn iam_silence(&self) -> Option<std::time::Duration> {
-        self.iam_health
+        self.inventory
+            .iam_health
             .silent_for
             .filter(|_| self.waiting_for_iam())
     }
@@ -306,9 +280,39 @@ pub const STATUS_EXPIRES_SECS: i64 = 10;
 pub struct State {
     pub now: Timestamp,
     pub context: Context,
+    pub should_quit: bool,
+    /// The signal that ended the app (it exits with 128 + this).
+    pub exit_signal: Option<i32>,
+    /// A quit that waits for a key creation's answer.
+    pub quit_requested: Option<QuitRequest>,
+    /// What the account holds, as loaded: users, keys, last uses (a second
+    /// account would be a second `Inventory`).
+    pub inventory: Inventory,
+    /// What is on screen: the views, the selection, the mode, the dialog.
+    pub screen: Screen,
+    /// Work under way: changes in flight and their tickets, marks, the rotation.
+    pub jobs: Jobs,
+}
+
+/// What the account holds, as the loads and re-reads left it.
+#[derive(Debug)]
+pub struct Inventory {
     pub users: Vec<UserEntry>,
     /// User name → index into `users`.
     pub by_name: HashMap<String, usize>,
+    pub load: LoadProgress,
+    /// Users' groups, policies, MFA and console password, read when their
+    /// key's details open (kept until the next refresh).
+    pub user_details: HashMap<String, Fetch<crate::core::model::UserDetails>>,
+    /// When the last load that listed every user finished: the age of what is shown.
+    pub loaded_at: Option<Timestamp>,
+    /// Whether IAM is answering (from the app loop, each tick).
+    pub iam_health: crate::aws::health::HealthReport,
+}
+
+/// What is on screen and how the administrator moves through it.
+#[derive(Debug)]
+pub struct Screen {
     /// Indices into `users` after filter and sort: what the users pane shows.
     pub view: Vec<usize>,
     /// Set when data changed since `view` was built.
@@ -339,9 +343,20 @@ pub struct State {
     /// Why the filter's text is not a filter (a bad term), if it is not.
     pub filter_error: Option<String>,
     pub sort: Sort,
-    pub load: LoadProgress,
     pub status: Option<StatusLine>,
     pub dialog: Option<Dialog>,
+    /// The first line of the help overlay shown (it scrolls).
+    pub help_scroll: usize,
+    /// Rows a page move jumps (the visible height of the users table).
+    pub page_rows: usize,
+    /// When the open dialog opened: confirming keys are ignored for a moment after.
+    pub dialog_opened: Timestamp,
+}
+
+/// Work under way: changes in flight (the tickets and who waits for each),
+/// marks for the bulk keys, the rotation wizard.
+#[derive(Default, Debug)]
+pub struct Jobs {
     /// Key id → the request on it still in flight (at most one per key).
     pub pending_keys: HashMap<String, PendingOp>,
     /// Users a key is being created for.
@@ -349,9 +364,6 @@ pub struct State {
     /// Users whose change IAM has answered but whose listing does not show it
     /// yet (eventual consistency): the change's answer is shown meanwhile.
     pub propagating: HashSet<String>,
-    /// Users' groups, policies, MFA and console password, read when their
-    /// key's details open (kept until the next refresh).
-    pub user_details: HashMap<String, Fetch<crate::core::model::UserDetails>>,
     /// The rotation wizard, while it is open.
     pub rotation: Option<crate::tui::wizard::RotationWizard>,
     /// A deactivation waiting for its key's last use, read live before the
@@ -361,25 +373,7 @@ pub struct State {
     pub rotations_saved: std::collections::BTreeSet<String>,
     /// Keys marked for a bulk action: (user, key id).
     pub marked: std::collections::BTreeSet<(String, String)>,
-    /// Keys an undo is changing back, (user, key id): their answers say
-    /// "changed back", not "u undoes".
-    pub undoing: HashSet<(String, String)>,
-    /// The first line of the help overlay shown (it scrolls).
-    pub help_scroll: usize,
-    /// Rows a page move jumps (the visible height of the users table).
-    pub page_rows: usize,
-    pub should_quit: bool,
-    /// The signal that ended the app (it exits with 128 + this).
-    pub exit_signal: Option<i32>,
-    /// A quit that waits for a key creation's answer.
-    pub quit_requested: Option<QuitRequest>,
     pub tickets: Tickets,
-    /// When the open dialog opened: confirming keys are ignored for a moment after.
-    pub dialog_opened: Timestamp,
-    /// When the last load that listed every user finished: the age of what is shown.
-    pub loaded_at: Option<Timestamp>,
-    /// Whether IAM is answering (from the app loop, each tick).
-    pub iam_health: crate::aws::health::HealthReport,
 }
 
 impl State {
@@ -387,82 +381,84 @@ impl State {
         Self {
             now,
             context,
-            users: Vec::new(),
-            by_name: HashMap::new(),
-            view: Vec::new(),
-            view_stale: false,
-            selected: 0,
-            selection_chosen: false,
-            selected_key: 0,
-            board: Board::Users,
-            key_rows: Vec::new(),
-            selected_row: 0,
-            selected_row_key: None,
-            key_sort: Default::default(),
-            focus: Focus::Users,
-            mode: Mode::Normal,
-            filter: Input::default(),
-            filter_error: None,
-            sort: Sort {
-                column: SortColumn::Urgency,
-                reversed: false,
+            inventory: Inventory {
+                users: Vec::new(),
+                by_name: HashMap::new(),
+                load: LoadProgress::default(),
+                loaded_at: None,
+                user_details: HashMap::new(),
+                iam_health: Default::default(),
             },
-            load: LoadProgress::default(),
-            status: None,
-            dialog: None,
-            pending_keys: HashMap::new(),
-            creating_for: HashSet::new(),
-            propagating: HashSet::new(),
-            page_rows: 10,
-            user_details: HashMap::new(),
-            marked: Default::default(),
-            undoing: Default::default(),
-            rotation: None,
-            deciding: None,
-            rotations_saved: Default::default(),
-            help_scroll: 0,
+            screen: Screen {
+                view: Vec::new(),
+                view_stale: false,
+                selected: 0,
+                selected_key: 0,
+                board: Board::Users,
+                key_rows: Vec::new(),
+                selected_row: 0,
+                selected_row_key: None,
+                focus: Focus::Users,
+                mode: Mode::Normal,
+                filter: Input::default(),
+                filter_error: None,
+                sort: Sort {
+                    column: SortColumn::Urgency,
+                    reversed: false,
+                },
+                status: None,
+                dialog: None,
+                help_scroll: 0,
+                page_rows: 10,
+                dialog_opened: now,
+                selection_chosen: false,
+                key_sort: Default::default(),
+            },
+            jobs: Jobs::default(),
             should_quit: false,
             exit_signal: None,
             quit_requested: None,
-            tickets: Tickets::default(),
-            dialog_opened: now,
-            loaded_at: None,
-            iam_health: Default::default(),
         }
     }
 
     /// The key table in force: the open dialog's, else the mode's.
     pub fn input_mode(&self) -> Mode {
-        self.dialog.as_ref().map_or(self.mode, Dialog::mode)
+        self.screen
+            .dialog
+            .as_ref()
+            .map_or(self.screen.mode, Dialog::mode)
     }
 
     /// The selected user; in the keys view, the owner of the selected key.
     pub fn selected_user(&self) -> Option<&UserEntry> {
-        let at = match self.board {
-            Board::Users => self.view.get(self.selected),
-            Board::Keys => self.key_rows.get(self.selected_row).map(|(user, _)| user),
+        let at = match self.screen.board {
+            Board::Users => self.screen.view.get(self.screen.selected),
+            Board::Keys => self
+                .screen
+                .key_rows
+                .get(self.screen.selected_row)
+                .map(|(user, _)| user),
         };
-        at.and_then(|&i| self.users.get(i))
+        at.and_then(|&i| self.inventory.users.get(i))
     }
 
     /// The key the key actions apply to: the keys pane's selection, or the
     /// keys view's.
     pub fn selected_key_entry(&self) -> Option<&KeyEntry> {
-        let at = match self.board {
-            Board::Users => self.selected_key,
-            Board::Keys => self.key_rows.get(self.selected_row)?.1,
+        let at = match self.screen.board {
+            Board::Users => self.screen.selected_key,
+            Board::Keys => self.screen.key_rows.get(self.screen.selected_row)?.1,
         };
         self.selected_user().and_then(|u| u.key_entries().get(at))
     }
 
     /// Whether a key (not only a user) is selected for the key actions.
     pub fn key_focused(&self) -> bool {
-        self.board == Board::Keys || self.focus == Focus::Keys
+        self.screen.board == Board::Keys || self.screen.focus == Focus::Keys
     }
 
     pub fn user_mut(&mut self, name: &str) -> Option<&mut UserEntry> {
-        let at = *self.by_name.get(name)?;
-        self.users.get_mut(at)
+        self.inventory.user_mut(name)
     }
 
     /// Whether `user` matches `filter`: the user itself (terms about users),
@@ -536,12 +532,12 @@ impl State {
 
     /// How the view orders two users under the current sort (before reversing).
     pub fn compare_users(&self, a: &UserEntry, b: &UserEntry) -> Ordering {
-        let urgency = if self.sort.column == SortColumn::Urgency {
+        let urgency = if self.screen.sort.column == SortColumn::Urgency {
             self.urgency_rank(a).cmp(&self.urgency_rank(b))
         } else {
             Ordering::Equal
         };
-        urgency.then_with(|| self.sort.column.compare(a, b))
+        urgency.then_with(|| self.screen.sort.column.compare(a, b))
     }
 
     /// The most urgent finding that asks for action among `user`'s keys, and
@@ -582,26 +578,17 @@ impl State {
     }
 
     pub fn user(&self, name: &str) -> Option<&UserEntry> {
-        self.users.get(*self.by_name.get(name)?)
+        self.inventory.user(name)
     }
 
     /// The key `key_id` of `user`, if it is listed.
     pub fn key(&self, user: &str, key_id: &str) -> Option<&KeyEntry> {
-        let at = *self.by_name.get(user)?;
-        self.users
-            .get(at)?
-            .key_entries()
-            .iter()
-            .find(|k| k.key.id == key_id)
+        self.inventory.key(user, key_id)
     }
 
-    /// The key `key_id` of `user`, found through the user index (no scan of
-    /// every user for each of the thousands of last uses a load brings).
+    /// The key `key_id` of `user` (see [`Inventory::key_mut`]).
     pub fn key_mut(&mut self, user: &str, key_id: &str) -> Option<&mut KeyEntry> {
-        match &mut self.user_mut(user)?.keys {
-            Fetch::Ready(keys) => keys.iter_mut().find(|k| k.key.id == key_id),
-            _ => None,
-        }
+        self.inventory.key_mut(user, key_id)
     }
 
     /// Rebuilds `view` from filter and sort, keeping the selected user
@@ -613,34 +600,37 @@ impl State {
 
     /// The name of the user the administrator chose, if they chose one.
     fn chosen_user(&self) -> Option<String> {
-        self.selection_chosen
+        self.screen
+            .selection_chosen
             .then(|| self.users_view_user().map(|u| u.user.name.clone()))
             .flatten()
     }
 
     /// The user selected in the users view (whichever view is on screen).
     fn users_view_user(&self) -> Option<&UserEntry> {
-        self.view
-            .get(self.selected)
-            .and_then(|&i| self.users.get(i))
+        self.screen
+            .view
+            .get(self.screen.selected)
+            .and_then(|&i| self.inventory.users.get(i))
     }
 
     /// Rebuilds `view`, selecting the user named `keep` if it is still shown.
     pub fn rebuild_view_keeping(&mut self, keep: Option<String>) {
         // A bad term shows everyone, and the pane's title says why.
-        let filter = match Filter::parse(self.filter.value()) {
+        let filter = match Filter::parse(self.screen.filter.value()) {
             Ok(filter) => {
-                self.filter_error = None;
+                self.screen.filter_error = None;
                 filter
             }
             Err(why) => {
-                self.filter_error = Some(why);
+                self.screen.filter_error = Some(why);
                 Filter::default()
             }
         };
         // One pass over every key: its findings give both its urgency and
         // whether the filter matches it (the users view and the keys view).
         let keys: Vec<Vec<(usize, bool)>> = self
+            .inventory
             .users
             .iter()
             .map(|user| {
@@ -655,14 +645,14 @@ impl State {
                     .collect()
             })
             .collect();
-        let mut view: Vec<usize> = (0..self.users.len())
+        let mut view: Vec<usize> = (0..self.inventory.users.len())
             .filter(|&i| match keys[i].as_slice() {
                 _ if filter.is_empty() => true,
-                [] => self.user_matches(&filter, &self.users[i]),
+                [] => self.user_matches(&filter, &self.inventory.users[i]),
                 user_keys => user_keys.iter().any(|&(_, matches)| matches),
             })
             .collect();
-        let sort = self.sort;
+        let sort = self.screen.sort;
         // Urgency: the rank of each user's most urgent finding (none last).
         let rank: Vec<usize> = if sort.column == SortColumn::Urgency {
             keys.iter()
@@ -682,22 +672,25 @@ impl State {
                 Some((ra, rb)) => ra.cmp(rb),
                 None => Ordering::Equal,
             }
-            .then_with(|| sort.column.compare(&self.users[a], &self.users[b]));
+            .then_with(|| {
+                sort.column
+                    .compare(&self.inventory.users[a], &self.inventory.users[b])
+            });
             if sort.reversed {
                 order.reverse()
             } else {
                 order
             }
         });
-        self.view = view;
-        self.view_stale = false;
-        self.selected = keep
+        self.screen.view = view;
+        self.screen.view_stale = false;
+        self.screen.selected = keep
             .and_then(|name| {
-                let at = *self.by_name.get(&name)?;
-                self.view.iter().position(|&i| i == at)
+                let at = *self.inventory.by_name.get(&name)?;
+                self.screen.view.iter().position(|&i| i == at)
             })
             .unwrap_or(0)
-            .min(self.view.len().saturating_sub(1));
+            .min(self.screen.view.len().saturating_sub(1));
         self.clamp_key_selection();
         self.rebuild_key_rows(&keys);
     }
@@ -706,7 +699,7 @@ impl State {
     /// every key the filter matches, in the keys view's sort (most urgent
     /// first, then oldest first, by default); the selected key stays selected.
     fn rebuild_key_rows(&mut self, keys: &[Vec<(usize, bool)>]) {
-        let keep = self.selected_row_key.clone();
+        let keep = self.screen.selected_row_key.clone();
         let mut rows: Vec<(usize, usize, usize)> = Vec::new();
         for (u, user_keys) in keys.iter().enumerate() {
             for (k, &(rank, matches)) in user_keys.iter().enumerate() {
@@ -716,7 +709,7 @@ impl State {
             }
         }
         let row = |&(rank, u, k): &(usize, usize, usize)| {
-            let user = &self.users[u];
+            let user = &self.inventory.users[u];
             crate::core::key_sort::KeyRow {
                 rank,
                 owner: &user.user.name,
@@ -724,33 +717,45 @@ impl State {
                 entry: &user.key_entries()[k],
             }
         };
-        let sort = self.key_sort;
+        let sort = self.screen.key_sort;
         rows.sort_by(|a, b| sort.compare(&row(a), &row(b)));
-        self.key_rows = rows.into_iter().map(|(_, u, k)| (u, k)).collect();
-        self.selected_row = keep
+        self.screen.key_rows = rows.into_iter().map(|(_, u, k)| (u, k)).collect();
+        self.screen.selected_row = keep
             .and_then(|id| {
-                self.key_rows.iter().position(|&(u, k)| {
-                    self.users[u]
+                self.screen.key_rows.iter().position(|&(u, k)| {
+                    self.inventory.users[u]
                         .key_entries()
                         .get(k)
                         .is_some_and(|e| e.key.id == id)
                 })
             })
-            .unwrap_or(self.selected_row)
-            .min(self.key_rows.len().saturating_sub(1));
+            .unwrap_or(self.screen.selected_row)
+            .min(self.screen.key_rows.len().saturating_sub(1));
     }
 
     /// Records which key the keys view's selection is on (after it moved).
     pub fn remember_selected_row(&mut self) {
-        self.selected_row_key = self
-            .key_rows
-            .get(self.selected_row)
-            .and_then(|&(u, k)| Some(self.users.get(u)?.key_entries().get(k)?.key.id.clone()));
+        self.screen.selected_row_key =
+            self.screen
+                .key_rows
+                .get(self.screen.selected_row)
+                .and_then(|&(u, k)| {
+                    Some(
+                        self.inventory
+                            .users
+                            .get(u)?
+                            .key_entries()
+                            .get(k)?
+                            .key
+                            .id
+                            .clone(),
+                    )
+                });
     }
 
     pub fn clamp_key_selection(&mut self) {
         let count = self.users_view_user().map_or(0, |u| u.key_entries().len());
-        self.selected_key = self.selected_key.min(count.saturating_sub(1));
+        self.screen.selected_key = self.screen.selected_key.min(count.saturating_sub(1));
     }
 
     /// Replaces `users` wholesale (tests and seeding), rebuilding indices and view.
@@ -762,15 +767,48 @@ impl State {
     /// indices and view with the selection on the same user where it survives.
     pub fn retain_users(&mut self, keep: impl Fn(&UserEntry) -> bool, extra: Vec<UserEntry>) {
         let selected = self.chosen_user();
-        self.users.retain(|u| keep(u));
-        self.users.extend(extra);
+        self.inventory.users.retain(|u| keep(u));
+        self.inventory.users.extend(extra);
         self.reindex();
-        self.view.clear();
+        self.screen.view.clear();
         // Row indices pointed into the old `users`; the key is kept by id.
-        self.key_rows.clear();
+        self.screen.key_rows.clear();
         self.rebuild_view_keeping(selected);
     }
 
+    fn reindex(&mut self) {
+        self.inventory.reindex();
+    }
+}
+
+impl Inventory {
+    pub fn user(&self, name: &str) -> Option<&UserEntry> {
+        self.users.get(*self.by_name.get(name)?)
+    }
+
+    pub fn user_mut(&mut self, name: &str) -> Option<&mut UserEntry> {
+        let at = *self.by_name.get(name)?;
+        self.users.get_mut(at)
+    }
+
+    /// The key `key_id` of `user`, if it is listed.
+    pub fn key(&self, user: &str, key_id: &str) -> Option<&KeyEntry> {
+        self.user(user)?
+            .key_entries()
+            .iter()
+            .find(|k| k.key.id == key_id)
+    }
+
+    /// The key `key_id` of `user`, found through the user index (no scan of
+    /// every user for each of the thousands of last uses a load brings).
+    pub fn key_mut(&mut self, user: &str, key_id: &str) -> Option<&mut KeyEntry> {
+        match &mut self.user_mut(user)?.keys {
+            Fetch::Ready(keys) => keys.iter_mut().find(|k| k.key.id == key_id),
+            _ => None,
+        }
+    }
+
+    /// Rebuilds the name index after `users` changed.
     fn reindex(&mut self) {
         self.by_name = self
             .users
@@ -778,5 +816,14 @@ impl State {
             .enumerate()
             .map(|(i, u)| (u.user.name.clone(), i))
             .collect();
+    }
+}
+
+impl Jobs {
+    /// Whether a change or a re-read of this session waits for IAM.
+    pub fn waiting(&self) -> bool {
+        !self.pending_keys.is_empty()
+            || !self.creating_for.is_empty()
+            || !self.propagating.is_empty()
     }
 }

@@ -18,8 +18,8 @@ use crate::core::model::UseSource;
 use crate::tui::action::{Action, Effect, Motion};
 use crate::tui::dialog::{Button, Dialog};
 use crate::tui::state::{
-    Board, Fetch, Focus, KeyEntry, Mode, QuitRequest, STATUS_EXPIRES_SECS, State, StatusLine,
-    UserEntry,
+    Board, Fetch, Focus, KeyEntry, Mode, Owner, QuitRequest, STATUS_EXPIRES_SECS, State,
+    StatusLine, UserEntry,
 };
 
 /// How long a dialog that changes IAM ignores confirming keys after it opens,
@@ -32,7 +32,7 @@ pub const QUIT_WAIT_SECS: i64 = 10;
 
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
     let from_loader = matches!(action, Action::Inventory { .. });
-    let before = state.dialog.as_ref().map(Dialog::identity);
+    let before = state.screen.dialog.as_ref().map(Dialog::identity);
     if is_confirming(&action) && dialog_still_arming(state) {
         complain(
             state,
@@ -40,19 +40,24 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         );
         return Vec::new();
     }
-    if is_keypress(&action) && state.status.as_ref().is_some_and(|s| s.is_error) {
+    if is_keypress(&action) && state.screen.status.as_ref().is_some_and(|s| s.is_error) {
         // An error stays until the next key: by then it has been seen.
-        state.status = None;
+        state.screen.status = None;
     }
     let mut effects = apply(state, action);
+    if state.jobs.rotation.is_none() {
+        // A closed wizard waits for nothing: its answers only update the rows.
+        state.jobs.tickets.disown(Owner::Wizard);
+        state.jobs.tickets.disown(Owner::WizardResume);
+    }
     // The wizard shows again once a dialog over it (the secret, say) closes.
     wizard::show(state);
     effects.extend(wizard::watch(state));
     wizard::track_saved(state, &effects);
-    if state.dialog.as_ref().map(Dialog::identity) != before {
-        state.dialog_opened = state.now;
+    if state.screen.dialog.as_ref().map(Dialog::identity) != before {
+        state.screen.dialog_opened = state.now;
     }
-    if !from_loader && state.load.in_flight {
+    if !from_loader && state.inventory.load.in_flight {
         effects.extend(prioritize(state));
     }
     effects
@@ -92,13 +97,23 @@ fn is_confirming(action: &Action) -> bool {
 }
 
 fn dialog_still_arming(state: &State) -> bool {
-    state.dialog.as_ref().is_some_and(Dialog::is_guarded)
-        && state.now.duration_since(state.dialog_opened).as_millis() < i128::from(DIALOG_ARMING_MS)
+    state.screen.dialog.as_ref().is_some_and(Dialog::is_guarded)
+        && state
+            .now
+            .duration_since(state.screen.dialog_opened)
+            .as_millis()
+            < i128::from(DIALOG_ARMING_MS)
+}
+
+/// How the browsing key of `action` is written in sentences (after the
+/// config's `[keys]`): a sentence that names a key names the key in force.
+pub(crate) fn key(state: &State, action: &Action) -> String {
+    state.context.keymap.key_of(action)
 }
 
 /// Puts a line on the status bar.
 pub(crate) fn say(state: &mut State, text: impl Into<String>) {
-    state.status = Some(StatusLine {
+    state.screen.status = Some(StatusLine {
         text: text.into(),
         is_error: false,
         at: state.now,
@@ -107,7 +122,7 @@ pub(crate) fn say(state: &mut State, text: impl Into<String>) {
 
 /// Puts an error line on the status bar.
 pub(crate) fn complain(state: &mut State, text: impl Into<String>) {
-    state.status = Some(StatusLine {
+    state.screen.status = Some(StatusLine {
         text: text.into(),
         is_error: true,
         at: state.now,
@@ -117,47 +132,48 @@ pub(crate) fn complain(state: &mut State, text: impl Into<String>) {
 /// While a load runs, the users around the selection (what is on screen) whose
 /// keys are not read yet go to the front of the loader's queue.
 fn prioritize(state: &mut State) -> Option<Effect> {
-    let page = state.page_rows.max(1);
+    let page = state.screen.page_rows.max(1);
     let wanted: Vec<String> = state
+        .screen
         .view
         .iter()
-        .skip(state.selected.saturating_sub(page))
+        .skip(state.screen.selected.saturating_sub(page))
         .take(page * 3)
-        .map(|&i| &state.users[i])
+        .map(|&i| &state.inventory.users[i])
         .filter(|u| matches!(u.keys, Fetch::Loading))
         .map(|u| u.user.name.clone())
         .collect();
-    if wanted == state.load.prioritized {
+    if wanted == state.inventory.load.prioritized {
         return None;
     }
-    state.load.prioritized = wanted.clone();
+    state.inventory.load.prioritized = wanted.clone();
     Some(Effect::PrioritizeUsers(wanted))
 }
 
 fn apply(state: &mut State, action: Action) -> Vec<Effect> {
     // Intents act on what is on screen: bring the view up to date first.
-    if state.view_stale && !matches!(action, Action::Inventory { .. }) {
+    if state.screen.view_stale && !matches!(action, Action::Inventory { .. }) {
         state.rebuild_view();
     }
     match action {
-        Action::Move(motion) if state.mode == Mode::Help => {
-            let page = state.page_rows.max(1);
+        Action::Move(motion) if state.screen.mode == Mode::Help => {
+            let page = state.screen.page_rows.max(1);
             let last = crate::tui::ui::help::line_count(&state.context.keymap).saturating_sub(1);
-            state.help_scroll = match motion {
-                Motion::Up => state.help_scroll.saturating_sub(1),
-                Motion::Down => state.help_scroll + 1,
-                Motion::PageUp => state.help_scroll.saturating_sub(page),
-                Motion::PageDown => state.help_scroll + page,
+            state.screen.help_scroll = match motion {
+                Motion::Up => state.screen.help_scroll.saturating_sub(1),
+                Motion::Down => state.screen.help_scroll + 1,
+                Motion::PageUp => state.screen.help_scroll.saturating_sub(page),
+                Motion::PageDown => state.screen.help_scroll + page,
                 Motion::Top => 0,
                 Motion::Bottom => last,
             }
             .min(last);
         }
         Action::Move(motion) => move_selection(state, motion),
-        Action::ShowBoard(board) => state.board = board,
-        Action::SwitchFocus if state.board == Board::Keys => {}
+        Action::ShowBoard(board) => state.screen.board = board,
+        Action::SwitchFocus if state.screen.board == Board::Keys => {}
         Action::SwitchFocus => {
-            state.focus = match state.focus {
+            state.screen.focus = match state.screen.focus {
                 Focus::Users if has_keys(state) => {
                     selection::user_chosen(state);
                     Focus::Keys
@@ -168,16 +184,19 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         Action::OpenKeys if state.key_focused() => {
             if let Some(entry) = state.selected_key_entry() {
                 let user = entry.key.user.clone();
-                state.dialog = Some(Dialog::Details {
+                state.screen.dialog = Some(Dialog::Details {
                     user: user.clone(),
                     key_id: entry.key.id.clone(),
                 });
                 // Read once a load; a failed read is tried again.
                 if !matches!(
-                    state.user_details.get(&user),
+                    state.inventory.user_details.get(&user),
                     Some(Fetch::Ready(_) | Fetch::Loading)
                 ) {
-                    state.user_details.insert(user.clone(), Fetch::Loading);
+                    state
+                        .inventory
+                        .user_details
+                        .insert(user.clone(), Fetch::Loading);
                     return vec![Effect::ReadUserDetails { user }];
                 }
             }
@@ -185,54 +204,54 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         Action::OpenKeys => {
             if has_keys(state) {
                 selection::user_chosen(state);
-                state.focus = Focus::Keys;
-                state.selected_key = 0;
+                state.screen.focus = Focus::Keys;
+                state.screen.selected_key = 0;
             }
         }
         Action::StartFilter => {
-            state.mode = Mode::Filter;
-            state.focus = Focus::Users;
+            state.screen.mode = Mode::Filter;
+            state.screen.focus = Focus::Users;
         }
         Action::FilterEdit(key) => {
             if let Some(request) = to_input_request(&Event::Key(key)) {
-                state.filter.handle(request);
-                state.selected = 0;
+                state.screen.filter.handle(request);
+                state.screen.selected = 0;
                 state.rebuild_view();
             }
         }
-        Action::FilterAccept => state.mode = Mode::Normal,
-        Action::Back if state.board == Board::Keys => {
-            if state.filter.value().is_empty() {
-                state.board = Board::Users;
+        Action::FilterAccept => state.screen.mode = Mode::Normal,
+        Action::Back if state.screen.board == Board::Keys => {
+            if state.screen.filter.value().is_empty() {
+                state.screen.board = Board::Users;
             } else {
-                state.filter.reset();
+                state.screen.filter.reset();
                 state.rebuild_view();
                 say(state, "filter cleared");
             }
         }
-        Action::Back => match state.focus {
-            Focus::Keys => state.focus = Focus::Users,
-            Focus::Users if !state.filter.value().is_empty() => {
-                state.filter.reset();
+        Action::Back => match state.screen.focus {
+            Focus::Keys => state.screen.focus = Focus::Users,
+            Focus::Users if !state.screen.filter.value().is_empty() => {
+                state.screen.filter.reset();
                 state.rebuild_view();
                 say(state, "filter cleared");
             }
             Focus::Users => {}
         },
         Action::FilterClear => {
-            state.mode = Mode::Normal;
-            state.filter.reset();
+            state.screen.mode = Mode::Normal;
+            state.screen.filter.reset();
             state.rebuild_view();
         }
         Action::CycleSort => selection::cycle_sort(state),
         Action::ReverseSort => selection::reverse_sort(state),
         Action::Refresh => return start_load(state),
         Action::ToggleHelp => {
-            state.mode = match state.mode {
+            state.screen.mode = match state.screen.mode {
                 Mode::Help => Mode::Normal,
                 _ => Mode::Help,
             };
-            state.help_scroll = 0;
+            state.screen.help_scroll = 0;
         }
         Action::Quit => quit(state, None),
         Action::Terminate(signal) => quit(state, Some(signal)),
@@ -252,32 +271,40 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             jobs::plan_use_read(state, &key_id, result);
         }
         Action::LastUseRead { key_id, result }
-            if state.deciding.as_ref().is_some_and(|t| t.key_id == key_id) =>
+            if state
+                .jobs
+                .deciding
+                .as_ref()
+                .is_some_and(|t| t.key_id == key_id) =>
         {
             return mutations::decided(state, result);
         }
         Action::LastUseRead { key_id, result } => wizard::old_use_read(state, &key_id, result),
         Action::MfaCodeNeeded { id, prompt } => mfa::open(state, id, prompt),
-        Action::DialogSubmit if matches!(state.dialog, Some(Dialog::MfaCode { .. })) => {
+        Action::DialogSubmit if matches!(state.screen.dialog, Some(Dialog::MfaCode { .. })) => {
             return mfa::submit(state);
         }
-        Action::DialogCancel if matches!(state.dialog, Some(Dialog::MfaCode { .. })) => {
+        Action::DialogCancel if matches!(state.screen.dialog, Some(Dialog::MfaCode { .. })) => {
             return mfa::cancel(state);
         }
         Action::DialogConfirm if wizard::asks(state) => {
             return wizard::answer(state, Button::Confirm);
         }
         Action::DialogPress if wizard::asks(state) => {
-            let focused = state.dialog.as_mut().and_then(|d| d.focus_mut().copied());
+            let focused = state
+                .screen
+                .dialog
+                .as_mut()
+                .and_then(|d| d.focus_mut().copied());
             return wizard::answer(state, focused.unwrap_or(Button::Cancel));
         }
         Action::DialogConfirm | Action::DialogPress
-            if matches!(state.dialog, Some(Dialog::Rotation { .. })) =>
+            if matches!(state.screen.dialog, Some(Dialog::Rotation { .. })) =>
         {
             return wizard::go_on(state);
         }
-        Action::DialogCancel if matches!(state.dialog, Some(Dialog::Rotation { .. })) => {
-            state.dialog = None;
+        Action::DialogCancel if matches!(state.screen.dialog, Some(Dialog::Rotation { .. })) => {
+            state.screen.dialog = None;
             wizard::leave(state);
         }
         Action::ToggleKey => return mutations::toggle_key(state),
@@ -286,31 +313,38 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         Action::CopyKeyId => return mutations::copy_key_id(state),
         Action::DialogConfirm => return press(state, Button::Confirm),
         Action::DialogPress => {
-            let focused = state.dialog.as_mut().and_then(|d| d.focus_mut().copied());
+            let focused = state
+                .screen
+                .dialog
+                .as_mut()
+                .and_then(|d| d.focus_mut().copied());
             return press(state, focused.unwrap_or(Button::Cancel));
         }
         Action::DialogCancel => mutations::cancel(state),
         Action::DialogFocusNext => {
-            if let Some(focus) = state.dialog.as_mut().and_then(|d| d.focus_mut()) {
+            if let Some(focus) = state.screen.dialog.as_mut().and_then(|d| d.focus_mut()) {
                 *focus = focus.other();
             }
         }
-        Action::DialogSubmit if matches!(&state.dialog, Some(Dialog::BulkPlan(plan)) if !plan.running) => {
-            if let Some(Dialog::BulkPlan(plan)) = state.dialog.take() {
+        Action::DialogSubmit if matches!(&state.screen.dialog, Some(Dialog::BulkPlan(plan)) if !plan.running) => {
+            if let Some(Dialog::BulkPlan(plan)) = state.screen.dialog.take() {
                 return jobs::submit(state, plan);
             }
         }
         Action::DialogSubmit
-            if matches!(&state.dialog, Some(Dialog::UndoPlan { typed: Some(_), .. })) =>
+            if matches!(
+                &state.screen.dialog,
+                Some(Dialog::UndoPlan { typed: Some(_), .. })
+            ) =>
         {
-            if let Some(dialog) = state.dialog.take() {
+            if let Some(dialog) = state.screen.dialog.take() {
                 return jobs::undo_confirmed(state, dialog);
             }
         }
         Action::DialogSubmit => return mutations::submit(state),
         Action::DialogEdit(key) if plan_scroll::scroll(state, key) => {}
         Action::DialogEdit(key) => {
-            let field = state.dialog.as_mut().and_then(|d| d.input_mut());
+            let field = state.screen.dialog.as_mut().and_then(|d| d.input_mut());
             if let (Some(field), Some(request)) = (field, to_input_request(&Event::Key(key))) {
                 field.handle(request);
             }
@@ -325,24 +359,19 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             ticket,
             change,
             result,
-        } => {
-            jobs::answered(state, &change, &result);
-            let undone = jobs::undo_answered(state, &change, &result);
-            let mut effects = wizard::answered(state, &change, &result);
-            effects.extend(mutations::changed(state, ticket, change, result));
-            if let Some(text) = undone {
-                say(state, text);
-            }
-            return effects;
-        }
+        } => return changed(state, ticket, change, result),
         Action::UserKeysRead {
             ticket,
             user,
             result,
             unmet,
         } => {
+            let owner = state.jobs.tickets.answered(ticket);
+            let resumes = owner == Some(Owner::WizardResume);
             mutations::user_keys_read(state, ticket, user.clone(), result, unmet);
-            return wizard::keys_reread(state, ticket, &user);
+            if resumes {
+                return wizard::keys_reread(state, ticket, &user);
+            }
         }
         Action::SecretSaved {
             key_id,
@@ -363,14 +392,17 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
                 "no usable journal, so every change is refused (--no-journal goes without): {why}"
             ),
         ),
-        Action::JournalFailed(why) => complain(
-            state,
-            format!(
-                "the change was made, but not written to the journal (u cannot undo it): {why}"
-            ),
-        ),
+        Action::JournalFailed(why) => {
+            let undo = key(state, &Action::Undo);
+            complain(
+                state,
+                format!(
+                    "the change was made, but not written to the journal ({undo} cannot undo it): {why}"
+                ),
+            );
+        }
         Action::UserDetailsRead { user, result } => {
-            state.user_details.insert(
+            state.inventory.user_details.insert(
                 user,
                 match result {
                     Ok(details) => Fetch::Ready(details),
@@ -379,26 +411,29 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             );
         }
         Action::Resize { height, .. } => {
-            state.page_rows = crate::tui::ui::users_table_rows(height).max(1);
+            state.screen.page_rows = crate::tui::ui::users_table_rows(height).max(1);
         }
-        Action::IamHealth(report) => state.iam_health = report,
+        Action::IamHealth(report) => state.inventory.iam_health = report,
         Action::Click { pane, row } => click(state, pane, row),
         Action::Wheel { pane, down } => {
-            if state.dialog.is_none() && state.mode != Mode::Help && point_at(state, pane) {
+            if state.screen.dialog.is_none()
+                && state.screen.mode != Mode::Help
+                && point_at(state, pane)
+            {
                 move_selection(state, if down { Motion::Down } else { Motion::Up });
             }
         }
         Action::Tick(now) => {
             state.now = now;
-            if state.status.as_ref().is_some_and(|s| {
+            if state.screen.status.as_ref().is_some_and(|s| {
                 !s.is_error && now.duration_since(s.at).as_secs() >= STATUS_EXPIRES_SECS
             }) {
-                state.status = None;
+                state.screen.status = None;
             }
             quit_wait_expired(state);
         }
         Action::Inventory { generation, event } => {
-            if generation == state.load.generation {
+            if generation == state.inventory.load.generation {
                 let finished = event == LoadEvent::Finished;
                 apply_load_event(state, event);
                 if finished {
@@ -413,10 +448,44 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
     Vec::new()
 }
 
+/// The answer to a change, routed by its ticket alone to the one that waits
+/// for it (a bulk plan's line, the undo, the wizard's step); what every
+/// answer does to the rows, the messages and the secret follows.
+fn changed(
+    state: &mut State,
+    ticket: crate::core::change::Ticket,
+    change: crate::core::change::KeyChange,
+    result: Result<crate::core::change::ChangeOutcome, crate::core::IamError>,
+) -> Vec<Effect> {
+    let owner = state.jobs.tickets.answered(ticket);
+    if result.is_ok()
+        && let Some(key_id) = change.key_id()
+    {
+        // The key changed: a mark made for the old status is no longer true.
+        state
+            .jobs
+            .marked
+            .remove(&(change.user().to_string(), key_id.to_string()));
+    }
+    let mut undone = None;
+    let mut effects = Vec::new();
+    match owner {
+        Some(Owner::Bulk) => jobs::answered(state, &change, &result),
+        Some(Owner::Undo) => undone = jobs::undo_answered(state, &change, &result),
+        Some(Owner::Wizard) => effects = wizard::answered(state, &change, &result),
+        Some(Owner::Plain | Owner::Reread | Owner::WizardResume) | None => {}
+    }
+    effects.extend(mutations::changed(state, ticket, change, result));
+    if let Some(text) = undone {
+        say(state, text);
+    }
+    effects
+}
+
 /// `q`, Ctrl-C or a signal. A quit while a key is being created waits for
 /// IAM's answer (the secret is shown then); asked again, it quits at once.
 fn quit(state: &mut State, signal: Option<i32>) {
-    if state.creating_for.is_empty() || state.quit_requested.is_some() {
+    if state.jobs.creating_for.is_empty() || state.quit_requested.is_some() {
         state.exit_signal = signal.or(state.quit_requested.and_then(|q| q.signal));
         state.should_quit = true;
         return;
@@ -425,7 +494,7 @@ fn quit(state: &mut State, signal: Option<i32>) {
         since: state.now,
         signal,
     });
-    let users: Vec<&str> = state.creating_for.iter().map(String::as_str).collect();
+    let users: Vec<&str> = state.jobs.creating_for.iter().map(String::as_str).collect();
     let text = format!(
         "waiting for IAM to answer the creation of a key for {} before quitting (its secret is shown once); quit again to quit now",
         users.join(", ")
@@ -443,14 +512,14 @@ fn quit_wait_expired(state: &mut State) {
         return;
     }
     if request.signal == Some(libc::SIGHUP) {
-        tracing::warn!(users = ?state.creating_for, "quitting on SIGHUP before IAM answered a key creation");
+        tracing::warn!(users = ?state.jobs.creating_for, "quitting on SIGHUP before IAM answered a key creation");
         state.exit_signal = request.signal;
         state.should_quit = true;
         return;
     }
-    if state.dialog.is_none() {
-        state.dialog = Some(Dialog::QuitWhileCreating {
-            users: state.creating_for.iter().cloned().collect(),
+    if state.screen.dialog.is_none() {
+        state.screen.dialog = Some(Dialog::QuitWhileCreating {
+            users: state.jobs.creating_for.iter().cloned().collect(),
             focus: crate::tui::dialog::Button::Cancel,
         });
     }
@@ -464,13 +533,16 @@ fn paste(state: &mut State, text: &str) {
     match state.input_mode() {
         Mode::Filter => {
             for c in chars {
-                state.filter.handle(tui_input::InputRequest::InsertChar(c));
+                state
+                    .screen
+                    .filter
+                    .handle(tui_input::InputRequest::InsertChar(c));
             }
-            state.selected = 0;
+            state.screen.selected = 0;
             state.rebuild_view();
         }
         Mode::TextEntry => {
-            if let Some(field) = state.dialog.as_mut().and_then(|d| d.input_mut()) {
+            if let Some(field) = state.screen.dialog.as_mut().and_then(|d| d.input_mut()) {
                 for c in chars {
                     field.handle(tui_input::InputRequest::InsertChar(c));
                 }
@@ -492,9 +564,11 @@ fn paste(state: &mut State, text: &str) {
 fn point_at(state: &mut State, pane: crate::tui::action::Pane) -> bool {
     use crate::tui::action::Pane;
     match pane {
-        Pane::Users if state.board == Board::Users => state.focus = Focus::Users,
-        Pane::Keys if state.board == Board::Users && has_keys(state) => state.focus = Focus::Keys,
-        Pane::AllKeys if state.board == Board::Keys => {}
+        Pane::Users if state.screen.board == Board::Users => state.screen.focus = Focus::Users,
+        Pane::Keys if state.screen.board == Board::Users && has_keys(state) => {
+            state.screen.focus = Focus::Keys
+        }
+        Pane::AllKeys if state.screen.board == Board::Keys => {}
         _ => return false,
     }
     true
@@ -503,21 +577,22 @@ fn point_at(state: &mut State, pane: crate::tui::action::Pane) -> bool {
 /// A click selects the row under it (in a text field, or under a dialog, nothing).
 fn click(state: &mut State, pane: crate::tui::action::Pane, row: usize) {
     use crate::tui::action::Pane;
-    if state.dialog.is_some() || state.mode != Mode::Normal || !point_at(state, pane) {
+    if state.screen.dialog.is_some() || state.screen.mode != Mode::Normal || !point_at(state, pane)
+    {
         return;
     }
     match pane {
-        Pane::Users if row < state.view.len() && row != state.selected => {
+        Pane::Users if row < state.screen.view.len() && row != state.screen.selected => {
             selection::user_chosen(state);
-            state.selected = row;
-            state.selected_key = 0;
+            state.screen.selected = row;
+            state.screen.selected_key = 0;
         }
         Pane::Keys => {
             let count = state.selected_user().map_or(0, |u| u.key_entries().len());
-            state.selected_key = row.min(count.saturating_sub(1));
+            state.screen.selected_key = row.min(count.saturating_sub(1));
         }
-        Pane::AllKeys if row < state.key_rows.len() => {
-            state.selected_row = row;
+        Pane::AllKeys if row < state.screen.key_rows.len() => {
+            state.screen.selected_row = row;
             state.remember_selected_row();
         }
         _ => {}
@@ -531,11 +606,11 @@ fn has_keys(state: &State) -> bool {
 }
 
 fn move_selection(state: &mut State, motion: Motion) {
-    let (position, len) = match (state.board, state.focus) {
-        (Board::Keys, _) => (state.selected_row, state.key_rows.len()),
-        (_, Focus::Users) => (state.selected, state.view.len()),
+    let (position, len) = match (state.screen.board, state.screen.focus) {
+        (Board::Keys, _) => (state.screen.selected_row, state.screen.key_rows.len()),
+        (_, Focus::Users) => (state.screen.selected, state.screen.view.len()),
         (_, Focus::Keys) => (
-            state.selected_key,
+            state.screen.selected_key,
             state.selected_user().map_or(0, |u| u.key_entries().len()),
         ),
     };
@@ -543,7 +618,7 @@ fn move_selection(state: &mut State, motion: Motion) {
         return;
     }
     let last = len - 1;
-    let page = state.page_rows.max(1);
+    let page = state.screen.page_rows.max(1);
     let target = match motion {
         Motion::Up => position.saturating_sub(1),
         Motion::Down => (position + 1).min(last),
@@ -552,36 +627,36 @@ fn move_selection(state: &mut State, motion: Motion) {
         Motion::Top => 0,
         Motion::Bottom => last,
     };
-    match (state.board, state.focus) {
+    match (state.screen.board, state.screen.focus) {
         (Board::Keys, _) => {
-            state.selected_row = target;
+            state.screen.selected_row = target;
             state.remember_selected_row();
         }
         (_, Focus::Users) => {
             selection::user_chosen(state);
-            if target != state.selected {
-                state.selected = target;
-                state.selected_key = 0;
+            if target != state.screen.selected {
+                state.screen.selected = target;
+                state.screen.selected_key = 0;
             }
         }
-        (_, Focus::Keys) => state.selected_key = target,
+        (_, Focus::Keys) => state.screen.selected_key = target,
     }
 }
 
 /// Starts a new load generation; replies of older loads are ignored from now on.
 fn start_load(state: &mut State) -> Vec<Effect> {
     // Groups, policies and MFA are read again when details next open.
-    state.user_details.clear();
-    let generation = state.load.generation + 1;
-    let ticket = state.tickets.issue(generation);
-    state.load = crate::tui::state::LoadProgress {
+    state.inventory.user_details.clear();
+    let generation = state.inventory.load.generation + 1;
+    let ticket = state.jobs.tickets.issue(generation);
+    state.inventory.load = crate::tui::state::LoadProgress {
         generation,
         seq: ticket.seq,
         in_flight: true,
         started: Some(state.now),
         ..Default::default()
     };
-    state.status = Some(StatusLine {
+    state.screen.status = Some(StatusLine {
         text: "loading users and keys from IAM…".into(),
         is_error: false,
         at: state.now,
@@ -590,7 +665,7 @@ fn start_load(state: &mut State) -> Vec<Effect> {
 }
 
 fn apply_load_event(state: &mut State, event: LoadEvent) {
-    let generation = state.load.generation;
+    let generation = state.inventory.load.generation;
     match event {
         LoadEvent::UsersPage { users, last_page } => {
             for user in users {
@@ -600,8 +675,11 @@ fn apply_load_event(state: &mut State, event: LoadEvent) {
                         entry.seen_in = generation;
                     }
                     None => {
-                        state.by_name.insert(user.name.clone(), state.users.len());
-                        state.users.push(UserEntry {
+                        state
+                            .inventory
+                            .by_name
+                            .insert(user.name.clone(), state.inventory.users.len());
+                        state.inventory.users.push(UserEntry {
                             user,
                             keys: Fetch::Loading,
                             seen_in: generation,
@@ -611,31 +689,40 @@ fn apply_load_event(state: &mut State, event: LoadEvent) {
                 }
             }
             if last_page {
-                state.load.users_listed = true;
+                state.inventory.load.users_listed = true;
                 // Users deleted since the previous load disappear now.
-                if state.users.iter().any(|u| u.seen_in != generation) {
+                if state
+                    .inventory
+                    .users
+                    .iter()
+                    .any(|u| u.seen_in != generation)
+                {
                     state.retain_users(|u| u.seen_in == generation, Vec::new());
                 } else {
                     state.rebuild_view();
                 }
             } else {
-                state.view_stale = true;
+                state.screen.view_stale = true;
             }
         }
         LoadEvent::UsersFailed(err) => {
-            state.status = Some(StatusLine {
+            state.screen.status = Some(StatusLine {
                 text: format!("cannot list users: {err}"),
                 is_error: true,
                 at: state.now,
             });
-            state.load.error = Some(err);
+            state.inventory.load.error = Some(err);
         }
         LoadEvent::Keys { user, result } => {
-            state.load.users_with_keys += 1;
+            state.inventory.load.users_with_keys += 1;
             if let Ok(keys) = &result {
-                state.load.keys_known += keys.len();
+                state.inventory.load.keys_known += keys.len();
             }
-            if !state.tickets.is_current(&user, state.load.seq) || state.propagating.contains(&user)
+            if !state
+                .jobs
+                .tickets
+                .is_current(&user, state.inventory.load.seq)
+                || state.jobs.propagating.contains(&user)
             {
                 // Read before a change or re-read of this user, or while IAM may
                 // still answer with the state before a change: older than what is shown.
@@ -663,7 +750,7 @@ fn apply_load_event(state: &mut State, event: LoadEvent) {
                     Err(err) => Fetch::Failed(err),
                 };
             }
-            state.view_stale = true;
+            state.screen.view_stale = true;
         }
         LoadEvent::LastUsed {
             user,
@@ -672,8 +759,12 @@ fn apply_load_event(state: &mut State, event: LoadEvent) {
             source,
         } => {
             // A key can be answered twice (report, then live): count it once.
-            state.load.answered_keys.insert(key_id.clone());
-            if !state.tickets.is_current(&user, state.load.seq) {
+            state.inventory.load.answered_keys.insert(key_id.clone());
+            if !state
+                .jobs
+                .tickets
+                .is_current(&user, state.inventory.load.seq)
+            {
                 return;
             }
             if let Some(entry) = state.key_mut(&user, &key_id) {
@@ -693,7 +784,7 @@ fn apply_load_event(state: &mut State, event: LoadEvent) {
                     }
                 }
             }
-            state.view_stale = true;
+            state.screen.view_stale = true;
         }
         LoadEvent::UserTags { user, tags } => {
             if let Some(entry) = state.user_mut(&user) {
@@ -701,32 +792,33 @@ fn apply_load_event(state: &mut State, event: LoadEvent) {
             }
         }
         LoadEvent::UserGone { user } => {
-            state.load.users_with_keys += 1;
-            if state.by_name.contains_key(&user) {
+            state.inventory.load.users_with_keys += 1;
+            if state.inventory.by_name.contains_key(&user) {
                 state.retain_users(|u| u.user.name != user, Vec::new());
             }
         }
-        LoadEvent::Source(source) => state.load.source = Some(source),
-        LoadEvent::RootKey(result) => state.load.root_key_summary = Some(result),
-        LoadEvent::Paced { per_second } => state.load.paced_at = per_second,
-        LoadEvent::Retries { total } => state.load.retries = total,
+        LoadEvent::Source(source) => state.inventory.load.source = Some(source),
+        LoadEvent::RootKey(result) => state.inventory.load.root_key_summary = Some(result),
+        LoadEvent::Paced { per_second } => state.inventory.load.paced_at = per_second,
+        LoadEvent::Retries { total } => state.inventory.load.retries = total,
         LoadEvent::Finished => {
-            state.load.in_flight = false;
-            state.load.finished = Some(state.now);
-            if state.load.error.is_none() {
-                state.loaded_at = Some(state.now);
+            state.inventory.load.in_flight = false;
+            state.inventory.load.finished = Some(state.now);
+            if state.inventory.load.error.is_none() {
+                state.inventory.loaded_at = Some(state.now);
                 let failed = state
+                    .inventory
                     .users
                     .iter()
                     .filter(|u| matches!(u.keys, Fetch::Failed(_)))
                     .count();
-                state.status = Some(StatusLine {
+                state.screen.status = Some(StatusLine {
                     text: if failed == 0 {
-                        format!("loaded {} users", state.users.len())
+                        format!("loaded {} users", state.inventory.users.len())
                     } else {
                         format!(
                             "loaded {} users; the keys of {failed} could not be read",
-                            state.users.len()
+                            state.inventory.users.len()
                         )
                     },
                     is_error: failed > 0,
@@ -743,8 +835,8 @@ fn apply_load_event(state: &mut State, event: LoadEvent) {
 /// everything else is answered by mutations.
 fn press(state: &mut State, button: Button) -> Vec<Effect> {
     if button == Button::Confirm
-        && matches!(state.dialog, Some(Dialog::UndoPlan { .. }))
-        && let Some(dialog) = state.dialog.take()
+        && matches!(state.screen.dialog, Some(Dialog::UndoPlan { .. }))
+        && let Some(dialog) = state.screen.dialog.take()
     {
         return jobs::undo_confirmed(state, dialog);
     }

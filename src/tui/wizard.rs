@@ -98,14 +98,7 @@ pub fn key_label(
     keymap: &crate::tui::keymap::Keymap,
     action: &crate::tui::action::Action,
 ) -> String {
-    use crate::tui::screen_mode::Mode;
-    crate::tui::keymap::bindings(Mode::Normal)
-        .iter()
-        .find(|b| &b.action == action)
-        .map_or_else(
-            || "?".to_string(),
-            |b| keymap.label(Mode::Normal, b).into_owned(),
-        )
+    keymap.key_of(action)
 }
 
 /// The old key's last use is read again after this long while the wizard watches.

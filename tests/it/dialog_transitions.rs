@@ -77,6 +77,7 @@ fn error(code: &str) -> IamError {
 
 fn status_text(state: &State) -> String {
     state
+        .screen
         .status
         .as_ref()
         .map(|s| s.text.clone())
@@ -97,14 +98,14 @@ fn space_toggles_with_a_pending_mark_and_rereads_the_user_after() {
         }
     );
     assert_eq!(
-        state.pending_keys.get(CAROL_INACTIVE),
+        state.jobs.pending_keys.get(CAROL_INACTIVE),
         Some(&PendingOp::Activating)
     );
 
     // A second action on the same key while the first is pending is refused.
     assert!(act(&mut state, Action::ToggleKey).is_empty());
     assert!(act(&mut state, Action::DeleteKey).is_empty());
-    assert!(state.dialog.is_none());
+    assert!(state.screen.dialog.is_none());
     assert!(
         status_text(&state).contains("still activating"),
         "{}",
@@ -113,7 +114,7 @@ fn space_toggles_with_a_pending_mark_and_rereads_the_user_after() {
 
     let reread = answer(&mut state, &fx, Ok(ChangeOutcome::StatusSet));
     assert!(is_reread_of(&reread, "carol.ops"));
-    assert!(state.pending_keys.is_empty());
+    assert!(state.jobs.pending_keys.is_empty());
     assert!(status_text(&state).contains("activated"));
     // The answer shows at once: a second space asks for the opposite status.
     assert_eq!(
@@ -122,7 +123,7 @@ fn space_toggles_with_a_pending_mark_and_rereads_the_user_after() {
     );
     let fx = act(&mut state, Action::ToggleKey);
     assert!(
-        matches!(state.dialog, Some(Dialog::DeactivateInUse { .. }))
+        matches!(state.screen.dialog, Some(Dialog::DeactivateInUse { .. }))
             || matches!(
                 &fx[..],
                 [Effect::Change {
@@ -150,7 +151,7 @@ fn a_failed_toggle_names_user_key_and_code_and_rereads_the_server_state() {
         let fx = act(&mut state, Action::DialogConfirm);
         let reread = answer(&mut state, &fx, Err(error(code)));
         assert!(is_reread_of(&reread, "carol.ops"));
-        let status = state.status.clone().unwrap();
+        let status = state.screen.status.clone().unwrap();
         assert!(status.is_error, "{code}");
         assert!(
             status.text.contains(says) && status.text.contains(CAROL_ACTIVE),
@@ -162,7 +163,11 @@ fn a_failed_toggle_names_user_key_and_code_and_rereads_the_server_state() {
             "{}",
             status.text
         );
-        assert_eq!(state.users.len(), 5, "nothing else on screen is lost");
+        assert_eq!(
+            state.inventory.users.len(),
+            5,
+            "nothing else on screen is lost"
+        );
     }
 }
 
@@ -171,7 +176,7 @@ fn key_bindings_act_on_the_keys_pane_only() {
     let mut state = on_user("carol.ops");
     assert!(act(&mut state, Action::ToggleKey).is_empty());
     assert!(status_text(&state).contains("Tab or Enter"));
-    assert!(state.pending_keys.is_empty());
+    assert!(state.jobs.pending_keys.is_empty());
 }
 
 #[test]
@@ -179,7 +184,7 @@ fn create_opens_a_dialog_takes_a_description_and_shows_the_secret_once() {
     let mut state = on_user("iamkeys-admin");
     act(&mut state, Action::CreateKey);
     assert_eq!(state.input_mode(), Mode::TextEntry);
-    let Some(Dialog::Create { existing, .. }) = &state.dialog else {
+    let Some(Dialog::Create { existing, .. }) = &state.screen.dialog else {
         panic!("create dialog")
     };
     assert_eq!(existing, &[(ADMIN_KEY.to_string(), KeyStatus::Active)]);
@@ -190,7 +195,7 @@ fn create_opens_a_dialog_takes_a_description_and_shows_the_secret_once() {
         error: Some(why),
         description,
         ..
-    }) = &state.dialog
+    }) = &state.screen.dialog
     else {
         panic!("still open")
     };
@@ -211,10 +216,10 @@ fn create_opens_a_dialog_takes_a_description_and_shows_the_secret_once() {
             description: Some("CI deploy".into())
         }
     );
-    assert!(state.dialog.is_none() && state.creating_for.contains("iamkeys-admin"));
+    assert!(state.screen.dialog.is_none() && state.jobs.creating_for.contains("iamkeys-admin"));
     // No second create for the same user while the first is in flight.
     act(&mut state, Action::CreateKey);
-    assert!(state.dialog.is_none());
+    assert!(state.screen.dialog.is_none());
 
     let new_key = NewKey {
         key: AccessKey {
@@ -237,7 +242,7 @@ fn create_opens_a_dialog_takes_a_description_and_shows_the_secret_once() {
     assert!(is_reread_of(&reread, "iamkeys-admin"));
     // The new key is in the pane at once, before the re-read.
     assert!(
-        state.users[state.by_name["iamkeys-admin"]]
+        state.inventory.users[state.inventory.by_name["iamkeys-admin"]]
             .key_entries()
             .iter()
             .any(|k| k.key.id == "AKIANEW")
@@ -303,7 +308,7 @@ fn create_opens_a_dialog_takes_a_description_and_shows_the_secret_once() {
 
     // Esc asks once more; n keeps the secret on screen; y closes and drops it.
     act(&mut state, Action::DialogCancel);
-    let Some(Dialog::Secret(secret)) = &state.dialog else {
+    let Some(Dialog::Secret(secret)) = &state.screen.dialog else {
         panic!("secret stays")
     };
     assert!(matches!(
@@ -316,7 +321,7 @@ fn create_opens_a_dialog_takes_a_description_and_shows_the_secret_once() {
     assert_eq!(state.input_mode(), Mode::Secret);
     act(&mut state, Action::DialogCancel);
     act(&mut state, Action::DialogConfirm);
-    assert!(state.dialog.is_none());
+    assert!(state.screen.dialog.is_none());
     assert_eq!(state.input_mode(), Mode::Normal);
 }
 
@@ -343,7 +348,7 @@ fn a_key_kept_without_its_description_still_shows_the_secret() {
             description_error: Some(error("AccessDenied")),
         }),
     );
-    let Some(Dialog::Secret(secret)) = &state.dialog else {
+    let Some(Dialog::Secret(secret)) = &state.screen.dialog else {
         panic!("the secret is shown")
     };
     assert!(
@@ -359,10 +364,10 @@ fn a_key_kept_without_its_description_still_shows_the_secret() {
 fn two_keys_get_an_explanation_and_limit_exceeded_too() {
     let mut state = on_user("carol.ops");
     assert!(act(&mut state, Action::CreateKey).is_empty());
-    assert!(matches!(state.dialog, Some(Dialog::KeyLimit { .. })));
+    assert!(matches!(state.screen.dialog, Some(Dialog::KeyLimit { .. })));
     assert_eq!(state.input_mode(), Mode::Notice);
     act(&mut state, Action::DialogCancel);
-    assert!(state.dialog.is_none());
+    assert!(state.screen.dialog.is_none());
 
     // Another tool made the second key in the meantime: IAM's LimitExceeded is explained.
     let mut state = on_user("iamkeys-admin");
@@ -374,14 +379,14 @@ fn two_keys_get_an_explanation_and_limit_exceeded_too() {
         "{}",
         status_text(&state)
     );
-    assert!(state.creating_for.is_empty());
+    assert!(state.jobs.creating_for.is_empty());
 }
 
 #[test]
 fn delete_of_an_active_key_offers_to_deactivate_it_first() {
     let mut state = on_key("carol.ops", 0);
     act(&mut state, Action::DeleteKey);
-    let Some(Dialog::DeactivateFirst { focus, .. }) = &state.dialog else {
+    let Some(Dialog::DeactivateFirst { focus, .. }) = &state.screen.dialog else {
         panic!("deactivate first")
     };
     assert_eq!(*focus, Button::Cancel);
@@ -389,7 +394,7 @@ fn delete_of_an_active_key_offers_to_deactivate_it_first() {
         act(&mut state, Action::DialogPress).is_empty(),
         "Enter on Cancel does nothing"
     );
-    assert!(state.dialog.is_none());
+    assert!(state.screen.dialog.is_none());
 
     act(&mut state, Action::DeleteKey);
     act(&mut state, Action::DialogFocusNext);
@@ -408,14 +413,14 @@ fn delete_of_an_inactive_key_confirms_then_deletes() {
     let mut state = on_key("carol.ops", 1);
     act(&mut state, Action::DeleteKey);
     assert!(matches!(
-        state.dialog,
+        state.screen.dialog,
         Some(Dialog::Delete {
             focus: Button::Cancel,
             ..
         })
     ));
     act(&mut state, Action::DialogCancel);
-    assert!(state.dialog.is_none());
+    assert!(state.screen.dialog.is_none());
     act(&mut state, Action::DeleteKey);
     let fx = act(&mut state, Action::DialogConfirm);
     assert_eq!(
@@ -429,7 +434,7 @@ fn delete_of_an_inactive_key_confirms_then_deletes() {
         }
     );
     assert_eq!(
-        state.pending_keys.get(CAROL_INACTIVE),
+        state.jobs.pending_keys.get(CAROL_INACTIVE),
         Some(&PendingOp::Deleting)
     );
     let reread = answer(
@@ -440,12 +445,12 @@ fn delete_of_an_inactive_key_confirms_then_deletes() {
     assert!(is_reread_of(&reread, "carol.ops"));
     // Gone from the pane at once.
     assert!(
-        !state.users[state.by_name["carol.ops"]]
+        !state.inventory.users[state.inventory.by_name["carol.ops"]]
             .key_entries()
             .iter()
             .any(|k| k.key.id == CAROL_INACTIVE)
     );
-    assert!(state.pending_keys.is_empty());
+    assert!(state.jobs.pending_keys.is_empty());
 }
 
 #[test]
@@ -453,7 +458,7 @@ fn the_signing_key_needs_its_id_typed_to_deactivate_or_delete() {
     let mut state = on_key("iamkeys-admin", 0);
     assert!(act(&mut state, Action::ToggleKey).is_empty());
     assert!(matches!(
-        state.dialog,
+        state.screen.dialog,
         Some(Dialog::TypedConfirm {
             op: KeyOp::Deactivate,
             ..
@@ -461,7 +466,7 @@ fn the_signing_key_needs_its_id_typed_to_deactivate_or_delete() {
     ));
     type_text(&mut state, "AKIAADMIN");
     assert!(act(&mut state, Action::DialogSubmit).is_empty());
-    let Some(Dialog::TypedConfirm { error: Some(_), .. }) = &state.dialog else {
+    let Some(Dialog::TypedConfirm { error: Some(_), .. }) = &state.screen.dialog else {
         panic!("refused")
     };
     type_text(&mut state, "00000000001");
@@ -472,7 +477,7 @@ fn the_signing_key_needs_its_id_typed_to_deactivate_or_delete() {
 
     // Deleting it once inactive asks again.
     let mut state = on_key("iamkeys-admin", 0);
-    state.users[state.by_name["iamkeys-admin"]].keys =
+    state.inventory.users[state.inventory.by_name["iamkeys-admin"]].keys =
         iamkeys::tui::state::Fetch::Ready(vec![common::fixtures::key(
             "iamkeys-admin",
             ADMIN_KEY,
@@ -482,14 +487,14 @@ fn the_signing_key_needs_its_id_typed_to_deactivate_or_delete() {
         )]);
     act(&mut state, Action::DeleteKey);
     assert!(matches!(
-        state.dialog,
+        state.screen.dialog,
         Some(Dialog::TypedConfirm {
             op: KeyOp::Delete,
             ..
         })
     ));
     act(&mut state, Action::DialogCancel);
-    assert!(state.dialog.is_none());
+    assert!(state.screen.dialog.is_none());
 }
 
 #[test]
@@ -498,16 +503,16 @@ fn read_only_blocks_every_mutation_and_says_why() {
     state.context.read_only = true;
     for action in [Action::ToggleKey, Action::DeleteKey, Action::CreateKey] {
         assert!(act(&mut state, action.clone()).is_empty(), "{action:?}");
-        assert!(state.dialog.is_none(), "{action:?}");
+        assert!(state.screen.dialog.is_none(), "{action:?}");
         assert!(status_text(&state).contains("read-only"), "{action:?}");
     }
-    assert!(state.pending_keys.is_empty());
+    assert!(state.jobs.pending_keys.is_empty());
     // Even a dialog opened before (not possible from the keys, but by any path) cannot fire.
     state.context.read_only = false;
     act(&mut state, Action::DeleteKey);
     state.context.read_only = true;
     assert!(act(&mut state, Action::DialogConfirm).is_empty());
-    assert!(state.pending_keys.is_empty());
+    assert!(state.jobs.pending_keys.is_empty());
 }
 
 #[test]
@@ -535,11 +540,14 @@ fn the_keys_of_a_user_reread_after_a_change_replace_the_old_ones() {
             unmet: None,
         },
     );
-    let keys = state.users[state.by_name["carol.ops"]].key_entries();
+    let keys = state.inventory.users[state.inventory.by_name["carol.ops"]].key_entries();
     assert_eq!(keys.len(), 1);
     assert_eq!(keys[0].key, key);
-    assert_eq!(state.selected_key, 0, "selection clamped to the keys left");
-    assert_eq!(state.focus, Focus::Keys);
+    assert_eq!(
+        state.screen.selected_key, 0,
+        "selection clamped to the keys left"
+    );
+    assert_eq!(state.screen.focus, Focus::Keys);
 }
 
 /// The selected key's last use, as an old credential report gave it.
@@ -574,7 +582,7 @@ fn space_reads_an_old_reports_last_use_live_and_decides_on_the_live_value() {
             key_id: CAROL_ACTIVE.into()
         }]
     );
-    assert!(state.dialog.is_none());
+    assert!(state.screen.dialog.is_none());
     let fx = act(
         &mut state,
         Action::LastUseRead {
@@ -588,10 +596,10 @@ fn space_reads_an_old_reports_last_use_live_and_decides_on_the_live_value() {
     );
     assert!(fx.is_empty(), "{fx:?}");
     assert!(
-        matches!(&state.dialog, Some(Dialog::DeactivateInUse { target, focus: Button::Cancel })
+        matches!(&state.screen.dialog, Some(Dialog::DeactivateInUse { target, focus: Button::Cancel })
             if target.key_id == CAROL_ACTIVE),
         "{:?}",
-        state.dialog
+        state.screen.dialog
     );
 
     // Live agrees it is old: deactivated without a question.
@@ -622,5 +630,8 @@ fn space_reads_an_old_reports_last_use_live_and_decides_on_the_live_value() {
             result: Err("AccessDenied".into()),
         },
     );
-    assert!(matches!(state.dialog, Some(Dialog::DeactivateInUse { .. })));
+    assert!(matches!(
+        state.screen.dialog,
+        Some(Dialog::DeactivateInUse { .. })
+    ));
 }

@@ -594,7 +594,7 @@ fn undo_of_many_keys_in_the_dashboard_asks_for_the_count_and_says_it_changed_the
     assert_eq!(plan.count(), 2);
     update(&mut state, Action::UndoPlanned(Ok(plan)));
     assert!(matches!(
-        state.dialog,
+        state.screen.dialog,
         Some(Dialog::UndoPlan { typed: Some(_), .. })
     ));
     update(
@@ -604,8 +604,8 @@ fn undo_of_many_keys_in_the_dashboard_asks_for_the_count_and_says_it_changed_the
     // One `y` (or Enter) is not enough for two keys.
     assert_eq!(update(&mut state, Action::DialogConfirm), vec![]);
     assert_eq!(update(&mut state, Action::DialogSubmit), vec![]);
-    let Some(Dialog::UndoPlan { error, .. }) = &state.dialog else {
-        panic!("the dialog stays open: {:?}", state.dialog)
+    let Some(Dialog::UndoPlan { error, .. }) = &state.screen.dialog else {
+        panic!("the dialog stays open: {:?}", state.screen.dialog)
     };
     assert!(error.as_deref().unwrap().contains("type 2"), "{error:?}");
     update(
@@ -632,7 +632,7 @@ fn undo_of_many_keys_in_the_dashboard_asks_for_the_count_and_says_it_changed_the
             result: Ok(ChangeOutcome::StatusSet),
         },
     );
-    let status = &state.status.as_ref().unwrap().text;
+    let status = &state.screen.status.as_ref().unwrap().text;
     assert!(status.contains("changed back"), "{status}");
     assert!(!status.contains("u undoes"), "{status}");
 }

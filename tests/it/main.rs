@@ -22,6 +22,7 @@ mod no_color;
 mod org;
 mod policies;
 mod properties;
+mod rebound_keys;
 mod red_team;
 mod render;
 mod render_bench;

@@ -164,7 +164,7 @@ fn span(line: &str, needle: &str) -> (u16, u16) {
 
 fn loaded() -> State {
     let mut state = sample_state();
-    state.load.generation = 1;
+    state.inventory.load.generation = 1;
     state
 }
 

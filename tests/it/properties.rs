@@ -71,7 +71,7 @@ fn step() -> impl Strategy<Value = Step> {
 /// Forty users with every shape of keys, for a view worth scrolling.
 fn state() -> State {
     let mut state = common::fixtures::sample_state();
-    let mut users: Vec<_> = state.users.clone();
+    let mut users: Vec<_> = state.inventory.users.clone();
     for i in 0..35 {
         let name = format!("user{i:02}");
         let keys = (0..(i % 3))
@@ -99,39 +99,44 @@ fn state() -> State {
 }
 
 fn check_invariants(state: &State) -> Result<(), TestCaseError> {
-    if state.view.is_empty() {
-        prop_assert_eq!(state.selected, 0);
+    if state.screen.view.is_empty() {
+        prop_assert_eq!(state.screen.selected, 0);
     } else {
         prop_assert!(
-            state.selected < state.view.len(),
+            state.screen.selected < state.screen.view.len(),
             "selection {} of {}",
-            state.selected,
-            state.view.len()
+            state.screen.selected,
+            state.screen.view.len()
         );
     }
     let keys = state.selected_user().map_or(0, |u| u.key_entries().len());
-    prop_assert!(state.selected_key < keys.max(1));
+    prop_assert!(state.screen.selected_key < keys.max(1));
     let mut seen = std::collections::HashSet::new();
-    for &i in &state.view {
-        prop_assert!(i < state.users.len());
+    for &i in &state.screen.view {
+        prop_assert!(i < state.inventory.users.len());
         prop_assert!(seen.insert(i), "user {} twice in the view", i);
     }
-    if !state.view_stale {
+    if !state.screen.view_stale {
         // A bad term filters nothing (the pane says why).
-        let filter = iamkeys::core::filter::Filter::parse(state.filter.value()).unwrap_or_default();
+        let filter =
+            iamkeys::core::filter::Filter::parse(state.screen.filter.value()).unwrap_or_default();
         let matching = state
+            .inventory
             .users
             .iter()
             .filter(|u| state.user_matches(&filter, u))
             .count();
         prop_assert_eq!(
             matching,
-            state.view.len(),
+            state.screen.view.len(),
             "the view is exactly the users the filter matches"
         );
-        for pair in state.view.windows(2) {
-            let order = state.compare_users(&state.users[pair[0]], &state.users[pair[1]]);
-            let order = if state.sort.reversed {
+        for pair in state.screen.view.windows(2) {
+            let order = state.compare_users(
+                &state.inventory.users[pair[0]],
+                &state.inventory.users[pair[1]],
+            );
+            let order = if state.screen.sort.reversed {
                 order.reverse()
             } else {
                 order

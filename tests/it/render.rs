@@ -19,10 +19,10 @@ fn render(state: &State, width: u16, height: u16) -> Terminal<TestBackend> {
 
 fn loaded_state() -> State {
     let mut state = sample_state();
-    state.load.generation = 1;
-    state.load.started =
+    state.inventory.load.generation = 1;
+    state.inventory.load.started =
         Some(common::fixtures::days_ago(0) - jiff::SignedDuration::from_millis(2300));
-    state.load.finished = Some(common::fixtures::now());
+    state.inventory.load.finished = Some(common::fixtures::now());
     state
 }
 
@@ -58,8 +58,8 @@ fn keys_that_cannot_be_read_say_why() {
 #[test]
 fn filtering_and_loading() {
     let mut state = loaded_state();
-    state.load.in_flight = true;
-    state.load.finished = None;
+    state.inventory.load.in_flight = true;
+    state.inventory.load.finished = None;
     update(&mut state, Action::StartFilter);
     for c in "ops".chars() {
         update(
@@ -115,14 +115,15 @@ fn press(state: &mut State, actions: &[Action]) {
 
 fn select_user(state: &mut State, name: &str) {
     let at = state
+        .screen
         .view
         .iter()
-        .position(|&i| state.users[i].user.name == name)
+        .position(|&i| state.inventory.users[i].user.name == name)
         .unwrap();
-    state.selected = at;
+    state.screen.selected = at;
     // As a move or a click would: the administrator chose this user.
-    state.selection_chosen = true;
-    state.selected_key = 0;
+    state.screen.selection_chosen = true;
+    state.screen.selected_key = 0;
 }
 
 #[test]
@@ -193,7 +194,7 @@ fn the_secret_dialog_shows_id_and_secret_once() {
 fn read_only_and_pending_marks() {
     let mut state = loaded_state();
     state.context.read_only = true;
-    state.pending_keys.insert(
+    state.jobs.pending_keys.insert(
         "AKIACAROL00000000001".into(),
         iamkeys::tui::state::PendingOp::Deactivating,
     );
@@ -250,7 +251,7 @@ fn the_help_scrolls_to_the_dialog_keys_and_the_findings_legend() {
     // Closing and opening again starts at the top.
     update(&mut state, Action::ToggleHelp);
     update(&mut state, Action::ToggleHelp);
-    assert_eq!(state.help_scroll, 0);
+    assert_eq!(state.screen.help_scroll, 0);
 }
 
 /// The screen as a terminal with `NO_COLOR` shows it: colours dropped (what
@@ -289,6 +290,7 @@ fn reversed_rows(text: &str) -> Vec<&str> {
 
 fn assert_ids_whole(text: &str, state: &State) {
     let ids: Vec<&str> = state
+        .inventory
         .users
         .iter()
         .flat_map(|u| u.key_entries().iter().map(|e| e.key.id.as_str()))
@@ -349,12 +351,23 @@ fn keys_view_lists_every_key_most_urgent_first_at_every_size() {
         &mut state,
         Action::ShowBoard(iamkeys::tui::state::Board::Keys),
     );
-    let total: usize = state.users.iter().map(|u| u.key_entries().len()).sum();
-    assert_eq!(state.key_rows.len(), total);
+    let total: usize = state
+        .inventory
+        .users
+        .iter()
+        .map(|u| u.key_entries().len())
+        .sum();
+    assert_eq!(state.screen.key_rows.len(), total);
     let ranks: Vec<usize> = state
+        .screen
         .key_rows
         .iter()
-        .map(|&(u, k)| state.key_urgency_rank(&state.users[u], &state.users[u].key_entries()[k]))
+        .map(|&(u, k)| {
+            state.key_urgency_rank(
+                &state.inventory.users[u],
+                &state.inventory.users[u].key_entries()[k],
+            )
+        })
         .collect();
     assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "{ranks:?}");
 }
@@ -396,7 +409,7 @@ fn a_click_selects_the_row_under_it_and_the_wheel_moves_the_selection() {
     let (pane, row) = view.hit(10, keys_y).unwrap();
     assert_eq!((pane, row), (Pane::Keys, Some(0)));
     update(&mut state, Action::Wheel { pane, down: true });
-    assert_eq!(state.focus, iamkeys::tui::state::Focus::Keys);
+    assert_eq!(state.screen.focus, iamkeys::tui::state::Focus::Keys);
     // Under a dialog, the mouse points at nothing.
     update(&mut state, Action::OpenKeys);
     terminal.draw(|f| ui::draw(f, &state, &mut view)).unwrap();

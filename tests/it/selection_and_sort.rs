@@ -77,24 +77,24 @@ fn the_selection_stays_on_the_first_row_as_urgent_users_arrive_until_one_is_chos
     assert_eq!(selected_name(&state), "alice.fernandez-oliveira-00035");
     arrives(&mut state, "bob.never-used-00001", true);
     arrives(&mut state, "carl.never-used-00002", true);
-    assert_eq!(state.selected, 0);
+    assert_eq!(state.screen.selected, 0);
     assert_eq!(selected_name(&state), "bob.never-used-00001");
     // Once the administrator moves, their choice is kept as rows re-sort.
     update(&mut state, Action::Move(Motion::Down));
     assert_eq!(selected_name(&state), "carl.never-used-00002");
     arrives(&mut state, "aaron.never-used-00003", true);
     assert_eq!(selected_name(&state), "carl.never-used-00002");
-    assert_eq!(state.selected, 2);
+    assert_eq!(state.screen.selected, 2);
     // A sort starts at the top again, and so does its reverse.
     update(&mut state, Action::CycleSort);
-    assert_eq!(state.sort.column, SortColumn::Name);
-    assert_eq!(state.selected, 0);
+    assert_eq!(state.screen.sort.column, SortColumn::Name);
+    assert_eq!(state.screen.selected, 0);
     assert_eq!(selected_name(&state), "aaron.never-used-00003");
     arrives(&mut state, "aa.first-by-name", false);
     assert_eq!(selected_name(&state), "aa.first-by-name", "not chosen yet");
     update(&mut state, Action::Move(Motion::Bottom));
     update(&mut state, Action::ReverseSort);
-    assert_eq!(state.selected, 0);
+    assert_eq!(state.screen.selected, 0);
     assert_eq!(selected_name(&state), "carl.never-used-00002");
 }
 
@@ -110,9 +110,10 @@ fn opening_a_users_keys_is_a_choice_the_rebuilds_keep() {
 
 fn key_owners(state: &State) -> Vec<String> {
     state
+        .screen
         .key_rows
         .iter()
-        .map(|&(u, _)| state.users[u].user.name.clone())
+        .map(|&(u, _)| state.inventory.users[u].user.name.clone())
         .collect()
 }
 
@@ -124,28 +125,29 @@ fn s_in_the_keys_view_sorts_the_keys_view_and_leaves_the_users_sort() {
     assert_eq!(urgent_first[0], "carol.ops");
     update(&mut state, Action::Move(Motion::Bottom));
     update(&mut state, Action::CycleSort);
-    assert_eq!(state.key_sort.column, KeySortColumn::Owner);
+    assert_eq!(state.screen.key_sort.column, KeySortColumn::Owner);
     assert_eq!(
-        state.sort.column,
+        state.screen.sort.column,
         SortColumn::Urgency,
         "users sort untouched"
     );
-    assert_eq!(state.selected_row, 0, "a sort starts at the top");
+    assert_eq!(state.screen.selected_row, 0, "a sort starts at the top");
     let by_owner = key_owners(&state);
     let mut sorted = by_owner.clone();
     sorted.sort_by_key(|n| n.to_lowercase());
     assert_eq!(by_owner, sorted);
     update(&mut state, Action::ReverseSort);
-    assert!(state.key_sort.reversed);
+    assert!(state.screen.key_sort.reversed);
     assert_eq!(key_owners(&state)[0], "iamkeys-admin");
     // Oldest key first.
     update(&mut state, Action::CycleSort);
     update(&mut state, Action::CycleSort);
-    assert_eq!(state.key_sort.column, KeySortColumn::KeyAge);
+    assert_eq!(state.screen.key_sort.column, KeySortColumn::KeyAge);
     let created: Vec<_> = state
+        .screen
         .key_rows
         .iter()
-        .map(|&(u, k)| state.users[u].key_entries()[k].key.created)
+        .map(|&(u, k)| state.inventory.users[u].key_entries()[k].key.created)
         .collect();
     assert!(created.windows(2).all(|w| w[0] <= w[1]), "{created:?}");
     // The title says the sort.
@@ -159,6 +161,6 @@ fn s_in_the_keys_view_sorts_the_keys_view_and_leaves_the_users_sort() {
     // Back in the users view, s sorts the users.
     update(&mut state, Action::ShowBoard(Board::Users));
     update(&mut state, Action::CycleSort);
-    assert_eq!(state.sort.column, SortColumn::Name);
-    assert_eq!(state.key_sort.column, KeySortColumn::KeyAge);
+    assert_eq!(state.screen.sort.column, SortColumn::Name);
+    assert_eq!(state.screen.key_sort.column, KeySortColumn::KeyAge);
 }

@@ -12,9 +12,10 @@ use iamkeys::tui::update::update;
 
 fn names(state: &State) -> Vec<&str> {
     state
+        .screen
         .view
         .iter()
-        .map(|&i| state.users[i].user.name.as_str())
+        .map(|&i| state.inventory.users[i].user.name.as_str())
         .collect()
 }
 
@@ -49,7 +50,7 @@ fn refresh_starts_a_new_generation_and_stale_replies_change_nothing() {
             event: stale,
         },
     );
-    assert!(state.users.is_empty());
+    assert!(state.inventory.users.is_empty());
     let fresh = LoadEvent::UsersPage {
         users: vec![fixtures::user("new", "/", 1)],
         last_page: true,
@@ -62,7 +63,7 @@ fn refresh_starts_a_new_generation_and_stale_replies_change_nothing() {
         },
     );
     assert_eq!(names(&state), ["new"]);
-    assert!(state.load.users_listed && state.load.in_flight);
+    assert!(state.inventory.load.users_listed && state.inventory.load.in_flight);
 }
 
 #[test]
@@ -104,7 +105,7 @@ fn rows_arrive_as_data_streams_in() {
         },
     );
     assert!(
-        matches!(state.users[state.by_name["a"]].keys, Fetch::Ready(ref k) if k[0].last_used == Fetch::Loading)
+        matches!(state.inventory.users[state.inventory.by_name["a"]].keys, Fetch::Ready(ref k) if k[0].last_used == Fetch::Loading)
     );
     update(
         &mut state,
@@ -119,14 +120,14 @@ fn rows_arrive_as_data_streams_in() {
         },
     );
     assert_eq!(
-        state.users[state.by_name["a"]].key_entries()[0].last_used,
+        state.inventory.users[state.inventory.by_name["a"]].key_entries()[0].last_used,
         Fetch::Ready(LastUsed::Never)
     );
     assert_eq!(
         (
-            state.load.users_with_keys,
-            state.load.keys_known,
-            state.load.answered_keys.len()
+            state.inventory.load.users_with_keys,
+            state.inventory.load.keys_known,
+            state.inventory.load.answered_keys.len()
         ),
         (1, 1, 1)
     );
@@ -137,8 +138,8 @@ fn rows_arrive_as_data_streams_in() {
             event: LoadEvent::Finished,
         },
     );
-    assert!(!state.load.in_flight);
-    assert_eq!(state.load.finished, Some(now()));
+    assert!(!state.inventory.load.in_flight);
+    assert_eq!(state.inventory.load.finished, Some(now()));
 }
 
 #[test]
@@ -167,45 +168,45 @@ fn a_refresh_drops_users_deleted_since_and_keeps_the_selection() {
 #[test]
 fn moving_stays_within_the_rows() {
     let mut state = sample_state();
-    state.page_rows = 2;
+    state.screen.page_rows = 2;
     update(&mut state, Action::Move(Motion::Up));
-    assert_eq!(state.selected, 0);
+    assert_eq!(state.screen.selected, 0);
     update(&mut state, Action::Move(Motion::PageDown));
-    assert_eq!(state.selected, 2);
+    assert_eq!(state.screen.selected, 2);
     update(&mut state, Action::Move(Motion::Bottom));
-    assert_eq!(state.selected, 4);
+    assert_eq!(state.screen.selected, 4);
     update(&mut state, Action::Move(Motion::Down));
-    assert_eq!(state.selected, 4);
+    assert_eq!(state.screen.selected, 4);
     update(&mut state, Action::Move(Motion::PageUp));
-    assert_eq!(state.selected, 2);
+    assert_eq!(state.screen.selected, 2);
     update(&mut state, Action::Move(Motion::Top));
-    assert_eq!(state.selected, 0);
+    assert_eq!(state.screen.selected, 0);
 }
 
 #[test]
 fn focus_moves_to_keys_only_when_there_are_keys() {
     let mut state = sample_state();
     update(&mut state, Action::OpenKeys);
-    assert_eq!(state.focus, Focus::Keys);
+    assert_eq!(state.screen.focus, Focus::Keys);
     update(&mut state, Action::Move(Motion::Down));
-    assert_eq!(state.selected_key, 1);
+    assert_eq!(state.screen.selected_key, 1);
     update(&mut state, Action::Move(Motion::Down));
-    assert_eq!(state.selected_key, 1);
+    assert_eq!(state.screen.selected_key, 1);
     update(&mut state, Action::SwitchFocus);
-    assert_eq!(state.focus, Focus::Users);
+    assert_eq!(state.screen.focus, Focus::Users);
     update(&mut state, Action::Move(Motion::Down));
     update(&mut state, Action::Move(Motion::Down));
     assert_eq!(state.selected_user().unwrap().user.name, "frank.loading");
-    assert_eq!(state.selected_key, 0);
+    assert_eq!(state.screen.selected_key, 0);
     update(&mut state, Action::SwitchFocus);
-    assert_eq!(state.focus, Focus::Users, "no keys to focus");
+    assert_eq!(state.screen.focus, Focus::Users, "no keys to focus");
 }
 
 #[test]
 fn filter_matches_name_path_and_key_id_and_esc_clears_it() {
     let mut state = sample_state();
     update(&mut state, Action::StartFilter);
-    assert_eq!(state.mode, Mode::Filter);
+    assert_eq!(state.screen.mode, Mode::Filter);
     type_text(&mut state, "OPS");
     assert_eq!(
         names(&state),
@@ -222,18 +223,22 @@ fn filter_matches_name_path_and_key_id_and_esc_clears_it() {
     assert_eq!(names(&state), ["carol.ops"], "a key id finds its owner");
     update(&mut state, Action::FilterAccept);
     assert_eq!(
-        (state.mode, state.filter.value()),
+        (state.screen.mode, state.screen.filter.value()),
         (Mode::Normal, "akiacarol00000000002")
     );
     update(&mut state, Action::StartFilter);
     update(&mut state, Action::FilterClear);
     assert_eq!(
-        (state.mode, state.filter.value(), state.view.len()),
+        (
+            state.screen.mode,
+            state.screen.filter.value(),
+            state.screen.view.len()
+        ),
         (Mode::Normal, "", 5)
     );
     update(&mut state, Action::StartFilter);
     type_text(&mut state, "nobody-has-this");
-    assert!(state.view.is_empty() && state.selected_user().is_none());
+    assert!(state.screen.view.is_empty() && state.selected_user().is_none());
     update(&mut state, Action::Move(Motion::Down));
 }
 
@@ -251,51 +256,51 @@ fn sort_cycles_columns_and_reverses() {
         ]
     );
     // Urgency first (carol.ops has a key past rotation), then names.
-    assert_eq!(state.sort.column, SortColumn::Urgency);
+    assert_eq!(state.screen.sort.column, SortColumn::Urgency);
     update(&mut state, Action::ReverseSort);
     assert_eq!(names(&state)[0], "iamkeys-admin");
     update(&mut state, Action::CycleSort);
     assert_eq!(
-        (state.sort.column, state.sort.reversed),
+        (state.screen.sort.column, state.screen.sort.reversed),
         (SortColumn::Name, false)
     );
     update(&mut state, Action::CycleSort);
-    assert_eq!(state.sort.column, SortColumn::Path);
+    assert_eq!(state.screen.sort.column, SortColumn::Path);
     update(&mut state, Action::CycleSort);
-    assert_eq!(state.sort.column, SortColumn::Keys);
+    assert_eq!(state.screen.sort.column, SortColumn::Keys);
     assert_eq!(
         &names(&state)[..3],
         ["carol.ops", "iamkeys-admin", "erin.nokeys"],
         "most keys first, unknown last"
     );
     update(&mut state, Action::CycleSort);
-    assert_eq!(state.sort.column, SortColumn::KeyAge);
+    assert_eq!(state.screen.sort.column, SortColumn::KeyAge);
     assert_eq!(
         &names(&state)[..2],
         ["carol.ops", "iamkeys-admin"],
         "oldest active key first"
     );
     update(&mut state, Action::CycleSort);
-    assert_eq!(state.sort.column, SortColumn::LastUsed);
+    assert_eq!(state.screen.sort.column, SortColumn::LastUsed);
     assert_eq!(
         &names(&state)[..2],
         ["carol.ops", "iamkeys-admin"],
         "longest unused first"
     );
     update(&mut state, Action::CycleSort);
-    assert_eq!(state.sort.column, SortColumn::Created);
+    assert_eq!(state.screen.sort.column, SortColumn::Created);
     assert_eq!(names(&state)[0], "erin.nokeys", "newest user first");
     update(&mut state, Action::CycleSort);
-    assert_eq!(state.sort.column, SortColumn::Urgency);
+    assert_eq!(state.screen.sort.column, SortColumn::Urgency);
 }
 
 #[test]
 fn help_toggles_quit_quits_and_resize_sets_the_page() {
     let mut state = sample_state();
     update(&mut state, Action::ToggleHelp);
-    assert_eq!(state.mode, Mode::Help);
+    assert_eq!(state.screen.mode, Mode::Help);
     update(&mut state, Action::ToggleHelp);
-    assert_eq!(state.mode, Mode::Normal);
+    assert_eq!(state.screen.mode, Mode::Normal);
     update(
         &mut state,
         Action::Resize {
@@ -303,7 +308,10 @@ fn help_toggles_quit_quits_and_resize_sets_the_page() {
             height: 24,
         },
     );
-    assert_eq!(state.page_rows, iamkeys::tui::ui::users_table_rows(24));
+    assert_eq!(
+        state.screen.page_rows,
+        iamkeys::tui::ui::users_table_rows(24)
+    );
     update(
         &mut state,
         Action::Resize {
@@ -311,7 +319,7 @@ fn help_toggles_quit_quits_and_resize_sets_the_page() {
             height: 1,
         },
     );
-    assert_eq!(state.page_rows, 1);
+    assert_eq!(state.screen.page_rows, 1);
     update(&mut state, Action::Quit);
     assert!(state.should_quit);
 }
@@ -328,8 +336,8 @@ fn a_failed_user_listing_is_reported() {
             event: LoadEvent::UsersFailed(err.clone()),
         },
     );
-    assert_eq!(state.load.error, Some(err));
-    let status = state.status.clone().unwrap();
+    assert_eq!(state.inventory.load.error, Some(err));
+    let status = state.screen.status.clone().unwrap();
     assert!(
         status.is_error && status.text.contains("AccessDenied"),
         "{status:?}"
@@ -344,7 +352,7 @@ mod tickets {
     const CAROL_INACTIVE: &str = "AKIACAROL00000000002";
 
     fn carol_keys(state: &State) -> Vec<(String, KeyStatus)> {
-        state.users[state.by_name["carol.ops"]]
+        state.inventory.users[state.inventory.by_name["carol.ops"]]
             .key_entries()
             .iter()
             .map(|k| (k.key.id.clone(), k.key.status))
@@ -452,7 +460,7 @@ mod tickets {
                 },
             },
         );
-        assert!(state.load.users_with_keys >= 2);
+        assert!(state.inventory.load.users_with_keys >= 2);
     }
 
     #[test]
@@ -547,12 +555,12 @@ mod tickets {
         // carol's active key was used days ago: a dialog, nothing sent yet.
         assert!(update(&mut state, Action::ToggleKey).is_empty());
         assert!(matches!(
-            state.dialog,
+            state.screen.dialog,
             Some(iamkeys::tui::dialog::Dialog::DeactivateInUse { .. })
         ));
         // A `y` typed ahead, in the same instant the dialog opened, is not an answer.
         assert!(update(&mut state, Action::DialogConfirm).is_empty());
-        assert!(state.dialog.is_some());
+        assert!(state.screen.dialog.is_some());
         let later = state.now + jiff::SignedDuration::from_millis(300);
         update(&mut state, Action::Tick(later));
         let fx = update(&mut state, Action::DialogConfirm);
@@ -600,7 +608,7 @@ mod tickets {
         update(&mut state, created);
         assert!(!state.should_quit);
         assert!(matches!(
-            state.dialog,
+            state.screen.dialog,
             Some(iamkeys::tui::dialog::Dialog::Secret(_))
         ));
 
@@ -611,7 +619,7 @@ mod tickets {
         let later = state.now + jiff::SignedDuration::from_secs(11);
         update(&mut state, Action::Tick(later));
         assert!(matches!(
-            state.dialog,
+            state.screen.dialog,
             Some(iamkeys::tui::dialog::Dialog::QuitWhileCreating { .. })
         ));
         update(&mut state, Action::Terminate(2));
@@ -628,7 +636,7 @@ mod tickets {
         update(&mut state, created);
         assert!(state.should_quit);
         assert_eq!(state.exit_signal, Some(libc_sighup()));
-        assert!(state.dialog.is_none());
+        assert!(state.screen.dialog.is_none());
     }
 
     /// SIGHUP's number on Linux.
@@ -641,9 +649,10 @@ mod tickets {
         let mut state = on_carol_inactive();
         let fx = update(&mut state, Action::Paste("Monday dy ".into()));
         assert!(fx.is_empty());
-        assert!(state.dialog.is_none() && state.pending_keys.is_empty());
+        assert!(state.screen.dialog.is_none() && state.jobs.pending_keys.is_empty());
         assert!(
             state
+                .screen
                 .status
                 .as_ref()
                 .unwrap()
@@ -652,7 +661,7 @@ mod tickets {
         );
         update(&mut state, Action::StartFilter);
         update(&mut state, Action::Paste("carol\n".into()));
-        assert_eq!(state.filter.value(), "carol");
+        assert_eq!(state.screen.filter.value(), "carol");
     }
 }
 
@@ -667,16 +676,17 @@ fn filter_terms_select_by_finding_and_a_bad_term_says_why() {
         );
     }
     let shown: Vec<&str> = state
+        .screen
         .view
         .iter()
-        .map(|&i| state.users[i].user.name.as_str())
+        .map(|&i| state.inventory.users[i].user.name.as_str())
         .collect();
     assert_eq!(
         shown,
         ["carol.ops"],
         "only the user with a key past rotation"
     );
-    assert_eq!(state.filter_error, None);
+    assert_eq!(state.screen.filter_error, None);
     update(&mut state, Action::FilterClear);
     update(&mut state, Action::StartFilter);
     for c in "is:stale".chars() {
@@ -687,14 +697,15 @@ fn filter_terms_select_by_finding_and_a_bad_term_says_why() {
     }
     assert!(
         state
+            .screen
             .filter_error
             .as_deref()
             .unwrap()
             .contains("'is:stale'")
     );
     assert_eq!(
-        state.view.len(),
-        state.users.len(),
+        state.screen.view.len(),
+        state.inventory.users.len(),
         "a bad filter hides nobody"
     );
 }
@@ -711,16 +722,16 @@ fn esc_goes_back_to_the_users_then_clears_the_filter() {
     }
     update(&mut state, Action::FilterAccept);
     update(&mut state, Action::OpenKeys);
-    assert_eq!(state.focus, Focus::Keys);
+    assert_eq!(state.screen.focus, Focus::Keys);
     update(&mut state, Action::Back);
-    assert_eq!(state.focus, Focus::Users);
-    assert_eq!(state.view.len(), 1, "the filter stays");
+    assert_eq!(state.screen.focus, Focus::Users);
+    assert_eq!(state.screen.view.len(), 1, "the filter stays");
     update(&mut state, Action::Back);
-    assert_eq!(state.filter.value(), "");
-    assert_eq!(state.view.len(), state.users.len());
+    assert_eq!(state.screen.filter.value(), "");
+    assert_eq!(state.screen.view.len(), state.inventory.users.len());
     // `/` edits the filter there is.
     update(&mut state, Action::StartFilter);
-    assert_eq!(state.mode, Mode::Filter);
+    assert_eq!(state.screen.mode, Mode::Filter);
 }
 
 #[test]
@@ -729,21 +740,27 @@ fn messages_expire_and_errors_stay_until_a_key() {
     let start = now();
     update(&mut state, Action::Tick(start));
     update(&mut state, Action::Refresh);
-    assert!(state.status.is_some());
+    assert!(state.screen.status.is_some());
     update(
         &mut state,
         Action::Tick(start + jiff::SignedDuration::from_secs(11)),
     );
-    assert_eq!(state.status, None, "a message goes after ten seconds");
+    assert_eq!(
+        state.screen.status, None,
+        "a message goes after ten seconds"
+    );
     update(&mut state, Action::Mark);
-    assert!(state.status.as_ref().unwrap().is_error, "no key selected");
+    assert!(
+        state.screen.status.as_ref().unwrap().is_error,
+        "no key selected"
+    );
     update(
         &mut state,
         Action::Tick(start + jiff::SignedDuration::from_secs(60)),
     );
-    assert!(state.status.is_some(), "an error stays");
+    assert!(state.screen.status.is_some(), "an error stays");
     update(&mut state, Action::Move(Motion::Down));
-    assert_eq!(state.status, None, "until the next key");
+    assert_eq!(state.screen.status, None, "until the next key");
 }
 
 #[test]
@@ -752,9 +769,14 @@ fn the_keys_view_lists_every_key_and_key_actions_work_there() {
     use iamkeys::tui::state::Board;
     let mut state = sample_state();
     update(&mut state, Action::ShowBoard(Board::Keys));
-    assert_eq!(state.board, Board::Keys);
-    let total: usize = state.users.iter().map(|u| u.key_entries().len()).sum();
-    assert_eq!(state.key_rows.len(), total);
+    assert_eq!(state.screen.board, Board::Keys);
+    let total: usize = state
+        .inventory
+        .users
+        .iter()
+        .map(|u| u.key_entries().len())
+        .sum();
+    assert_eq!(state.screen.key_rows.len(), total);
     // The most urgent key first: carol's rotation-due key.
     assert_eq!(
         state.selected_key_entry().unwrap().key.id,
@@ -767,26 +789,26 @@ fn the_keys_view_lists_every_key_and_key_actions_work_there() {
     // Key actions act on the selected row, with no Tab first: delete of an
     // inactive key asks to delete that key.
     update(&mut state, Action::DeleteKey);
-    match &state.dialog {
+    match &state.screen.dialog {
         Some(Dialog::Delete { target, .. }) => assert_eq!(target.key_id, last),
         other => panic!("{other:?}"),
     }
     update(&mut state, Action::DialogCancel);
     update(&mut state, Action::OpenKeys);
-    assert!(matches!(state.dialog, Some(Dialog::Details { .. })));
+    assert!(matches!(state.screen.dialog, Some(Dialog::Details { .. })));
     update(&mut state, Action::DialogCancel);
     // The filter narrows the keys themselves, not the users.
     update(&mut state, Action::StartFilter);
     type_text(&mut state, "is:inactive");
     update(&mut state, Action::FilterAccept);
-    assert_eq!(state.key_rows.len(), 1);
+    assert_eq!(state.screen.key_rows.len(), 1);
     assert_eq!(state.selected_key_entry().unwrap().key.id, last);
     // Esc clears the filter, then goes back to the users view.
     update(&mut state, Action::Back);
-    assert_eq!(state.key_rows.len(), total);
-    assert_eq!(state.board, Board::Keys);
+    assert_eq!(state.screen.key_rows.len(), total);
+    assert_eq!(state.screen.board, Board::Keys);
     update(&mut state, Action::Back);
-    assert_eq!(state.board, Board::Users);
+    assert_eq!(state.screen.board, Board::Users);
     update(&mut state, Action::ShowBoard(Board::Keys));
     assert_eq!(
         state.selected_key_entry().unwrap().key.id,
@@ -807,6 +829,7 @@ fn marked_keys_go_through_a_plan_that_needs_the_count_typed() {
     update(&mut state, Action::BulkStart(BulkKind::Deactivate));
     assert!(
         state
+            .screen
             .status
             .as_ref()
             .unwrap()
@@ -815,10 +838,10 @@ fn marked_keys_go_through_a_plan_that_needs_the_count_typed() {
     );
     // M marks every key shown; the session's key and inactive ones are left out of D.
     update(&mut state, Action::MarkAll);
-    assert_eq!(state.marked.len(), 3);
+    assert_eq!(state.jobs.marked.len(), 3);
     update(&mut state, Action::BulkStart(BulkKind::Deactivate));
-    let Some(Dialog::BulkPlan(plan)) = &state.dialog else {
-        panic!("{:?}", state.dialog);
+    let Some(Dialog::BulkPlan(plan)) = &state.screen.dialog else {
+        panic!("{:?}", state.screen.dialog);
     };
     assert_eq!(plan.lines.len(), 1, "{plan:?}");
     assert_eq!(plan.lines[0].key_id, "AKIACAROL00000000001");
@@ -840,7 +863,7 @@ fn marked_keys_go_through_a_plan_that_needs_the_count_typed() {
         Action::DialogEdit(KeyEvent::new(KeyCode::Char('3'), KeyModifiers::NONE)),
     );
     assert!(update(&mut state, Action::DialogSubmit).is_empty());
-    let Some(Dialog::BulkPlan(plan)) = &mut state.dialog else {
+    let Some(Dialog::BulkPlan(plan)) = &mut state.screen.dialog else {
         panic!()
     };
     assert!(plan.error.as_ref().unwrap().contains("type 1"));
@@ -853,7 +876,7 @@ fn marked_keys_go_through_a_plan_that_needs_the_count_typed() {
     let (ticket, planned) = &items[0];
     assert_eq!(planned.change.key_id(), Some("AKIACAROL00000000001"));
     assert_eq!(planned.operation.source, "dashboard");
-    assert!(state.pending_keys.contains_key("AKIACAROL00000000001"));
+    assert!(state.jobs.pending_keys.contains_key("AKIACAROL00000000001"));
     // Results come back one by one and show on the plan's lines.
     update(
         &mut state,
@@ -864,12 +887,13 @@ fn marked_keys_go_through_a_plan_that_needs_the_count_typed() {
         },
     );
     update(&mut state, Action::PlanFinished);
-    let Some(Dialog::BulkPlan(plan)) = &state.dialog else {
+    let Some(Dialog::BulkPlan(plan)) = &state.screen.dialog else {
         panic!()
     };
     assert!(plan.finished && plan.lines[0].result == Some(Ok(())));
     assert!(
         !state
+            .jobs
             .marked
             .contains(&("carol.ops".to_string(), "AKIACAROL00000000001".to_string())),
         "a key done is no longer marked"
@@ -888,9 +912,10 @@ fn marked_keys_go_through_a_plan_that_needs_the_count_typed() {
     update(&mut state, Action::ShowBoard(Board::Keys));
     update(&mut state, Action::MarkAll);
     update(&mut state, Action::BulkStart(BulkKind::Delete));
-    assert!(state.dialog.is_none());
+    assert!(state.screen.dialog.is_none());
     assert!(
         state
+            .screen
             .status
             .as_ref()
             .unwrap()
@@ -933,7 +958,7 @@ fn u_plans_the_undo_from_the_journal_and_asks() {
         &mut state,
         Action::UndoPlanned(Ok(plan_undo(&[entry], &scope))),
     );
-    assert!(matches!(state.dialog, Some(Dialog::UndoPlan { .. })));
+    assert!(matches!(state.screen.dialog, Some(Dialog::UndoPlan { .. })));
     update(
         &mut state,
         Action::Tick(now() + jiff::SignedDuration::from_secs(1)),
@@ -949,6 +974,7 @@ fn u_plans_the_undo_from_the_journal_and_asks() {
     update(&mut state, Action::UndoPlanned(Ok(plan_undo(&[], &scope))));
     assert!(
         state
+            .screen
             .status
             .as_ref()
             .unwrap()
@@ -965,11 +991,12 @@ fn the_rotation_wizard_makes_room_first_and_never_retires_before_the_proof() {
     let mut state = sample_state();
     // carol.ops: one active key and an inactive one.
     let at = state
+        .screen
         .view
         .iter()
-        .position(|&i| state.users[i].user.name == "carol.ops")
+        .position(|&i| state.inventory.users[i].user.name == "carol.ops")
         .unwrap();
-    state.selected = at;
+    state.screen.selected = at;
     let effects = update(&mut state, Action::Rotate);
     assert!(
         matches!(effects.as_slice(), [Effect::OpenRotation { user, .. }] if user == "carol.ops")
@@ -981,7 +1008,7 @@ fn the_rotation_wizard_makes_room_first_and_never_retires_before_the_proof() {
             saved: Ok(None),
         },
     );
-    let wizard = state.rotation.as_ref().unwrap();
+    let wizard = state.jobs.rotation.as_ref().unwrap();
     assert_eq!(wizard.old_key, "AKIACAROL00000000001");
     assert_eq!(
         wizard.step,
@@ -991,7 +1018,7 @@ fn the_rotation_wizard_makes_room_first_and_never_retires_before_the_proof() {
     );
     // Enter right as it opens is ignored; then it deletes the inactive key.
     update(&mut state, Action::DialogPress);
-    assert!(state.pending_keys.is_empty());
+    assert!(state.jobs.pending_keys.is_empty());
     update(
         &mut state,
         Action::Tick(now() + jiff::SignedDuration::from_secs(1)),
@@ -1012,7 +1039,10 @@ fn the_rotation_wizard_makes_room_first_and_never_retires_before_the_proof() {
             result: Ok(ChangeOutcome::Deleted { untag_error: None }),
         },
     );
-    assert_eq!(state.rotation.as_ref().unwrap().step, WizardStep::Create);
+    assert_eq!(
+        state.jobs.rotation.as_ref().unwrap().step,
+        WizardStep::Create
+    );
     update(
         &mut state,
         Action::Tick(now() + jiff::SignedDuration::from_secs(2)),
@@ -1062,7 +1092,7 @@ fn the_rotation_wizard_makes_room_first_and_never_retires_before_the_proof() {
     );
     update(&mut state, Action::DialogConfirm);
     assert!(matches!(
-        state.dialog,
+        state.screen.dialog,
         Some(iamkeys::tui::dialog::Dialog::Rotation { .. })
     ));
     update(
@@ -1088,7 +1118,7 @@ fn the_rotation_wizard_makes_room_first_and_never_retires_before_the_proof() {
             result: Ok("arn:aws:iam::123456789012:user/ops/carol.ops".into()),
         },
     );
-    let wizard = state.rotation.as_ref().unwrap();
+    let wizard = state.jobs.rotation.as_ref().unwrap();
     assert_eq!(wizard.step, WizardStep::Watch);
     assert!(matches!(wizard.proof, Proof::Verified { .. }));
     assert!(
@@ -1100,11 +1130,12 @@ fn the_rotation_wizard_makes_room_first_and_never_retires_before_the_proof() {
     // The session's own key is not rotated here: --self keeps the session signing.
     let mut state = sample_state();
     let at = state
+        .screen
         .view
         .iter()
-        .position(|&i| state.users[i].user.name == "iamkeys-admin")
+        .position(|&i| state.inventory.users[i].user.name == "iamkeys-admin")
         .unwrap();
-    state.selected = at;
+    state.screen.selected = at;
     update(
         &mut state,
         Action::RotationOpened {
@@ -1113,14 +1144,22 @@ fn the_rotation_wizard_makes_room_first_and_never_retires_before_the_proof() {
         },
     );
     assert!(
-        matches!(&state.rotation.as_ref().unwrap().step, WizardStep::Stuck(why) if why.contains("--self"))
+        matches!(&state.jobs.rotation.as_ref().unwrap().step, WizardStep::Stuck(why) if why.contains("--self"))
     );
     // Read-only refuses.
-    state.rotation = None;
-    state.dialog = None;
+    state.jobs.rotation = None;
+    state.screen.dialog = None;
     state.context.read_only = true;
     assert!(update(&mut state, Action::Rotate).is_empty());
-    assert!(state.status.as_ref().unwrap().text.contains("read-only"));
+    assert!(
+        state
+            .screen
+            .status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("read-only")
+    );
 }
 
 #[test]
@@ -1154,8 +1193,8 @@ fn a_plan_reads_live_the_last_uses_an_old_report_gave_before_the_count_is_taken(
             key_id: "AKIACAROL00000000001".into()
         }]
     );
-    let Some(Dialog::BulkPlan(plan)) = &mut state.dialog else {
-        panic!("{:?}", state.dialog);
+    let Some(Dialog::BulkPlan(plan)) = &mut state.screen.dialog else {
+        panic!("{:?}", state.screen.dialog);
     };
     assert!(
         plan.lines[0].confirming && !plan.lines[0].recent,
@@ -1169,7 +1208,7 @@ fn a_plan_reads_live_the_last_uses_an_old_report_gave_before_the_count_is_taken(
     );
     let fx = update(&mut state, Action::DialogSubmit);
     assert!(fx.is_empty(), "{fx:?}");
-    let Some(Dialog::BulkPlan(plan)) = &state.dialog else {
+    let Some(Dialog::BulkPlan(plan)) = &state.screen.dialog else {
         panic!()
     };
     assert!(
@@ -1188,7 +1227,7 @@ fn a_plan_reads_live_the_last_uses_an_old_report_gave_before_the_count_is_taken(
             }),
         },
     );
-    let Some(Dialog::BulkPlan(plan)) = &state.dialog else {
+    let Some(Dialog::BulkPlan(plan)) = &state.screen.dialog else {
         panic!()
     };
     assert!(

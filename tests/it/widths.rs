@@ -71,7 +71,7 @@ fn assert_nothing_cut(text: &str, state: &State) {
         .iter()
         .flat_map(|f| [f.name().to_string(), f.short().to_string()])
         .collect();
-    for u in &state.users {
+    for u in &state.inventory.users {
         whole.push(u.user.name.clone());
         whole.push(u.user.path.clone());
     }
@@ -97,7 +97,7 @@ fn assert_nothing_cut(text: &str, state: &State) {
 
 /// Each key row names its own owner whole (or cut with `…`), never another user.
 fn assert_rows_name_their_owner(text: &str, state: &State) {
-    for u in &state.users {
+    for u in &state.inventory.users {
         for e in u.key_entries() {
             let Some(line) = text.lines().find(|l| l.contains(&e.key.id)) else {
                 continue;
@@ -120,13 +120,14 @@ fn assert_rows_name_their_owner(text: &str, state: &State) {
 fn assert_users_rows_whole(text: &str, state: &State, view: &ViewState, rows: usize) {
     let lines: Vec<&str> = text.lines().collect();
     for (i, &at) in state
+        .screen
         .view
         .iter()
         .skip(view.users_offset)
         .take(rows)
         .enumerate()
     {
-        let name = &state.users[at].user.name;
+        let name = &state.inventory.users[at].user.name;
         let line = lines[5 + i];
         let shown = tokens(line.trim_start_matches(['┃', '│', '▶', ' ']))
             .next()
@@ -165,7 +166,7 @@ fn the_users_view_at_every_size_cuts_nothing_without_an_ellipsis() {
             &text,
             &state,
             &view,
-            ui::users_table_rows(h).min(state.view.len()),
+            ui::users_table_rows(h).min(state.screen.view.len()),
         );
         assert!(text.contains("AKIAIVAN115000000001"), "{text}");
         insta::assert_snapshot!(format!("widths_users_{w}x{h}"), terminal.backend());
@@ -236,8 +237,8 @@ fn the_bulk_plan_scrolls_while_the_count_keeps_its_text_and_no_line_wraps() {
         &mut state,
         Action::BulkStart(iamkeys::io::bulk::BulkKind::Deactivate),
     );
-    let Some(Dialog::BulkPlan(plan)) = &state.dialog else {
-        panic!("{:?}", state.dialog);
+    let Some(Dialog::BulkPlan(plan)) = &state.screen.dialog else {
+        panic!("{:?}", state.screen.dialog);
     };
     let count = plan.lines.len();
     let ids: Vec<String> = plan.lines.iter().map(|l| l.key_id.clone()).collect();
@@ -272,7 +273,7 @@ fn the_bulk_plan_scrolls_while_the_count_keeps_its_text_and_no_line_wraps() {
     update(&mut state, key(KeyCode::PageDown));
     assert!(shown_first(&state) > 1);
     update(&mut state, key(KeyCode::Char('k')));
-    let Some(Dialog::BulkPlan(plan)) = &state.dialog else {
+    let Some(Dialog::BulkPlan(plan)) = &state.screen.dialog else {
         panic!()
     };
     assert_eq!(plan.typed.value(), "1", "the count keeps its text");
@@ -302,7 +303,7 @@ fn dialog_text(text: &str) -> String {
 }
 
 fn plan_lines(state: &State) -> Vec<(String, String)> {
-    match &state.dialog {
+    match &state.screen.dialog {
         Some(iamkeys::tui::dialog::Dialog::BulkPlan(plan)) => plan
             .lines
             .iter()

@@ -44,7 +44,7 @@ fn one_key_state(used_days_ago: i64) -> State {
             Some((used_days_ago, "s3", "eu-west-1")),
         )]),
     )]);
-    state.selected = 0;
+    state.screen.selected = 0;
     state
 }
 
@@ -115,7 +115,10 @@ fn to_watch(state: &mut State, clock: &mut Clock, kept: Kept) {
             saved: Ok(None),
         },
     );
-    assert_eq!(state.rotation.as_ref().unwrap().step, WizardStep::Create);
+    assert_eq!(
+        state.jobs.rotation.as_ref().unwrap().step,
+        WizardStep::Create
+    );
     let effects = clock.press(state, Action::DialogPress);
     let sent = changes(&effects);
     let [(ticket, create, "rotate")] = &sent[..] else {
@@ -132,7 +135,7 @@ fn to_watch(state: &mut State, clock: &mut Clock, kept: Kept) {
             }),
         },
     );
-    assert!(matches!(state.dialog, Some(Dialog::Secret(_))));
+    assert!(matches!(state.screen.dialog, Some(Dialog::Secret(_))));
     match kept {
         Kept::Saved => {
             update(
@@ -153,7 +156,7 @@ fn to_watch(state: &mut State, clock: &mut Clock, kept: Kept) {
     // Esc, then "Close" ("It was not saved" when it was not).
     update(state, Action::DialogCancel);
     clock.press(state, Action::DialogConfirm);
-    assert!(matches!(state.dialog, Some(Dialog::Rotation { .. })));
+    assert!(matches!(state.screen.dialog, Some(Dialog::Rotation { .. })));
     update(
         state,
         Action::Proved {
@@ -161,7 +164,7 @@ fn to_watch(state: &mut State, clock: &mut Clock, kept: Kept) {
             result: Ok(ARN.into()),
         },
     );
-    let wizard = state.rotation.as_ref().unwrap();
+    let wizard = state.jobs.rotation.as_ref().unwrap();
     assert_eq!(wizard.step, WizardStep::Watch);
     assert!(wizard.secret.is_none(), "proven: the secret is not kept");
 }
@@ -236,14 +239,93 @@ fn an_unsaved_uncopied_secret_is_never_followed_by_retiring_the_old_key() {
             .any(|e| matches!(e, Effect::ForgetRotation(s) if s.user == USER)),
         "{effects:?}"
     );
-    let step = &state.rotation.as_ref().unwrap().step;
+    let step = &state.jobs.rotation.as_ref().unwrap().step;
     assert!(
         matches!(step, WizardStep::Stuck(why) if why.contains(&format!("{NEW} is deleted")) && why.contains(OLD)),
         "{step:?}"
     );
-    assert!(!state.rotations_saved.contains(USER));
+    assert!(!state.jobs.rotations_saved.contains(USER));
     // The old key was never asked to change.
     assert_eq!(state.key(USER, OLD).unwrap().key.status, KeyStatus::Active);
+}
+
+/// Issue 18: replies are routed by their ticket alone. A plain toggle of the
+/// old key, sent before the wizard opened, answers while the wizard waits for
+/// its create: the wizard must not take it as its own (it skipped to
+/// "retire", past the new key's proof), and its own answer still moves it on.
+#[test]
+fn a_plain_toggles_answer_for_the_old_key_never_advances_the_waiting_wizard() {
+    let mut state = one_key_state(100);
+    let mut clock = Clock(0);
+    state.screen.focus = iamkeys::tui::state::Focus::Keys;
+    let mut effects = clock.press(&mut state, Action::ToggleKey);
+    if matches!(effects.as_slice(), [Effect::ReadLastUse { .. }]) {
+        effects = update(
+            &mut state,
+            Action::LastUseRead {
+                key_id: OLD.into(),
+                result: Ok(LastUsed::Never),
+            },
+        );
+    }
+    let sent = changes(&effects);
+    let [(toggle_ticket, toggle, "dashboard")] = &sent[..] else {
+        panic!("{effects:?}")
+    };
+    assert!(
+        matches!(toggle, KeyChange::SetStatus { key_id, to: KeyStatus::Inactive, .. } if key_id == OLD)
+    );
+
+    update(&mut state, Action::Rotate);
+    update(
+        &mut state,
+        Action::RotationOpened {
+            user: USER.into(),
+            saved: Ok(None),
+        },
+    );
+    let effects = clock.press(&mut state, Action::DialogPress);
+    let sent = changes(&effects);
+    let [(create_ticket, create, "rotate")] = &sent[..] else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(
+        state.jobs.rotation.as_ref().unwrap().step,
+        WizardStep::Waiting
+    );
+
+    update(
+        &mut state,
+        Action::Changed {
+            ticket: *toggle_ticket,
+            change: toggle.clone(),
+            result: Ok(ChangeOutcome::StatusSet),
+        },
+    );
+    assert_eq!(
+        state.jobs.rotation.as_ref().unwrap().step,
+        WizardStep::Waiting,
+        "the toggle's answer is not the wizard's"
+    );
+    assert!(
+        !state.jobs.pending_keys.contains_key(OLD),
+        "the toggle's answer still ends its wait"
+    );
+
+    update(
+        &mut state,
+        Action::Changed {
+            ticket: *create_ticket,
+            change: create.clone(),
+            result: Ok(ChangeOutcome::Created {
+                key: new_key(),
+                description_error: None,
+            }),
+        },
+    );
+    let wizard = state.jobs.rotation.as_ref().unwrap();
+    assert_eq!(wizard.step, WizardStep::Proving);
+    assert_eq!(wizard.new_key.as_deref(), Some(NEW));
 }
 
 #[test]
@@ -289,8 +371,8 @@ fn the_wizard_asks_what_space_asks_on_the_live_last_use_and_what_d_asks() {
     );
     let effects = clock.press(&mut state, Action::DialogPress);
     assert!(changes(&effects).is_empty(), "{effects:?}");
-    let Some(Dialog::DeactivateInUse { target, focus }) = &state.dialog else {
-        panic!("{:?}", state.dialog)
+    let Some(Dialog::DeactivateInUse { target, focus }) = &state.screen.dialog else {
+        panic!("{:?}", state.screen.dialog)
     };
     assert_eq!((target.key_id.as_str(), *focus), (OLD, Button::Cancel));
     assert!(
@@ -301,11 +383,17 @@ fn the_wizard_asks_what_space_asks_on_the_live_last_use_and_what_d_asks() {
     // Enter presses Cancel: back to the wizard, nothing sent.
     let effects = clock.press(&mut state, Action::DialogPress);
     assert!(changes(&effects).is_empty(), "{effects:?}");
-    assert!(matches!(state.dialog, Some(Dialog::Rotation { .. })));
-    assert_eq!(state.rotation.as_ref().unwrap().step, WizardStep::Watch);
+    assert!(matches!(state.screen.dialog, Some(Dialog::Rotation { .. })));
+    assert_eq!(
+        state.jobs.rotation.as_ref().unwrap().step,
+        WizardStep::Watch
+    );
     // Asked again and confirmed: a step of the rotation.
     clock.press(&mut state, Action::DialogPress);
-    assert!(matches!(state.dialog, Some(Dialog::DeactivateInUse { .. })));
+    assert!(matches!(
+        state.screen.dialog,
+        Some(Dialog::DeactivateInUse { .. })
+    ));
     let effects = clock.press(&mut state, Action::DialogConfirm);
     let sent = changes(&effects);
     let [(ticket, deactivate, "rotate")] = &sent[..] else {
@@ -319,7 +407,10 @@ fn the_wizard_asks_what_space_asks_on_the_live_last_use_and_what_d_asks() {
             result: Ok(ChangeOutcome::StatusSet),
         },
     );
-    assert_eq!(state.rotation.as_ref().unwrap().step, WizardStep::Retire);
+    assert_eq!(
+        state.jobs.rotation.as_ref().unwrap().step,
+        WizardStep::Retire
+    );
     let text = screen(&state);
     assert!(
         text.contains(&format!("Enter deletes {OLD} (a dialog asks first)")),
@@ -328,13 +419,16 @@ fn the_wizard_asks_what_space_asks_on_the_live_last_use_and_what_d_asks() {
     // Retire: the dialog `d` opens, Cancel focused; Enter on it cancels.
     let effects = clock.press(&mut state, Action::DialogPress);
     assert!(changes(&effects).is_empty(), "{effects:?}");
-    let Some(Dialog::Delete { target, focus }) = &state.dialog else {
-        panic!("{:?}", state.dialog)
+    let Some(Dialog::Delete { target, focus }) = &state.screen.dialog else {
+        panic!("{:?}", state.screen.dialog)
     };
     assert_eq!((target.key_id.as_str(), *focus), (OLD, Button::Cancel));
     let effects = clock.press(&mut state, Action::DialogPress);
     assert!(changes(&effects).is_empty(), "{effects:?}");
-    assert_eq!(state.rotation.as_ref().unwrap().step, WizardStep::Retire);
+    assert_eq!(
+        state.jobs.rotation.as_ref().unwrap().step,
+        WizardStep::Retire
+    );
     clock.press(&mut state, Action::DialogPress);
     let effects = clock.press(&mut state, Action::DialogConfirm);
     let sent = changes(&effects);
@@ -353,9 +447,9 @@ fn an_old_key_whose_live_use_is_not_read_yet_is_asked_about() {
     let effects = clock.press(&mut state, Action::DialogPress);
     assert!(changes(&effects).is_empty(), "{effects:?}");
     assert!(
-        matches!(&state.dialog, Some(Dialog::DeactivateInUse { target, focus: Button::Cancel }) if target.last_used.is_none()),
+        matches!(&state.screen.dialog, Some(Dialog::DeactivateInUse { target, focus: Button::Cancel }) if target.last_used.is_none()),
         "{:?}",
-        state.dialog
+        state.screen.dialog
     );
 }
 
@@ -382,7 +476,7 @@ fn resume(state: &mut State, saved: Saved, listed: Vec<AccessKey>) -> Vec<Effect
             saved: Ok(Some(saved)),
         },
     );
-    let wizard = state.rotation.as_ref().unwrap();
+    let wizard = state.jobs.rotation.as_ref().unwrap();
     assert_eq!(wizard.step, WizardStep::Checking);
     assert!(!matches!(wizard.proof, Proof::Verified { .. }));
     let [Effect::ReadUserKeys { ticket, user, .. }] = effects.as_slice() else {
@@ -430,7 +524,7 @@ fn a_rotation_resumed_at_verified_reads_iam_again_and_proves_before_any_retire_s
         !effects.iter().any(|e| matches!(e, Effect::ProveKey { .. })),
         "{effects:?}"
     );
-    let step = state.rotation.as_ref().unwrap().step.clone();
+    let step = state.jobs.rotation.as_ref().unwrap().step.clone();
     assert!(
         matches!(&step, WizardStep::Stuck(why) if why.contains(&format!("{NEW}, which IAM now lists as Inactive"))
             && why.contains(&format!("IAM holds: {OLD} (Active), {NEW} (Inactive)"))),
@@ -440,7 +534,7 @@ fn a_rotation_resumed_at_verified_reads_iam_again_and_proves_before_any_retire_s
     assert!(!text.contains("verified"), "{text}");
     let effects = clock.press(&mut state, Action::DialogPress);
     assert!(changes(&effects).is_empty(), "{effects:?}");
-    assert!(state.rotation.is_none());
+    assert!(state.jobs.rotation.is_none());
 
     // Active on IAM: proven again (from the CSV) before the watch.
     let mut state = one_key_state(100);
@@ -456,7 +550,10 @@ fn a_rotation_resumed_at_verified_reads_iam_again_and_proves_before_any_retire_s
         effects.iter().any(|e| matches!(e, Effect::ProveKey { key_id, secret: None, secret_file: Some(_), .. } if key_id == NEW)),
         "{effects:?}"
     );
-    assert_eq!(state.rotation.as_ref().unwrap().step, WizardStep::Proving);
+    assert_eq!(
+        state.jobs.rotation.as_ref().unwrap().step,
+        WizardStep::Proving
+    );
     let effects = clock.press(&mut state, Action::DialogPress);
     assert!(
         changes(&effects).is_empty(),
@@ -469,7 +566,10 @@ fn a_rotation_resumed_at_verified_reads_iam_again_and_proves_before_any_retire_s
             result: Ok(ARN.into()),
         },
     );
-    assert_eq!(state.rotation.as_ref().unwrap().step, WizardStep::Watch);
+    assert_eq!(
+        state.jobs.rotation.as_ref().unwrap().step,
+        WizardStep::Watch
+    );
 
     // Saved at "old deactivated" but the old key was reactivated elsewhere:
     // after the proof, the wizard watches it again (it does not delete an active key).
@@ -489,7 +589,10 @@ fn a_rotation_resumed_at_verified_reads_iam_again_and_proves_before_any_retire_s
             result: Ok(ARN.into()),
         },
     );
-    assert_eq!(state.rotation.as_ref().unwrap().step, WizardStep::Watch);
+    assert_eq!(
+        state.jobs.rotation.as_ref().unwrap().step,
+        WizardStep::Watch
+    );
 
     // The new key is gone: said with what IAM holds, and a fresh rotation offered.
     let mut state = one_key_state(100);
@@ -504,8 +607,11 @@ fn a_rotation_resumed_at_verified_reads_iam_again_and_proves_before_any_retire_s
             .any(|e| matches!(e, Effect::ForgetRotation(s) if s.new_key.as_deref() == Some(NEW))),
         "{effects:?}"
     );
-    assert_eq!(state.rotation.as_ref().unwrap().step, WizardStep::Create);
-    let status = &state.status.as_ref().unwrap().text;
+    assert_eq!(
+        state.jobs.rotation.as_ref().unwrap().step,
+        WizardStep::Create
+    );
+    let status = &state.screen.status.as_ref().unwrap().text;
     assert!(
         status.contains("no longer lists")
             && status.contains(&format!("IAM holds: {OLD} (Active)")),
@@ -525,7 +631,7 @@ fn a_saved_rotation_is_a_local_file_whose_text_is_made_safe_before_the_screen() 
             saved: Ok(Some(saved)),
         },
     );
-    let wizard = state.rotation.as_ref().unwrap();
+    let wizard = state.jobs.rotation.as_ref().unwrap();
     assert_eq!(wizard.started, "2026-11-30\\x1b]0;owned\\x07");
     let text = screen(&state);
     assert!(
@@ -561,7 +667,7 @@ fn a_resumed_rotation_whose_keys_cannot_be_read_changes_nothing() {
         },
     );
     assert!(effects.is_empty(), "{effects:?}");
-    let step = &state.rotation.as_ref().unwrap().step;
+    let step = &state.jobs.rotation.as_ref().unwrap().step;
     assert!(
         matches!(step, WizardStep::Stuck(why) if why.contains("AccessDenied") && why.contains("nothing was changed")),
         "{step:?}"
@@ -584,9 +690,9 @@ fn a_pending_rotation_shows_on_its_users_row() {
     let mut state = one_key_state(100);
     let mut clock = Clock(0);
     to_watch(&mut state, &mut clock, Kept::Neither);
-    assert!(state.rotations_saved.contains(USER));
+    assert!(state.jobs.rotations_saved.contains(USER));
     // A load that finishes lists the rotations on disk again.
-    state.load.generation = 1;
+    state.inventory.load.generation = 1;
     let effects = update(
         &mut state,
         Action::Inventory {

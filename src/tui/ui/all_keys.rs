@@ -12,9 +12,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &mut ViewState) 
     let rows_visible = area.height.saturating_sub(3) as usize;
     view.key_rows_offset = scroll_offset(
         view.key_rows_offset,
-        state.selected_row,
+        state.screen.selected_row,
         rows_visible,
-        state.key_rows.len(),
+        state.screen.key_rows.len(),
     );
     let prefix = title_prefix(state);
     let mut title = vec![Span::styled(prefix.clone(), theme::TITLE)];
@@ -23,10 +23,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &mut ViewState) 
         .title(Line::from(title))
         .border_type(theme::border_type(true))
         .border_style(theme::FOCUSED_BORDER);
-    if state.key_rows.is_empty() {
-        let text = if state.load.in_flight {
+    if state.screen.key_rows.is_empty() {
+        let text = if state.inventory.load.in_flight {
             "loading keys…"
-        } else if state.filter.value().is_empty() {
+        } else if state.screen.filter.value().is_empty() {
             "no access keys in this account"
         } else {
             "no key matches the filter (Esc clears it)"
@@ -36,12 +36,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &mut ViewState) 
         return;
     }
     let visible: Vec<_> = state
+        .screen
         .key_rows
         .iter()
         .skip(view.key_rows_offset)
         .take(rows_visible)
         .filter_map(|&(u, k)| {
-            let user = state.users.get(u)?;
+            let user = state.inventory.users.get(u)?;
             Some((user, user.key_entries().get(k)?))
         })
         .collect();
@@ -59,18 +60,23 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &mut ViewState) 
         .highlight_symbol(theme::SELECTION_MARK)
         .highlight_spacing(ratatui::widgets::HighlightSpacing::Always);
     let mut table_state = TableState::default().with_selected(Some(
-        state.selected_row - view.key_rows_offset.min(state.selected_row),
+        state.screen.selected_row - view.key_rows_offset.min(state.screen.selected_row),
     ));
     frame.render_stateful_widget(table, area, &mut table_state);
     users::place_filter_cursor(frame, area, &prefix, state);
 }
 
 fn title_prefix(state: &State) -> String {
-    let total: usize = state.users.iter().map(|u| u.key_entries().len()).sum();
-    let sort = state.key_sort;
+    let total: usize = state
+        .inventory
+        .users
+        .iter()
+        .map(|u| u.key_entries().len())
+        .sum();
+    let sort = state.screen.key_sort;
     format!(
         " All keys {}/{total} · sort: {}{} · filter: ",
-        state.key_rows.len(),
+        state.screen.key_rows.len(),
         sort.column.label(),
         if sort.reversed { " (reversed)" } else { "" }
     )

@@ -10,7 +10,9 @@ use tui_input::Input;
 
 use super::{format, theme};
 use crate::core::model::{KeyStatus, LastUsed, SessionLink, UseSource, never_means_never};
+use crate::tui::action::Action;
 use crate::tui::dialog::{Button, Dialog, KeyOp, KeyTarget, SecretDialog, SecretStage};
+use crate::tui::screen_mode::Mode;
 use crate::tui::state::State;
 
 const WIDTH: u16 = 76;
@@ -127,7 +129,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, dialog: &Dialog) {
             };
             lines.push(Line::styled(
                 format!(
-                    "{why} Whatever signs with it (scripts, CI, applications) gets InvalidClientTokenId until it is activated again (u undoes)."
+                    "{why} Whatever signs with it (scripts, CI, applications) gets InvalidClientTokenId until it is activated again ({} undoes).",
+                    state.context.keymap.key_of(&crate::tui::action::Action::Undo)
                 ),
                 theme::WARNING,
             ));
@@ -301,7 +304,11 @@ fn secret_lines(secret: &SecretDialog) -> (Vec<Line<'static>>, Option<(&Input, u
             lines.push(Line::raw("Save as CSV (created readable only by you) to:"));
             field = Some((path, lines.len()));
             lines.push(Line::raw(""));
-            lines.push(hint_line(&[("Enter", "save"), ("Esc", "back")]));
+            // The field's keys as the footer gives them (the text-entry table).
+            lines.push(hint_line(&table_hints(
+                Mode::TextEntry,
+                &[Action::DialogSubmit, Action::DialogCancel],
+            )));
         }
         SecretStage::Overwrite { path, focus } => {
             lines.push(Line::styled(
@@ -504,7 +511,7 @@ fn user_details(
 ) -> Vec<Line<'static>> {
     use crate::core::model::ConsolePassword;
     use crate::tui::state::Fetch;
-    let details = match state.user_details.get(user) {
+    let details = match state.inventory.user_details.get(user) {
         None | Some(Fetch::Loading) => {
             return vec![Line::styled(
                 format!("reading the groups, policies and MFA of {user}…"),
@@ -578,6 +585,15 @@ fn buttons(focus: Button, confirm: &str) -> Line<'static> {
             theme::LABEL,
         ),
     ])
+}
+
+/// The keys of `actions` in the dialog table of `mode`, with the words the
+/// footer gives them: a dialog's own hint line never disagrees with its footer.
+fn table_hints(mode: Mode, actions: &[Action]) -> Vec<(&'static str, &'static str)> {
+    actions
+        .iter()
+        .filter_map(|action| crate::tui::keymap::Keymap::dialog_hint(mode, action))
+        .collect()
 }
 
 fn hint_line(hints: &[(&str, &str)]) -> Line<'static> {

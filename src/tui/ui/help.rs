@@ -102,15 +102,24 @@ pub fn draw(frame: &mut Frame, area: Rect, keymap: &Keymap, scroll: usize) {
     let visible = height.saturating_sub(2) as usize;
     let scroll = scroll.min(lines.len().saturating_sub(visible));
     let more = if scroll + visible < lines.len() {
-        " ↓ j/↓ scrolls "
+        format!(
+            " ↓ {} scrolls ",
+            keymap.key_of(&crate::tui::action::Action::Move(
+                crate::tui::action::Motion::Down
+            ))
+        )
     } else {
-        ""
+        String::new()
     };
+    let title = format!(
+        " Help — {}/Esc closes ",
+        keymap.key_of(&crate::tui::action::Action::ToggleHelp)
+    );
     let help = Paragraph::new(lines)
         .scroll((u16::try_from(scroll).unwrap_or(u16::MAX), 0))
         .block(
             Block::bordered()
-                .title(" Help — ?/Esc closes ")
+                .title(title)
                 .title_bottom(more)
                 .border_style(theme::FOCUSED_BORDER),
         );

@@ -324,7 +324,10 @@ pub fn row<'a>(user: &'a UserEntry, entry: &'a KeyEntry, state: &State, fit: &Fi
     let (last_used, service, region) = last_use_cells(entry, fit.dates, now);
     let mut notes = Some(notes(user, entry, state, fit));
     // Marked for a bulk action (m, M): a mark, not only a colour.
-    let marked = state.marked.contains(&(key.user.clone(), key.id.clone()));
+    let marked = state
+        .jobs
+        .marked
+        .contains(&(key.user.clone(), key.id.clone()));
     let mark = if marked {
         Cell::from("✓").style(theme::PENDING)
     } else {
@@ -423,7 +426,7 @@ fn last_use_cells(
 fn notes(user: &UserEntry, entry: &KeyEntry, state: &State, fit: &Fit) -> Vec<(String, Style)> {
     let key = &entry.key;
     let mut notes: Vec<(String, Style)> = Vec::new();
-    if let Some(op) = state.pending_keys.get(&key.id) {
+    if let Some(op) = state.jobs.pending_keys.get(&key.id) {
         notes.push((op.label().to_string(), theme::PENDING));
     }
     let (findings, exempt) = state.findings(user, entry);
@@ -461,7 +464,7 @@ fn notes(user: &UserEntry, entry: &KeyEntry, state: &State, fit: &Fit) -> Vec<(S
     }) = entry.use_source
     {
         // The report may be hours old: a key it shows unused may have been used since.
-        let confirming = if state.load.in_flight {
+        let confirming = if state.inventory.load.in_flight {
             ", confirming"
         } else {
             ""

@@ -9,7 +9,7 @@ use super::{key_table, theme};
 use crate::tui::state::{Fetch, Focus, State, UserEntry};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
-    let focused = state.focus == Focus::Keys;
+    let focused = state.screen.focus == Focus::Keys;
     let block = Block::bordered()
         .title(title(state.selected_user(), state))
         .border_type(theme::border_type(focused))
@@ -19,7 +19,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
             theme::BORDER
         });
     let Some(user) = state.selected_user() else {
-        let text = if state.load.in_flight {
+        let text = if state.inventory.load.in_flight {
             "loading…"
         } else {
             "no user selected"
@@ -74,7 +74,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         .highlight_symbol(theme::SELECTION_MARK)
         .highlight_spacing(ratatui::widgets::HighlightSpacing::Always);
     let mut table_state =
-        TableState::default().with_selected(focused.then_some(state.selected_key));
+        TableState::default().with_selected(focused.then_some(state.screen.selected_key));
     frame.render_stateful_widget(table, area, &mut table_state);
 }
 
@@ -86,7 +86,7 @@ fn title(user: Option<&UserEntry>, state: &State) -> Line<'static> {
             Span::styled(format!(" ({}) ", u.user.arn), theme::LABEL),
             // IAM answered a change; its listing does not show it yet.
             Span::styled(
-                if state.propagating.contains(&u.user.name) {
+                if state.jobs.propagating.contains(&u.user.name) {
                     "propagating… "
                 } else {
                     ""

@@ -98,7 +98,7 @@ pub fn draw(frame: &mut Frame, state: &State, view: &mut ViewState) {
 fn draw_in_colour(frame: &mut Frame, state: &State, view: &mut ViewState) {
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        draw_too_small(frame, area);
+        draw_too_small(frame, area, state);
         return;
     }
     let [header, body, footer] = Layout::vertical([
@@ -109,7 +109,7 @@ fn draw_in_colour(frame: &mut Frame, state: &State, view: &mut ViewState) {
     .areas(area);
     status::draw_header(frame, header, state);
     view.tables.clear();
-    match state.board {
+    match state.screen.board {
         Board::Users => {
             let [users_area, keys_area] = Layout::vertical([
                 Constraint::Min(USERS_CHROME_ROWS),
@@ -139,21 +139,25 @@ fn draw_in_colour(frame: &mut Frame, state: &State, view: &mut ViewState) {
         }
     }
     status::draw_footer(frame, footer, state);
-    if state.mode == Mode::Help || state.dialog.is_some() {
+    if state.screen.mode == Mode::Help || state.screen.dialog.is_some() {
         // Overlays cover the tables: the mouse points at nothing under them.
         view.tables.clear();
     }
-    if state.mode == Mode::Help {
-        help::draw(frame, area, &state.context.keymap, state.help_scroll);
+    if state.screen.mode == Mode::Help {
+        help::draw(frame, area, &state.context.keymap, state.screen.help_scroll);
     }
-    if let Some(open) = &state.dialog {
+    if let Some(open) = &state.screen.dialog {
         dialog::draw(frame, area, state, open);
     }
 }
 
-fn draw_too_small(frame: &mut Frame, area: Rect) {
+fn draw_too_small(frame: &mut Frame, area: Rect, state: &State) {
+    let quit = state
+        .context
+        .keymap
+        .key_of(&crate::tui::action::Action::Quit);
     let text = format!(
-        "Terminal too small ({}×{}). iamkeys needs at least {MIN_WIDTH}×{MIN_HEIGHT}. Resize, or press q to quit.",
+        "Terminal too small ({}×{}). iamkeys needs at least {MIN_WIDTH}×{MIN_HEIGHT}. Resize, or press {quit} to quit.",
         area.width, area.height
     );
     frame.render_widget(

@@ -87,7 +87,7 @@ struct Glance {
 
 fn glance(state: &State) -> Glance {
     let mut g = Glance::default();
-    for user in &state.users {
+    for user in &state.inventory.users {
         for entry in user.key_entries() {
             g.keys += 1;
             g.active += usize::from(entry.key.status == KeyStatus::Active);
@@ -109,12 +109,12 @@ fn glance(state: &State) -> Glance {
 /// the root user has an access key.
 pub fn root_has_key(state: &State) -> bool {
     matches!(
-        state.load.source,
+        state.inventory.load.source,
         Some(DataSource::Report {
             root_has_key: true,
             ..
         })
-    ) || matches!(state.load.root_key_summary, Some(Ok(true)))
+    ) || matches!(state.inventory.load.root_key_summary, Some(Ok(true)))
 }
 
 /// The counts, whole: findings first, then the root key, marks, and the totals.
@@ -140,7 +140,12 @@ fn glance_line(state: &State, width: u16) -> Line<'static> {
             ],
         )
     };
-    parts.push(count(3, "users ".into(), state.users.len(), plain));
+    parts.push(count(
+        3,
+        "users ".into(),
+        state.inventory.users.len(),
+        plain,
+    ));
     parts.push(count(3, "  keys ".into(), g.keys, plain));
     parts.push(count(4, "  active ".into(), g.active, plain));
     for (finding, n) in Finding::ALL.iter().zip(g.findings) {
@@ -150,11 +155,11 @@ fn glance_line(state: &State, width: u16) -> Line<'static> {
         let style = if n > 0 { theme::ATTENTION } else { plain };
         parts.push(count(1, format!("  {} ", finding.name()), n, style));
     }
-    if !state.marked.is_empty() {
+    if !state.jobs.marked.is_empty() {
         parts.push(count(
             2,
             "  ✓ marked ".into(),
-            state.marked.len(),
+            state.jobs.marked.len(),
             theme::PENDING,
         ));
     }
@@ -163,8 +168,8 @@ fn glance_line(state: &State, width: u16) -> Line<'static> {
 
 /// Load progress (or when it finished) and where the last uses came from.
 fn load_line(state: &State) -> Line<'static> {
-    let load = &state.load;
-    let users = state.users.len();
+    let load = &state.inventory.load;
+    let users = state.inventory.users.len();
     let mut spans = Vec::new();
     if let Some(silence) = silence_spans(state) {
         spans.extend(silence);
@@ -196,7 +201,7 @@ fn load_line(state: &State) -> Line<'static> {
         }
     } else if let Some(err) = &load.error {
         // The refresh failed: what is on screen is older data, and says so.
-        let shown = match state.loaded_at {
+        let shown = match state.inventory.loaded_at {
             Some(at) => format!(
                 "STALE: showing data loaded at {} ({} ago)",
                 format::clock(at),
@@ -205,7 +210,14 @@ fn load_line(state: &State) -> Line<'static> {
             None => "no data".to_string(),
         };
         spans.push(Span::styled(
-            format!("⚠ {shown}; the refresh failed ({}), r retries", err.code),
+            format!(
+                "⚠ {shown}; the refresh failed ({}), {} retries",
+                err.code,
+                state
+                    .context
+                    .keymap
+                    .key_of(&crate::tui::action::Action::Refresh)
+            ),
             theme::ERROR,
         ));
     } else if let (Some(started), Some(finished)) = (load.started, load.finished) {
@@ -227,6 +239,7 @@ fn load_line(state: &State) -> Line<'static> {
                 theme::LABEL,
             ));
             let provisional = state
+                .inventory
                 .users
                 .iter()
                 .flat_map(|u| u.key_entries())
@@ -262,7 +275,7 @@ fn load_line(state: &State) -> Line<'static> {
 /// say so, and from 15 s on mark what is on screen STALE.
 fn silence_spans(state: &State) -> Option<Vec<Span<'static>>> {
     let silent = state.iam_silence()?;
-    let failure = state.iam_health.failure.as_deref();
+    let failure = state.inventory.iam_health.failure.as_deref();
     if silent < SILENCE_SHOWN_AFTER && failure.is_none() {
         return None;
     }
@@ -272,9 +285,12 @@ fn silence_spans(state: &State) -> Option<Vec<Span<'static>>> {
     };
     let mut spans = Vec::new();
     if silent >= STALE_AFTER {
-        let of = state.loaded_at.map_or("no data yet".to_string(), |at| {
-            format!("data of {}", format::clock(at))
-        });
+        let of = state
+            .inventory
+            .loaded_at
+            .map_or("no data yet".to_string(), |at| {
+                format!("data of {}", format::clock(at))
+            });
         spans.push(Span::styled(format!("⚠ STALE ({of}) · "), theme::ERROR));
     }
     let why = failure.map_or(String::new(), |f| format!(": {f}"));
@@ -305,13 +321,15 @@ fn works(state: &State, action: &crate::tui::action::Action) -> bool {
                 .is_some_and(|u| !u.key_entries().is_empty())
                 && writable
         }
-        Action::BulkStart(_) => !state.marked.is_empty() && writable,
+        Action::BulkStart(_) => !state.jobs.marked.is_empty() && writable,
+        // The view on screen is not offered: the other one is.
+        Action::ShowBoard(board) => *board != state.screen.board,
         _ => true,
     }
 }
 
 pub fn draw_footer(frame: &mut Frame, area: Rect, state: &State) {
-    let status = match &state.status {
+    let status = match &state.screen.status {
         Some(s) => Line::styled(
             s.text.clone(),
             if s.is_error {

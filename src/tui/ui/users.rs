@@ -28,18 +28,19 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &mut ViewState) 
     let rows_visible = area.height.saturating_sub(3) as usize;
     view.users_offset = scroll_offset(
         view.users_offset,
-        state.selected,
+        state.screen.selected,
         rows_visible,
-        state.view.len(),
+        state.screen.view.len(),
     );
     let inner = area.width.saturating_sub(2);
     let shown: Vec<bool> = COLUMNS.iter().map(|c| inner >= c.3).collect();
     let visible: Vec<&UserEntry> = state
+        .screen
         .view
         .iter()
         .skip(view.users_offset)
         .take(rows_visible)
-        .filter_map(|&i| state.users.get(i))
+        .filter_map(|&i| state.inventory.users.get(i))
         .collect();
     let widths = column_widths(inner, &shown, &visible, state);
     let rows = visible.iter().map(|entry| {
@@ -54,7 +55,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &mut ViewState) 
     });
     let header = Row::new(COLUMNS.iter().zip(&shown).filter(|(_, shown)| **shown).map(
         |((name, column, _, _), _)| {
-            let arrow = match (*column == state.sort.column, state.sort.reversed) {
+            let arrow = match (
+                *column == state.screen.sort.column,
+                state.screen.sort.reversed,
+            ) {
                 (true, false) if *name != "Active" => " ▼",
                 (true, true) if *name != "Active" => " ▲",
                 _ => "",
@@ -69,7 +73,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &mut ViewState) 
         .filter(|(_, shown)| **shown)
         .map(|(w, _)| Constraint::Length(*w))
         .collect();
-    let focused = state.focus == Focus::Users;
+    let focused = state.screen.focus == Focus::Users;
     let table = Table::new(rows, constraints)
         .header(header)
         .block(
@@ -91,8 +95,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &mut ViewState) 
         .highlight_symbol(theme::SELECTION_MARK)
         .highlight_spacing(ratatui::widgets::HighlightSpacing::Always);
     let mut table_state = TableState::default();
-    if !state.view.is_empty() {
-        table_state.select(Some(state.selected - view.users_offset.min(state.selected)));
+    if !state.screen.view.is_empty() {
+        table_state.select(Some(
+            state.screen.selected - view.users_offset.min(state.screen.selected),
+        ));
     }
     frame.render_stateful_widget(table, area, &mut table_state);
     place_filter_cursor(frame, area, &title_prefix(state), state);
@@ -149,7 +155,7 @@ fn column_widths(inner: u16, shown: &[bool], visible: &[&UserEntry], state: &Sta
 }
 
 fn rotation_mark_width(entry: &UserEntry, state: &State) -> u16 {
-    if state.rotations_saved.contains(&entry.user.name) {
+    if state.jobs.rotations_saved.contains(&entry.user.name) {
         cut::width(ROTATION_MARK)
     } else {
         0
@@ -160,7 +166,7 @@ fn rotation_mark_width(entry: &UserEntry, state: &State) -> u16 {
 pub(super) fn place_filter_cursor(frame: &mut Frame, area: Rect, prefix: &str, state: &State) {
     if state.input_mode() == Mode::Filter {
         let prefix = prefix.chars().count() as u16;
-        let cursor = state.filter.visual_cursor() as u16;
+        let cursor = state.screen.filter.visual_cursor() as u16;
         let x = (area.x + 1 + prefix + cursor).min(area.right().saturating_sub(2));
         frame.set_cursor_position((x, area.y));
     }
@@ -169,10 +175,10 @@ pub(super) fn place_filter_cursor(frame: &mut Frame, area: Rect, prefix: &str, s
 fn title_prefix(state: &State) -> String {
     format!(
         " Users {}/{} · sort: {}{} · filter: ",
-        state.view.len(),
-        state.users.len(),
-        state.sort.column.label(),
-        if state.sort.reversed {
+        state.screen.view.len(),
+        state.inventory.users.len(),
+        state.screen.sort.column.label(),
+        if state.screen.sort.reversed {
             " (reversed)"
         } else {
             ""
@@ -189,13 +195,20 @@ fn title(state: &State) -> Line<'static> {
 /// The filter's text (or how to start one) and why it is not a filter, if it is not.
 pub(super) fn filter_spans(state: &State) -> Vec<Span<'static>> {
     let mut spans = Vec::new();
-    let value = state.filter.value();
-    if state.mode == Mode::Filter || !value.is_empty() {
+    let value = state.screen.filter.value();
+    if state.screen.mode == Mode::Filter || !value.is_empty() {
         spans.push(Span::styled(format!("{value} "), theme::KEY_HINT));
     } else {
-        spans.push(Span::styled("none (press /) ", theme::LABEL));
+        let filter = state
+            .context
+            .keymap
+            .key_of(&crate::tui::action::Action::StartFilter);
+        spans.push(Span::styled(
+            format!("none (press {filter}) "),
+            theme::LABEL,
+        ));
     }
-    if let Some(why) = &state.filter_error {
+    if let Some(why) = &state.screen.filter_error {
         spans.push(Span::styled(format!("· {why} "), theme::ERROR));
     }
     spans
@@ -281,7 +294,7 @@ fn user_row<'a>(entry: &'a UserEntry, state: &State, widths: &[u16]) -> Vec<Cell
 fn name_cell<'a>(entry: &'a UserEntry, state: &State, width: u16) -> Cell<'a> {
     let room = width.saturating_sub(rotation_mark_width(entry, state));
     let name = cut::ellipsize_name(&entry.user.name, room);
-    if !state.rotations_saved.contains(&entry.user.name) {
+    if !state.jobs.rotations_saved.contains(&entry.user.name) {
         return Cell::from(name);
     }
     Cell::from(Line::from(vec![

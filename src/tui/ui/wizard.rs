@@ -17,7 +17,7 @@ const STEPS: [&str; 5] = [
 ];
 
 pub fn screen(state: &State) -> (String, Vec<Line<'static>>) {
-    let Some(w) = &state.rotation else {
+    let Some(w) = &state.jobs.rotation else {
         return (" Rotate ".into(), vec![Line::raw("")]);
     };
     let at = match w.step {

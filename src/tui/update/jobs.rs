@@ -4,8 +4,8 @@
 
 use tui_input::Input;
 
-use super::mutations::{begin, blocked_by_read_only, check};
-use super::{complain, say};
+use super::mutations::{blocked_by_read_only, enter};
+use super::{complain, key, say};
 use crate::core::IamError;
 use crate::core::change::{ChangeOutcome, KeyChange};
 use crate::core::model::{KeyStatus, LastUsed};
@@ -14,22 +14,26 @@ use crate::core::sanitize;
 use crate::io::bulk::{BulkItem, BulkKind, Planned};
 use crate::io::journal::UndoPlan;
 use crate::io::runner::Operation;
-use crate::tui::action::Effect;
+use crate::tui::action::{Action, Effect};
 use crate::tui::dialog::{BulkPlan, Button, Dialog, PlanLine};
 use crate::tui::state::{Board, State};
+use crate::tui::tickets::Owner;
 
 /// `m`: marks or unmarks the selected key.
 pub fn mark(state: &mut State) {
     let Some(entry) = state.selected_key_entry().filter(|_| state.key_focused()) else {
-        complain(
-            state,
-            "select a key first: m marks the selected key (Tab or Enter moves to the keys)",
+        let text = format!(
+            "select a key first: {} marks the selected key ({} or {} moves to the keys)",
+            key(state, &Action::Mark),
+            key(state, &Action::SwitchFocus),
+            key(state, &Action::OpenKeys)
         );
+        complain(state, text);
         return;
     };
     let key = (entry.key.user.clone(), entry.key.id.clone());
-    if !state.marked.remove(&key) {
-        state.marked.insert(key);
+    if !state.jobs.marked.remove(&key) {
+        state.jobs.marked.insert(key);
     }
     said_marks(state);
 }
@@ -37,20 +41,23 @@ pub fn mark(state: &mut State) {
 /// `M`: marks every key shown (the keys view's rows, or the keys of the users
 /// shown that the filter matches); if all of them are marked, unmarks them.
 pub fn mark_all(state: &mut State) {
-    let filter = crate::core::filter::Filter::parse(state.filter.value()).unwrap_or_default();
-    let shown: Vec<(String, String)> = match state.board {
+    let filter =
+        crate::core::filter::Filter::parse(state.screen.filter.value()).unwrap_or_default();
+    let shown: Vec<(String, String)> = match state.screen.board {
         Board::Keys => state
+            .screen
             .key_rows
             .iter()
             .filter_map(|&(u, k)| {
-                let entry = state.users.get(u)?.key_entries().get(k)?;
+                let entry = state.inventory.users.get(u)?.key_entries().get(k)?;
                 Some((entry.key.user.clone(), entry.key.id.clone()))
             })
             .collect(),
         Board::Users => state
+            .screen
             .view
             .iter()
-            .filter_map(|&u| state.users.get(u))
+            .filter_map(|&u| state.inventory.users.get(u))
             .flat_map(|user| {
                 user.key_entries()
                     .iter()
@@ -64,25 +71,56 @@ pub fn mark_all(state: &mut State) {
         complain(state, "no key is shown to mark");
         return;
     }
-    if shown.iter().all(|k| state.marked.contains(k)) {
+    if shown.iter().all(|k| state.jobs.marked.contains(k)) {
         for key in &shown {
-            state.marked.remove(key);
+            state.jobs.marked.remove(key);
         }
     } else {
-        state.marked.extend(shown);
+        state.jobs.marked.extend(shown);
     }
     said_marks(state);
 }
 
 fn said_marks(state: &mut State) {
-    let count = state.marked.len();
+    let count = state.jobs.marked.len();
     if count == 0 {
         say(state, "no key marked");
-    } else {
-        say(
-            state,
-            format!("{count} keys marked: D deactivates them, X deletes them (inactive ones)"),
-        );
+        return;
+    }
+    let text = format!("{count} keys marked: {}", marks_offer(state));
+    say(state, text);
+}
+
+/// What the bulk keys do with the marked keys as they are: `D` is offered
+/// only if one of them is active, `X` only if one is inactive (it deletes
+/// inactive keys only); the keys are named as bound.
+fn marks_offer(state: &State) -> String {
+    let status = |user: &str, id: &str| state.key(user, id).map(|k| k.key.status);
+    let active = state
+        .jobs
+        .marked
+        .iter()
+        .filter(|(user, id)| status(user, id) == Some(KeyStatus::Active))
+        .count();
+    let inactive = state
+        .jobs
+        .marked
+        .iter()
+        .filter(|(user, id)| status(user, id) == Some(KeyStatus::Inactive))
+        .count();
+    let deactivate = key(state, &Action::BulkStart(BulkKind::Deactivate));
+    let delete = key(state, &Action::BulkStart(BulkKind::Delete));
+    let them = |n: usize| if n == 1 { "it" } else { "them" };
+    match (active, inactive) {
+        (0, 0) => "none of them is listed now".to_string(),
+        (0, n) => format!("all inactive; {delete} deletes {}", them(n)),
+        (n, 0) => format!(
+            "{deactivate} deactivates {}; {delete} deletes inactive keys only",
+            them(n)
+        ),
+        (a, i) => {
+            format!("{deactivate} deactivates the {a} active, {delete} deletes the {i} inactive")
+        }
     }
 }
 
@@ -91,17 +129,19 @@ pub fn start(state: &mut State, kind: BulkKind) -> Vec<Effect> {
     if blocked_by_read_only(state, kind.what()) {
         return Vec::new();
     }
-    if state.marked.is_empty() {
-        complain(
-            state,
-            "mark keys first: m marks the selected key, M every key shown",
+    if state.jobs.marked.is_empty() {
+        let text = format!(
+            "mark keys first: {} marks the selected key, {} every key shown",
+            key(state, &Action::Mark),
+            key(state, &Action::MarkAll)
         );
+        complain(state, text);
         return Vec::new();
     }
     let recent_days = state.context.policy.recent_use_days;
     let mut lines = Vec::new();
     let mut left_out = Vec::new();
-    for (user, key_id) in &state.marked {
+    for (user, key_id) in &state.jobs.marked {
         let (Some(owner), Some(entry)) = (state.user(user), state.key(user, key_id)) else {
             left_out.push((user.clone(), key_id.clone(), "no longer listed".to_string()));
             continue;
@@ -121,6 +161,7 @@ pub fn start(state: &mut State, kind: BulkKind) -> Vec<Effect> {
         })
         .or_else(|| {
             state
+                .jobs
                 .pending_keys
                 .contains_key(key_id)
                 .then_some("a request on it is in flight")
@@ -180,7 +221,7 @@ pub fn start(state: &mut State, kind: BulkKind) -> Vec<Effect> {
             state,
             format!(
                 "none of the {} marked keys can be {}: {}",
-                state.marked.len(),
+                state.jobs.marked.len(),
                 kind.done(),
                 reasons.join("; ")
             ),
@@ -196,7 +237,7 @@ pub fn start(state: &mut State, kind: BulkKind) -> Vec<Effect> {
             key_id: l.key_id.clone(),
         })
         .collect();
-    state.dialog = Some(Dialog::BulkPlan(BulkPlan {
+    state.screen.dialog = Some(Dialog::BulkPlan(BulkPlan {
         kind,
         lines,
         left_out,
@@ -211,7 +252,7 @@ pub fn start(state: &mut State, kind: BulkKind) -> Vec<Effect> {
 
 /// Whether the open plan waits for `key_id`'s live last use.
 pub fn plan_confirms(state: &State, key_id: &str) -> bool {
-    matches!(&state.dialog, Some(Dialog::BulkPlan(plan))
+    matches!(&state.screen.dialog, Some(Dialog::BulkPlan(plan))
         if plan.lines.iter().any(|l| l.confirming && l.key_id == key_id))
 }
 
@@ -220,7 +261,7 @@ pub fn plan_confirms(state: &State, key_id: &str) -> bool {
 pub fn plan_use_read(state: &mut State, key_id: &str, result: Result<LastUsed, String>) {
     let recent_days = state.context.policy.recent_use_days;
     let now = state.now;
-    let Some(Dialog::BulkPlan(plan)) = &mut state.dialog else {
+    let Some(Dialog::BulkPlan(plan)) = &mut state.screen.dialog else {
         return;
     };
     let Some(line) = plan.lines.iter_mut().find(|l| l.key_id == key_id) else {
@@ -257,12 +298,12 @@ pub fn submit(state: &mut State, mut plan: BulkPlan) -> Vec<Effect> {
         plan.error = Some(format!(
             "{waiting} last uses are being read live: the plan decides on them, wait for them"
         ));
-        state.dialog = Some(Dialog::BulkPlan(plan));
+        state.screen.dialog = Some(Dialog::BulkPlan(plan));
         return Vec::new();
     }
     if plan.typed.value().trim() != count.to_string() {
         plan.error = Some(format!("type {count}, the number of keys, to go on"));
-        state.dialog = Some(Dialog::BulkPlan(plan));
+        state.screen.dialog = Some(Dialog::BulkPlan(plan));
         return Vec::new();
     }
     let operation = Operation::new("dashboard");
@@ -274,10 +315,9 @@ pub fn submit(state: &mut State, mut plan: BulkPlan) -> Vec<Effect> {
             had_description: line.had_description,
         }
         .change(plan.kind);
-        match check(state, &change) {
+        match enter(state, &change, Owner::Bulk) {
             Err(why) => line.result = Some(Err(why)),
-            Ok(()) => {
-                let ticket = begin(state, &change);
+            Ok(ticket) => {
                 items.push((
                     ticket,
                     Planned {
@@ -294,7 +334,7 @@ pub fn submit(state: &mut State, mut plan: BulkPlan) -> Vec<Effect> {
         state,
         format!("{}: {} keys…", plan.kind.verb(), items.len()),
     );
-    state.dialog = Some(Dialog::BulkPlan(plan));
+    state.screen.dialog = Some(Dialog::BulkPlan(plan));
     if items.is_empty() {
         return Vec::new();
     }
@@ -307,12 +347,7 @@ pub fn answered(state: &mut State, change: &KeyChange, result: &Result<ChangeOut
     let Some(key_id) = change.key_id() else {
         return;
     };
-    if result.is_ok() {
-        state
-            .marked
-            .remove(&(change.user().to_string(), key_id.to_string()));
-    }
-    if let Some(Dialog::BulkPlan(plan)) = &mut state.dialog
+    if let Some(Dialog::BulkPlan(plan)) = &mut state.screen.dialog
         && let Some(line) = plan.lines.iter_mut().find(|l| l.key_id == key_id)
     {
         line.result = Some(result.as_ref().map(|_| ()).map_err(|e| e.to_string()));
@@ -321,7 +356,7 @@ pub fn answered(state: &mut State, change: &KeyChange, result: &Result<ChangeOut
 
 /// Every change of the plan has answered.
 pub fn finished(state: &mut State) {
-    if let Some(Dialog::BulkPlan(plan)) = &mut state.dialog {
+    if let Some(Dialog::BulkPlan(plan)) = &mut state.screen.dialog {
         plan.finished = true;
         let failed = plan
             .lines
@@ -379,7 +414,7 @@ pub fn undo_planned(state: &mut State, plan: Result<UndoPlan, String>) {
         }
         Ok(plan) => {
             let typed = (plan.count() > 1).then(Input::default);
-            state.dialog = Some(Dialog::UndoPlan {
+            state.screen.dialog = Some(Dialog::UndoPlan {
                 plan,
                 focus: Button::Cancel,
                 typed,
@@ -403,7 +438,7 @@ pub fn undo_confirmed(state: &mut State, dialog: Dialog) -> Vec<Effect> {
     if let Some(typed) = typed
         && typed.value().trim() != count.to_string()
     {
-        state.dialog = Some(Dialog::UndoPlan {
+        state.screen.dialog = Some(Dialog::UndoPlan {
             plan,
             focus,
             typed: Some(typed),
@@ -414,11 +449,13 @@ pub fn undo_confirmed(state: &mut State, dialog: Dialog) -> Vec<Effect> {
     let id = crate::io::journal::new_operation_id();
     let mut items = Vec::new();
     for (change, entry) in plan.changes() {
-        if let Err(why) = check(state, &change) {
-            complain(state, why);
-            continue;
-        }
-        let ticket = begin(state, &change);
+        let ticket = match enter(state, &change, Owner::Undo) {
+            Ok(ticket) => ticket,
+            Err(why) => {
+                complain(state, why);
+                continue;
+            }
+        };
         items.push((
             ticket,
             Planned {
@@ -430,19 +467,8 @@ pub fn undo_confirmed(state: &mut State, dialog: Dialog) -> Vec<Effect> {
     if items.is_empty() {
         return Vec::new();
     }
-    state
-        .undoing
-        .extend(items.iter().map(|(_, p)| undo_key(&p.change)));
     say(state, format!("undoing: {} keys…", items.len()));
     vec![Effect::RunPlan { items }]
-}
-
-/// The key an undo's change is on: its answer says "undone", never "u undoes".
-fn undo_key(change: &KeyChange) -> (String, String) {
-    (
-        change.user().to_string(),
-        change.key_id().unwrap_or_default().to_string(),
-    )
 }
 
 /// An undo's change answered: what the status line says instead of the
@@ -453,16 +479,17 @@ pub fn undo_answered(
     change: &KeyChange,
     result: &Result<ChangeOutcome, IamError>,
 ) -> Option<String> {
-    if !state.undoing.remove(&undo_key(change)) || result.is_err() {
+    if result.is_err() {
         return None;
     }
-    let left = state.undoing.len();
+    let left = state.jobs.tickets.waiting(Owner::Undo);
+    let undo = key(state, &Action::Undo);
     let done = match result {
         Ok(ChangeOutcome::AlreadyInStatus) => "found already as the undo leaves it",
         _ => "changed back",
     };
     Some(format!(
-        "{done}: {}{}; u goes one operation further back",
+        "{done}: {}{}; {undo} goes one operation further back",
         change.subject(),
         if left > 0 {
             format!(" ({left} more waiting)")

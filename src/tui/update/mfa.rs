@@ -10,8 +10,8 @@ use crate::tui::state::State;
 
 /// A code is asked (request `id`): the dialog opens over the current one.
 pub fn open(state: &mut State, id: u64, prompt: String) {
-    let beneath = state.dialog.take().map(Box::new);
-    state.dialog = Some(Dialog::MfaCode {
+    let beneath = state.screen.dialog.take().map(Box::new);
+    state.screen.dialog = Some(Dialog::MfaCode {
         id,
         prompt: crate::core::sanitize::owned(&prompt),
         typed: Input::default(),
@@ -28,13 +28,13 @@ pub fn submit(state: &mut State) -> Vec<Effect> {
         typed,
         beneath,
         ..
-    }) = state.dialog.take()
+    }) = state.screen.dialog.take()
     else {
         return Vec::new();
     };
     let code = typed.value().trim().to_string();
     if code.len() != 6 || !code.chars().all(|c| c.is_ascii_digit()) {
-        state.dialog = Some(Dialog::MfaCode {
+        state.screen.dialog = Some(Dialog::MfaCode {
             id,
             prompt,
             typed,
@@ -43,18 +43,21 @@ pub fn submit(state: &mut State) -> Vec<Effect> {
         });
         return Vec::new();
     }
-    state.dialog = beneath.map(|d| *d);
+    state.screen.dialog = beneath.map(|d| *d);
     vec![Effect::AnswerMfa { id, code: Ok(code) }]
 }
 
 /// Esc: no code; the requests waiting for it fail with the reason.
 pub fn cancel(state: &mut State) -> Vec<Effect> {
-    let Some(Dialog::MfaCode { id, beneath, .. }) = state.dialog.take() else {
+    let Some(Dialog::MfaCode { id, beneath, .. }) = state.screen.dialog.take() else {
         return Vec::new();
     };
-    state.dialog = beneath.map(|d| *d);
+    state.screen.dialog = beneath.map(|d| *d);
     vec![Effect::AnswerMfa {
         id,
-        code: Err("no MFA code was typed (Esc): requests fail until the session is renewed; r tries again".into()),
+        code: Err(format!(
+            "no MFA code was typed (Esc): requests fail until the session is renewed; {} tries again",
+            super::key(state, &crate::tui::action::Action::Refresh)
+        )),
     }]
 }

@@ -3,15 +3,16 @@
 
 use tui_input::Input;
 
-use super::{complain, say};
+use super::{complain, key, say};
 use crate::aws::{ErrorKind, IamError};
 use crate::core::change::{ChangeOutcome, Expectation, KeyChange, Ticket};
 use crate::core::model::{KeyStatus, LastUsed, Secret, UseSource};
+use crate::tui::action::Action;
 use crate::tui::action::{Effect, KeyWithUse, SaveError};
 use crate::tui::dialog::{
     Button, Dialog, KeyOp, KeyTarget, SecretDialog, SecretStage, check_description,
 };
-use crate::tui::state::{Fetch, Focus, KeyEntry, PendingOp, State};
+use crate::tui::state::{Fetch, Focus, KeyEntry, Owner, PendingOp, State};
 
 /// Refuses in read-only mode, saying why. Every mutating binding asks this first.
 pub(super) fn blocked_by_read_only(state: &mut State, what: &str) -> bool {
@@ -42,7 +43,7 @@ fn read_only_refusal(state: &State, what: &str) -> Option<String> {
 }
 
 fn pending_refusal(state: &State, key_id: &str) -> Option<String> {
-    state.pending_keys.get(key_id).map(|op| {
+    state.jobs.pending_keys.get(key_id).map(|op| {
         format!(
             "{key_id} is still {}: wait for IAM's answer",
             op.label().trim_end_matches('…')
@@ -52,6 +53,7 @@ fn pending_refusal(state: &State, key_id: &str) -> Option<String> {
 
 fn creating_refusal(state: &State, user: &str) -> Option<String> {
     state
+        .jobs
         .creating_for
         .contains(user)
         .then(|| format!("a key for {user} is already being created"))
@@ -93,49 +95,75 @@ pub fn check(state: &State, change: &KeyChange) -> Result<(), String> {
     why.map_or(Ok(()), Err)
 }
 
-/// The one choke point for changes to IAM: every toggle, create, delete and
-/// undo passes here. It refuses what [`check`] refuses, marks the key (or user)
-/// pending, and issues the ticket the answer will echo.
-pub fn request(state: &mut State, change: KeyChange) -> Vec<Effect> {
-    if let Err(why) = check(state, &change) {
-        complain(state, why);
-        return Vec::new();
-    }
-    let doing = match &change {
+/// The one door for changes to IAM: every toggle, create, delete, rotation
+/// step, bulk item and undo passes here. It refuses what [`check`] refuses,
+/// marks the key (or user) pending, and issues the ticket the answer will
+/// echo, recording `owner` as the one that answer is routed to.
+pub fn enter(state: &mut State, change: &KeyChange, owner: Owner) -> Result<Ticket, String> {
+    check(state, change)?;
+    match change {
         KeyChange::SetStatus { key_id, to, .. } => {
             let op = match to {
                 KeyStatus::Active => PendingOp::Activating,
                 _ => PendingOp::Deactivating,
             };
-            state.pending_keys.insert(key_id.clone(), op);
-            op.label().trim_end_matches('…')
+            state.jobs.pending_keys.insert(key_id.clone(), op);
         }
         KeyChange::Create { user, .. } => {
-            state.creating_for.insert(user.clone());
-            "creating an access key for"
+            state.jobs.creating_for.insert(user.clone());
         }
         KeyChange::Delete { key_id, .. } => {
             state
+                .jobs
                 .pending_keys
                 .insert(key_id.clone(), PendingOp::Deleting);
-            PendingOp::Deleting.label().trim_end_matches('…')
+        }
+    }
+    Ok(state
+        .jobs
+        .tickets
+        .issue_for(change.user(), state.inventory.load.generation, owner))
+}
+
+/// A change made on its own: through [`enter`], said on the status line,
+/// sent as one effect.
+pub fn request(state: &mut State, change: KeyChange) -> Vec<Effect> {
+    let ticket = match enter(state, &change, Owner::Plain) {
+        Ok(ticket) => ticket,
+        Err(why) => {
+            complain(state, why);
+            return Vec::new();
         }
     };
+    let doing = match &change {
+        KeyChange::SetStatus { to, .. } => match to {
+            KeyStatus::Active => PendingOp::Activating,
+            _ => PendingOp::Deactivating,
+        }
+        .label()
+        .trim_end_matches('…'),
+        KeyChange::Create { .. } => "creating an access key for",
+        KeyChange::Delete { .. } => PendingOp::Deleting.label().trim_end_matches('…'),
+    };
     say(state, format!("{doing} {}…", change.subject()));
-    let ticket = state
-        .tickets
-        .issue_for(change.user(), state.load.generation);
     vec![Effect::Change { ticket, change }]
 }
 
-/// [`request`] for a change that is a step of a larger job (a rotation): the
-/// same checks and marks, journaled under that job's `source`.
-pub fn request_as(state: &mut State, change: KeyChange, source: &'static str) -> Vec<Effect> {
-    if let Err(why) = check(state, &change) {
-        complain(state, why);
-        return Vec::new();
-    }
-    let ticket = begin(state, &change);
+/// A change that is a step of a larger job (a rotation): through [`enter`]
+/// with `owner`, journaled under that job's `source`.
+pub fn request_as(
+    state: &mut State,
+    change: KeyChange,
+    owner: Owner,
+    source: &'static str,
+) -> Vec<Effect> {
+    let ticket = match enter(state, &change, owner) {
+        Ok(ticket) => ticket,
+        Err(why) => {
+            complain(state, why);
+            return Vec::new();
+        }
+    };
     say(state, format!("{}: {}…", change.verb(), change.subject()));
     vec![Effect::RunPlan {
         items: vec![(
@@ -146,31 +174,6 @@ pub fn request_as(state: &mut State, change: KeyChange, source: &'static str) ->
             },
         )],
     }]
-}
-
-/// For a change of a plan that [`check`] allowed: marks the key pending and
-/// issues its ticket, as [`request`] does.
-pub fn begin(state: &mut State, change: &KeyChange) -> Ticket {
-    match change {
-        KeyChange::SetStatus { key_id, to, .. } => {
-            let op = match to {
-                KeyStatus::Active => PendingOp::Activating,
-                _ => PendingOp::Deactivating,
-            };
-            state.pending_keys.insert(key_id.clone(), op);
-        }
-        KeyChange::Create { user, .. } => {
-            state.creating_for.insert(user.clone());
-        }
-        KeyChange::Delete { key_id, .. } => {
-            state
-                .pending_keys
-                .insert(key_id.clone(), PendingOp::Deleting);
-        }
-    }
-    state
-        .tickets
-        .issue_for(change.user(), state.load.generation)
 }
 
 /// Whether the key is one this session depends on (signs with, assumed its
@@ -190,9 +193,16 @@ fn focused_key(state: &mut State) -> Option<KeyTarget> {
             .selected_user()
             .is_some_and(|u| !u.key_entries().is_empty())
         {
-            "select a key first: Tab or Enter moves to the keys pane"
+            format!(
+                "select a key first: {} or {} moves to the keys pane",
+                key(state, &Action::SwitchFocus),
+                key(state, &Action::OpenKeys)
+            )
         } else {
-            "this user has no keys; c creates one"
+            format!(
+                "this user has no keys; {} creates one",
+                key(state, &Action::CreateKey)
+            )
         };
         complain(state, hint);
         return None;
@@ -220,15 +230,16 @@ fn set_status(state: &mut State, target: KeyTarget) -> Vec<Effect> {
         complain(
             state,
             format!(
-                "IAM gave no status for {}: r re-reads it before anything is changed",
-                target.key_id
+                "IAM gave no status for {}: {} re-reads it before anything is changed",
+                target.key_id,
+                key(state, &Action::Refresh)
             ),
         );
         return Vec::new();
     };
     if to == KeyStatus::Inactive {
         if is_session_key(state, &target) {
-            state.dialog = Some(typed_confirm(KeyOp::Deactivate, target));
+            state.screen.dialog = Some(typed_confirm(KeyOp::Deactivate, target));
             return Vec::new();
         }
         if !use_is_fresh(state, &target) {
@@ -241,11 +252,11 @@ fn set_status(state: &mut State, target: KeyTarget) -> Vec<Effect> {
                 ),
             );
             let key_id = target.key_id.clone();
-            state.deciding = Some(target);
+            state.jobs.deciding = Some(target);
             return vec![Effect::ReadLastUse { key_id }];
         }
         if in_use(state, &target) {
-            state.dialog = Some(Dialog::DeactivateInUse {
+            state.screen.dialog = Some(Dialog::DeactivateInUse {
                 target,
                 focus: Button::Cancel,
             });
@@ -267,7 +278,7 @@ fn use_is_fresh(state: &State, target: &KeyTarget) -> bool {
 /// The live last use a deactivation waited for: shown, then the in-use
 /// question decided on it (an unreadable one counts as not known: it asks).
 pub fn decided(state: &mut State, result: Result<LastUsed, String>) -> Vec<Effect> {
-    let Some(mut target) = state.deciding.take() else {
+    let Some(mut target) = state.jobs.deciding.take() else {
         return Vec::new();
     };
     let now = state.now;
@@ -279,12 +290,12 @@ pub fn decided(state: &mut State, result: Result<LastUsed, String>) -> Vec<Effec
         key.last_used = Fetch::Ready(used.clone());
         key.use_source = Some(crate::core::model::UseSource::Live { at: now });
     }
-    if state.dialog.is_some() {
+    if state.screen.dialog.is_some() {
         // Something else opened meanwhile: nothing is changed unasked.
         return Vec::new();
     }
     if in_use(state, &target) {
-        state.dialog = Some(Dialog::DeactivateInUse {
+        state.screen.dialog = Some(Dialog::DeactivateInUse {
             target,
             focus: Button::Cancel,
         });
@@ -358,7 +369,7 @@ pub fn open_create(state: &mut State) -> Vec<Effect> {
     if refused(state, creating_refusal(state, &name)) {
         return Vec::new();
     }
-    state.dialog = Some(if existing.len() >= 2 {
+    state.screen.dialog = Some(if existing.len() >= 2 {
         Dialog::KeyLimit {
             user: name,
             existing,
@@ -384,7 +395,7 @@ pub fn open_delete(state: &mut State) -> Vec<Effect> {
     if blocked_by_pending(state, &target.key_id) {
         return Vec::new();
     }
-    state.dialog = delete_dialog(state, target);
+    state.screen.dialog = delete_dialog(state, target);
     Vec::new()
 }
 
@@ -408,8 +419,9 @@ pub(super) fn delete_dialog(state: &mut State, target: KeyTarget) -> Option<Dial
             complain(
                 state,
                 format!(
-                    "IAM gave no status for {}: r re-reads it before anything is deleted",
-                    target.key_id
+                    "IAM gave no status for {}: {} re-reads it before anything is deleted",
+                    target.key_id,
+                    key(state, &Action::Refresh)
                 ),
             );
             return None;
@@ -433,13 +445,13 @@ pub fn copy_key_id(state: &mut State) -> Vec<Effect> {
 
 /// `y`, or `Enter` on the focused button.
 pub fn press(state: &mut State, button: Button) -> Vec<Effect> {
-    let Some(dialog) = state.dialog.take() else {
+    let Some(dialog) = state.screen.dialog.take() else {
         return Vec::new();
     };
     match (dialog, button) {
         (Dialog::DeactivateFirst { target, .. }, Button::Confirm) => {
             if is_session_key(state, &target) {
-                state.dialog = Some(typed_confirm(KeyOp::Deactivate, target));
+                state.screen.dialog = Some(typed_confirm(KeyOp::Deactivate, target));
                 Vec::new()
             } else {
                 request(state, status_change(target, KeyStatus::Inactive, false))
@@ -484,7 +496,7 @@ pub fn press(state: &mut State, button: Button) -> Vec<Effect> {
                         overwrite: true,
                     };
                     secret.stage = SecretStage::Showing;
-                    state.dialog = Some(Dialog::Secret(secret));
+                    state.screen.dialog = Some(Dialog::Secret(secret));
                     return vec![effect];
                 }
                 (SecretStage::ConfirmClose { .. }, Button::Confirm) => {
@@ -500,7 +512,7 @@ pub fn press(state: &mut State, button: Button) -> Vec<Effect> {
                 }
                 _ => secret.stage = SecretStage::Showing,
             }
-            state.dialog = Some(Dialog::Secret(secret));
+            state.screen.dialog = Some(Dialog::Secret(secret));
             Vec::new()
         }
         (_, _) => Vec::new(),
@@ -509,20 +521,20 @@ pub fn press(state: &mut State, button: Button) -> Vec<Effect> {
 
 /// `n`/`Esc`. The secret dialog asks once more before it closes.
 pub fn cancel(state: &mut State) {
-    if let Some(Dialog::Secret(mut secret)) = state.dialog.take() {
+    if let Some(Dialog::Secret(mut secret)) = state.screen.dialog.take() {
         secret.stage = match secret.stage {
             SecretStage::Showing => SecretStage::ConfirmClose {
                 focus: Button::Cancel,
             },
             _ => SecretStage::Showing,
         };
-        state.dialog = Some(Dialog::Secret(secret));
+        state.screen.dialog = Some(Dialog::Secret(secret));
     }
 }
 
 /// `Enter` in a text field.
 pub fn submit(state: &mut State) -> Vec<Effect> {
-    let Some(dialog) = state.dialog.take() else {
+    let Some(dialog) = state.screen.dialog.take() else {
         return Vec::new();
     };
     match dialog {
@@ -534,7 +546,7 @@ pub fn submit(state: &mut State) -> Vec<Effect> {
         } => {
             let text = description.value().trim().to_string();
             if let Err(why) = check_description(&text) {
-                state.dialog = Some(Dialog::Create {
+                state.screen.dialog = Some(Dialog::Create {
                     user,
                     existing,
                     description,
@@ -549,7 +561,7 @@ pub fn submit(state: &mut State) -> Vec<Effect> {
             op, target, typed, ..
         } => {
             if typed.value().trim() != target.key_id {
-                state.dialog = Some(Dialog::TypedConfirm {
+                state.screen.dialog = Some(Dialog::TypedConfirm {
                     op,
                     target,
                     typed,
@@ -566,13 +578,18 @@ pub fn submit(state: &mut State) -> Vec<Effect> {
         }
         Dialog::Secret(mut secret) => {
             let SecretStage::SavePath(path) = &secret.stage else {
-                state.dialog = Some(Dialog::Secret(secret));
+                state.screen.dialog = Some(Dialog::Secret(secret));
                 return Vec::new();
             };
             let path = path.value().trim().to_string();
             if path.is_empty() {
-                secret.note = Some("type a file name, or Esc to go back".into());
-                state.dialog = Some(Dialog::Secret(secret));
+                let (esc, word) = crate::tui::keymap::Keymap::dialog_hint(
+                    crate::tui::screen_mode::Mode::TextEntry,
+                    &Action::DialogCancel,
+                )
+                .unwrap_or(("Esc", "cancel"));
+                secret.note = Some(format!("type a file name, or {esc} to {word}"));
+                state.screen.dialog = Some(Dialog::Secret(secret));
                 return Vec::new();
             }
             let effect = Effect::SaveSecret {
@@ -582,18 +599,18 @@ pub fn submit(state: &mut State) -> Vec<Effect> {
                 overwrite: false,
             };
             secret.stage = SecretStage::Showing;
-            state.dialog = Some(Dialog::Secret(secret));
+            state.screen.dialog = Some(Dialog::Secret(secret));
             vec![effect]
         }
         other => {
-            state.dialog = Some(other);
+            state.screen.dialog = Some(other);
             Vec::new()
         }
     }
 }
 
 pub fn secret_copy(state: &mut State) -> Vec<Effect> {
-    let Some(Dialog::Secret(secret)) = &mut state.dialog else {
+    let Some(Dialog::Secret(secret)) = &mut state.screen.dialog else {
         return Vec::new();
     };
     secret.note = Some("secret copied with OSC 52: the terminal must allow clipboard access (tmux: set-clipboard on)".into());
@@ -601,7 +618,7 @@ pub fn secret_copy(state: &mut State) -> Vec<Effect> {
 }
 
 pub fn secret_save(state: &mut State) {
-    if let Some(Dialog::Secret(secret)) = &mut state.dialog {
+    if let Some(Dialog::Secret(secret)) = &mut state.screen.dialog {
         let default = secret
             .saved_to
             .clone()
@@ -618,7 +635,7 @@ pub fn secret_saved(
     result: Result<String, SaveError>,
 ) {
     // The answer belongs to the dialog of that key's secret, if it is still open.
-    let Some(Dialog::Secret(secret)) = &mut state.dialog else {
+    let Some(Dialog::Secret(secret)) = &mut state.screen.dialog else {
         return;
     };
     if secret.key_id != key_id {
@@ -644,7 +661,7 @@ pub fn secret_saved(
 }
 
 /// A readable line for a failed request: what, on what (`AKIA… of alice`), and IAM's code.
-fn failure(what: &str, subject: &str, err: &IamError) -> String {
+fn failure(state: &State, what: &str, subject: &str, err: &IamError) -> String {
     match err.kind() {
         ErrorKind::AccessDenied => format!(
             "not allowed to {what} {subject}: {}: {}",
@@ -659,7 +676,8 @@ fn failure(what: &str, subject: &str, err: &IamError) -> String {
         ),
         ErrorKind::Precondition => format!("did not {what} {subject}: {}", err.message),
         ErrorKind::LimitExceeded => format!(
-            "{subject} already has 2 access keys, IAM's limit: deactivate and delete one (d on a key) before creating another"
+            "{subject} already has 2 access keys, IAM's limit: deactivate and delete one ({} on a key) before creating another",
+            key(state, &Action::DeleteKey)
         ),
         _ => format!("could not {what} {subject}: {}: {}", err.code, err.message),
     }
@@ -677,13 +695,13 @@ pub fn changed(
     let user = change.user().to_string();
     match &change {
         KeyChange::Create { .. } => {
-            state.creating_for.remove(&user);
+            state.jobs.creating_for.remove(&user);
         }
         KeyChange::SetStatus { key_id, .. } | KeyChange::Delete { key_id, .. } => {
-            state.pending_keys.remove(key_id);
+            state.jobs.pending_keys.remove(key_id);
         }
     }
-    let current = state.tickets.is_current(&user, ticket.seq);
+    let current = state.jobs.tickets.is_current(&user, ticket.seq);
     let subject = change.subject();
     let expect = result
         .as_ref()
@@ -732,7 +750,7 @@ pub fn changed(
                     ),
                 );
             }
-            state.dialog = Some(Dialog::Secret(SecretDialog {
+            state.screen.dialog = Some(Dialog::Secret(SecretDialog {
                 user: user.clone(),
                 key_id: key.key.id,
                 secret: key.secret,
@@ -753,7 +771,7 @@ pub fn changed(
                 add_key(state, &user, key.clone());
             }
             state.quit_requested = None;
-            state.dialog = Some(Dialog::LostSecret {
+            state.screen.dialog = Some(Dialog::LostSecret {
                 user: user.clone(),
                 key_id: key.id,
                 focus: Button::Cancel,
@@ -778,26 +796,26 @@ pub fn changed(
             }
         }
         Err(err) => {
-            let text = failure(change.verb(), &subject, &err);
+            let text = failure(state, change.verb(), &subject, &err);
             complain(state, text);
         }
     }
     if let Some(request) = state.quit_requested
         && matches!(change, KeyChange::Create { .. })
-        && state.creating_for.is_empty()
+        && state.jobs.creating_for.is_empty()
     {
         // Nothing to show (the creation failed, or the terminal hung up): the quit goes ahead.
         state.exit_signal = request.signal;
         state.should_quit = true;
     }
-    state.view_stale = true;
+    state.screen.view_stale = true;
     state.clamp_key_selection();
     // Whatever happened, show what the server holds now: once it shows the
     // change (IAM is eventually consistent), "propagating…" until then.
     if expect.is_some() {
-        state.propagating.insert(user.clone());
+        state.jobs.propagating.insert(user.clone());
     }
-    vec![reread(state, user, expect)]
+    vec![reread(state, user, expect, Owner::Reread)]
 }
 
 /// The server's answer to a status change: shown at once (if still current)
@@ -820,7 +838,8 @@ fn status_answered(
             } else {
                 "deactivated"
             };
-            say(state, format!("{done} {subject} (u undoes)"));
+            let undo = key(state, &Action::Undo);
+            say(state, format!("{done} {subject} ({undo} undoes)"));
         }
         _ => say(
             state,
@@ -854,8 +873,16 @@ fn add_key(state: &mut State, user: &str, key: crate::core::model::AccessKey) {
 
 /// A re-read of `user`'s keys, with a ticket newer than anything in flight for
 /// them; with `expect`, it repeats until IAM shows the change.
-pub fn reread(state: &mut State, user: String, expect: Option<Expectation>) -> Effect {
-    let ticket = state.tickets.issue_for(&user, state.load.generation);
+pub fn reread(
+    state: &mut State,
+    user: String,
+    expect: Option<Expectation>,
+    owner: Owner,
+) -> Effect {
+    let ticket = state
+        .jobs
+        .tickets
+        .issue_for(&user, state.inventory.load.generation, owner);
     Effect::ReadUserKeys {
         ticket,
         user,
@@ -870,15 +897,16 @@ pub fn user_keys_read(
     result: Result<Vec<KeyWithUse>, IamError>,
     unmet: Option<String>,
 ) {
-    if !state.tickets.is_current(&user, ticket.seq) {
+    if !state.jobs.tickets.is_current(&user, ticket.seq) {
         return;
     }
-    state.propagating.remove(&user);
+    state.jobs.propagating.remove(&user);
     if let Some(unmet) = unmet {
         complain(
             state,
             format!(
-                "{unmet} seconds after it answered the change: changed elsewhere, or still propagating? r re-reads"
+                "{unmet} seconds after it answered the change: changed elsewhere, or still propagating? {} re-reads",
+                key(state, &Action::Refresh)
             ),
         );
     }
@@ -905,12 +933,12 @@ pub fn user_keys_read(
         ),
         Err(err) => Fetch::Failed(err),
     };
-    state.view_stale = true;
+    state.screen.view_stale = true;
     state.clamp_key_selection();
     if state
         .selected_user()
         .is_none_or(|u| u.key_entries().is_empty())
     {
-        state.focus = Focus::Users;
+        state.screen.focus = Focus::Users;
     }
 }

@@ -9,8 +9,8 @@ use crate::tui::state::State;
 
 /// Scrolls the open plan for `key` if it is a scrolling key; false if it is not.
 pub(super) fn scroll(state: &mut State, key: KeyEvent) -> bool {
-    let page = state.page_rows.max(1);
-    let Some(Dialog::BulkPlan(plan)) = state.dialog.as_mut() else {
+    let page = state.screen.page_rows.max(1);
+    let Some(Dialog::BulkPlan(plan)) = state.screen.dialog.as_mut() else {
         return false;
     };
     if key

@@ -12,6 +12,7 @@ use crate::io::rotation::{NoOldKey, Resume, Saved, SecretOut, Step};
 use crate::tui::action::{Action, Effect};
 use crate::tui::dialog::{Button, Dialog, KeyTarget};
 use crate::tui::state::{Fetch, State};
+use crate::tui::tickets::Owner;
 use crate::tui::wizard::{Proof, RotationWizard, WATCH_EVERY_SECS, WizardStep, key_label};
 
 /// `R`: asks for the saved rotation of the selected user (an effect); the
@@ -29,7 +30,7 @@ pub fn open(state: &mut State) -> Vec<Effect> {
         complain(state, format!("the keys of {name} are not read yet"));
         return Vec::new();
     }
-    if state.rotation.as_ref().is_some_and(|w| w.user == name) {
+    if state.jobs.rotation.as_ref().is_some_and(|w| w.user == name) {
         return Vec::new();
     }
     vec![Effect::OpenRotation {
@@ -63,7 +64,7 @@ pub fn opened(
     let Some(saved) = saved.map(made_safe) else {
         return afresh(state, wizard, Vec::new());
     };
-    let effect = reread(state, user, None);
+    let effect = reread(state, user, None, Owner::WizardResume);
     let Effect::ReadUserKeys { ticket, .. } = &effect else {
         // `reread` always makes a ReadUserKeys.
         return Vec::new();
@@ -74,7 +75,7 @@ pub fn opened(
     wizard.resumed = true;
     wizard.step = WizardStep::Checking;
     wizard.resuming = Some((saved, *ticket));
-    state.rotation = Some(wizard);
+    state.jobs.rotation = Some(wizard);
     show(state);
     vec![effect]
 }
@@ -145,24 +146,31 @@ fn holds(keys: &[AccessKey]) -> String {
         .join(", ")
 }
 
-/// A user's keys were read again. If the wizard is resuming and this is the
-/// listing it waits for (or a newer one), it goes on from what IAM holds:
+/// A user's keys were read again on the ticket a resuming wizard waits for
+/// (routed here by that ticket alone): it goes on from what IAM holds:
 /// the new key is proven again before any retire step, whatever was saved.
 pub fn keys_reread(state: &mut State, ticket: Ticket, user: &str) -> Vec<Effect> {
-    let Some(w) = &state.rotation else {
+    let Some(w) = &state.jobs.rotation else {
         return Vec::new();
     };
     let Some((_, waited)) = &w.resuming else {
         return Vec::new();
     };
-    if w.user != user
-        || w.step != WizardStep::Checking
-        || ticket.seq < waited.seq
-        || !state.tickets.is_current(user, ticket.seq)
-    {
+    if *waited != ticket || w.step != WizardStep::Checking {
         return Vec::new();
     }
-    let Some(mut wizard) = state.rotation.take() else {
+    if !state.jobs.tickets.is_current(user, ticket.seq) {
+        // A newer read of the user is in flight: the wizard goes on from
+        // what IAM lists then, so it reads again and waits for that.
+        let effect = reread(state, user.to_string(), None, Owner::WizardResume);
+        if let (Effect::ReadUserKeys { ticket, .. }, Some(w)) = (&effect, &mut state.jobs.rotation)
+            && let Some((_, waited)) = &mut w.resuming
+        {
+            *waited = *ticket;
+        }
+        return vec![effect];
+    }
+    let Some(mut wizard) = state.jobs.rotation.take() else {
         return Vec::new();
     };
     let Some((saved, _)) = wizard.resuming.take() else {
@@ -176,7 +184,7 @@ pub fn keys_reread(state: &mut State, ticket: Ticket, user: &str) -> Vec<Effect>
             saved.started,
             key_label(&state.context.keymap, &Action::Rotate)
         ));
-        state.rotation = Some(wizard);
+        state.jobs.rotation = Some(wizard);
         show(state);
         return Vec::new();
     }
@@ -223,7 +231,7 @@ fn resume_on(
                     key_label(&state.context.keymap, &Action::Rotate),
                 ));
             }
-            state.rotation = Some(wizard);
+            state.jobs.rotation = Some(wizard);
             show(state);
             effects
         }
@@ -239,7 +247,7 @@ fn resume_on(
                 key_label(&state.context.keymap, &Action::DeleteKey),
                 key_label(&state.context.keymap, &Action::Rotate),
             ));
-            state.rotation = Some(wizard);
+            state.jobs.rotation = Some(wizard);
             show(state);
             Vec::new()
         }
@@ -287,7 +295,7 @@ fn afresh(state: &mut State, mut wizard: RotationWizard, effects: Vec<Effect>) -
             wizard.old_key
         ));
     }
-    state.rotation = Some(wizard);
+    state.jobs.rotation = Some(wizard);
     show(state);
     effects
 }
@@ -295,11 +303,11 @@ fn afresh(state: &mut State, mut wizard: RotationWizard, effects: Vec<Effect>) -
 /// Puts the wizard on screen (its step is the dialog's identity, so each
 /// step opens armed against keys typed ahead).
 pub fn show(state: &mut State) {
-    let Some(wizard) = &state.rotation else {
+    let Some(wizard) = &state.jobs.rotation else {
         return;
     };
-    if matches!(state.dialog, None | Some(Dialog::Rotation { .. })) {
-        state.dialog = Some(Dialog::Rotation {
+    if matches!(state.screen.dialog, None | Some(Dialog::Rotation { .. })) {
+        state.screen.dialog = Some(Dialog::Rotation {
             stage: stage(&wizard.step),
         });
     }
@@ -322,7 +330,7 @@ fn stage(step: &WizardStep) -> u8 {
 
 /// Esc: the wizard goes; a rotation under way stays saved for `R`.
 pub fn leave(state: &mut State) {
-    if let Some(wizard) = state.rotation.take()
+    if let Some(wizard) = state.jobs.rotation.take()
         && wizard.new_key.is_some()
         && !matches!(wizard.step, WizardStep::Done | WizardStep::Stuck(_))
     {
@@ -339,7 +347,7 @@ pub fn leave(state: &mut State) {
 
 /// Enter: the step's action.
 pub fn go_on(state: &mut State) -> Vec<Effect> {
-    let Some(wizard) = state.rotation.clone() else {
+    let Some(wizard) = state.jobs.rotation.clone() else {
         return Vec::new();
     };
     let user = wizard.user.clone();
@@ -358,19 +366,18 @@ pub fn go_on(state: &mut State) -> Vec<Effect> {
                 signing_confirmed: false,
             };
             set_step(state, WizardStep::Waiting);
-            request_as(state, change, "rotate")
+            step(state, change)
         }
         WizardStep::Create => {
             let saved = saved_of(&wizard, Step::Creating);
             set_step(state, WizardStep::Waiting);
             let mut effects = vec![Effect::SaveRotation(saved)];
-            effects.extend(request_as(
+            effects.extend(step(
                 state,
                 KeyChange::Create {
                     user,
                     description: wizard.description.clone(),
                 },
-                "rotate",
             ));
             effects
         }
@@ -383,7 +390,7 @@ pub fn go_on(state: &mut State) -> Vec<Effect> {
         WizardStep::Proving => {
             if matches!(wizard.proof, Proof::Failed(_)) {
                 // Try the proof again.
-                if let Some(w) = &mut state.rotation {
+                if let Some(w) = &mut state.jobs.rotation {
                     w.proof = Proof::NotYet;
                 }
                 return vec![prove(&wizard)];
@@ -391,8 +398,8 @@ pub fn go_on(state: &mut State) -> Vec<Effect> {
             Vec::new()
         }
         WizardStep::TwoActive | WizardStep::Done | WizardStep::Stuck(_) => {
-            state.rotation = None;
-            state.dialog = None;
+            state.jobs.rotation = None;
+            state.screen.dialog = None;
             Vec::new()
         }
         WizardStep::Waiting | WizardStep::Checking => Vec::new(),
@@ -416,7 +423,7 @@ fn delete_new_key(state: &mut State, wizard: &RotationWizard) -> Vec<Effect> {
         signing_confirmed: false,
     };
     set_step(state, WizardStep::Waiting);
-    request_as(state, change, "rotate")
+    step(state, change)
 }
 
 /// The old key as a dialog shows it, with its last use as the wizard read it
@@ -437,12 +444,16 @@ fn ask_deactivate(state: &mut State, wizard: &RotationWizard) -> Vec<Effect> {
     let Some(target) = old_key_target(state, wizard) else {
         complain(
             state,
-            format!("{} is not listed: r re-reads the keys", wizard.old_key),
+            format!(
+                "{} is not listed: {} re-reads the keys",
+                wizard.old_key,
+                key_label(&state.context.keymap, &Action::Refresh)
+            ),
         );
         return Vec::new();
     };
     if in_use(state, &target) {
-        state.dialog = Some(Dialog::DeactivateInUse {
+        state.screen.dialog = Some(Dialog::DeactivateInUse {
             target,
             focus: Button::Cancel,
         });
@@ -453,7 +464,7 @@ fn ask_deactivate(state: &mut State, wizard: &RotationWizard) -> Vec<Effect> {
 
 fn deactivate_old(state: &mut State, target: KeyTarget) -> Vec<Effect> {
     set_step(state, WizardStep::Waiting);
-    request_as(
+    step(
         state,
         KeyChange::SetStatus {
             user: target.user,
@@ -461,7 +472,6 @@ fn deactivate_old(state: &mut State, target: KeyTarget) -> Vec<Effect> {
             to: KeyStatus::Inactive,
             signing_confirmed: false,
         },
-        "rotate",
     )
 }
 
@@ -471,22 +481,26 @@ fn ask_delete(state: &mut State, wizard: &RotationWizard) {
     let Some(target) = old_key_target(state, wizard) else {
         complain(
             state,
-            format!("{} is not listed: r re-reads the keys", wizard.old_key),
+            format!(
+                "{} is not listed: {} re-reads the keys",
+                wizard.old_key,
+                key_label(&state.context.keymap, &Action::Refresh)
+            ),
         );
         return;
     };
     if let Some(dialog) = super::mutations::delete_dialog(state, target) {
-        state.dialog = Some(dialog);
+        state.screen.dialog = Some(dialog);
     }
 }
 
 /// Whether the open dialog is one the wizard opened about its old key (the
 /// in-use question, deactivate-first, delete): its answer is the wizard's.
 pub fn asks(state: &State) -> bool {
-    let Some(w) = &state.rotation else {
+    let Some(w) = &state.jobs.rotation else {
         return false;
     };
-    let target = match &state.dialog {
+    let target = match &state.screen.dialog {
         Some(
             Dialog::DeactivateInUse { target, .. }
             | Dialog::DeactivateFirst { target, .. }
@@ -502,7 +516,7 @@ pub fn asks(state: &State) -> bool {
 /// The answer to a dialog the wizard opened ([`asks`]): Cancel goes back to
 /// the wizard's step; Confirm makes the change as a step of the rotation.
 pub fn answer(state: &mut State, button: Button) -> Vec<Effect> {
-    let Some(dialog) = state.dialog.take() else {
+    let Some(dialog) = state.screen.dialog.take() else {
         return Vec::new();
     };
     if button == Button::Cancel {
@@ -521,14 +535,19 @@ pub fn answer(state: &mut State, button: Button) -> Vec<Effect> {
                 allow_active: false,
                 signing_confirmed: false,
             };
-            request_as(state, change, "rotate")
+            step(state, change)
         }
         _ => Vec::new(),
     }
 }
 
+/// A change that is a step of the rotation: its answer is the wizard's.
+fn step(state: &mut State, change: KeyChange) -> Vec<Effect> {
+    request_as(state, change, Owner::Wizard, "rotate")
+}
+
 fn set_step(state: &mut State, step: WizardStep) {
-    if let Some(wizard) = &mut state.rotation {
+    if let Some(wizard) = &mut state.jobs.rotation {
         wizard.step = step;
     }
 }
@@ -555,20 +574,21 @@ fn prove(wizard: &RotationWizard) -> Effect {
     }
 }
 
-/// A change answered: if it was the wizard's, the wizard moves on.
+/// A change of the wizard's answered (routed here by its ticket): the wizard moves on.
 pub fn answered(
     state: &mut State,
     change: &KeyChange,
     result: &Result<ChangeOutcome, IamError>,
 ) -> Vec<Effect> {
-    let Some(wizard) = state.rotation.clone() else {
+    let Some(wizard) = state.jobs.rotation.clone() else {
         return Vec::new();
     };
-    if change.user() != wizard.user || wizard.step != WizardStep::Waiting {
+    // Routed here by its ticket; a wizard that waits for nothing takes nothing.
+    if wizard.step != WizardStep::Waiting {
         return Vec::new();
     }
     let failed = |state: &mut State, back: WizardStep, err: &IamError| {
-        if let Some(w) = &mut state.rotation {
+        if let Some(w) = &mut state.jobs.rotation {
             w.step = back;
         }
         complain(state, format!("the rotation could not go on: {err}"));
@@ -603,7 +623,7 @@ pub fn answered(
         ),
         (KeyChange::Create { .. }, Ok(ChangeOutcome::Created { key, .. })) => {
             let mut effects = Vec::new();
-            if let Some(w) = &mut state.rotation {
+            if let Some(w) = &mut state.jobs.rotation {
                 w.new_key = Some(key.key.id.clone());
                 w.secret = Some(key.secret.clone());
                 // The secret dialog opens over the wizard (copy or save it
@@ -618,8 +638,9 @@ pub fn answered(
             set_step(
                 state,
                 WizardStep::Stuck(format!(
-                    "IAM made {} but its reply (and the secret) was lost: delete it (the dashboard offers to) and press R again",
-                    key.id
+                    "IAM made {} but its reply (and the secret) was lost: delete it (the dashboard offers to) and press {} again",
+                    key.id,
+                    key_label(&state.context.keymap, &Action::Rotate)
                 )),
             );
             vec![Effect::ForgetRotation(saved_of(&wizard, Step::Creating))]
@@ -655,7 +676,7 @@ pub fn answered(
 
 /// The new key did not sign yet: how many tries, and why.
 pub fn proof_attempt(state: &mut State, key_id: &str, why: String) {
-    if let Some(w) = &mut state.rotation
+    if let Some(w) = &mut state.jobs.rotation
         && w.new_key.as_deref() == Some(key_id)
     {
         let attempts = match &w.proof {
@@ -672,14 +693,14 @@ pub fn proof_attempt(state: &mut State, key_id: &str, why: String) {
 /// The proof ended. Proven, the wizard goes on from the old key as IAM lists
 /// it (a resumed rotation may find it deactivated, or gone, since).
 pub fn proved(state: &mut State, key_id: &str, result: Result<String, String>) -> Vec<Effect> {
-    let Some(w) = &state.rotation else {
+    let Some(w) = &state.jobs.rotation else {
         return Vec::new();
     };
     if w.new_key.as_deref() != Some(key_id) {
         return Vec::new();
     }
     let old = state.key(&w.user, &w.old_key).map(|k| k.key.status);
-    let Some(w) = &mut state.rotation else {
+    let Some(w) = &mut state.jobs.rotation else {
         return Vec::new();
     };
     let arn = match result {
@@ -717,7 +738,7 @@ pub fn proved(state: &mut State, key_id: &str, result: Result<String, String>) -
 /// While the wizard watches, the old key's last use is read every few seconds.
 pub fn watch(state: &mut State) -> Option<Effect> {
     let now = state.now;
-    let w = state.rotation.as_mut()?;
+    let w = state.jobs.rotation.as_mut()?;
     if !matches!(w.step, WizardStep::Watch | WizardStep::Retire) || w.reading_old_use {
         return None;
     }
@@ -735,7 +756,7 @@ pub fn watch(state: &mut State) -> Option<Effect> {
 /// The old key's last use, read live.
 pub fn old_use_read(state: &mut State, key_id: &str, result: Result<LastUsed, String>) {
     let now = state.now;
-    if let Some(w) = &mut state.rotation
+    if let Some(w) = &mut state.jobs.rotation
         && w.old_key == key_id
     {
         w.reading_old_use = false;
@@ -747,7 +768,7 @@ pub fn old_use_read(state: &mut State, key_id: &str, result: Result<LastUsed, St
 /// The secret was saved as a CSV: kept with the rotation, so that a resumed
 /// proof can read it there.
 pub fn secret_saved(state: &mut State, key_id: &str, path: &str) -> Vec<Effect> {
-    let Some(w) = &mut state.rotation else {
+    let Some(w) = &mut state.jobs.rotation else {
         return Vec::new();
     };
     if w.new_key.as_deref() != Some(key_id) {
@@ -766,10 +787,10 @@ pub fn secret_saved(state: &mut State, key_id: &str, path: &str) -> Vec<Effect> 
 /// The secret was copied (OSC 52) from its dialog: if it is the new key's,
 /// somebody holds it now.
 pub fn secret_copied(state: &mut State) {
-    let Some(Dialog::Secret(secret)) = &state.dialog else {
+    let Some(Dialog::Secret(secret)) = &state.screen.dialog else {
         return;
     };
-    if let Some(w) = &mut state.rotation
+    if let Some(w) = &mut state.jobs.rotation
         && w.new_key.as_deref() == Some(secret.key_id.as_str())
     {
         w.copied = true;
@@ -781,12 +802,12 @@ pub fn secret_copied(state: &mut State) {
 pub fn listed(state: &mut State, users: Result<Vec<String>, String>) {
     match users {
         Ok(users) => {
-            state.rotations_saved = users.into_iter().collect();
-            if let Some(w) = &state.rotation
+            state.jobs.rotations_saved = users.into_iter().collect();
+            if let Some(w) = &state.jobs.rotation
                 && w.new_key.is_some()
                 && !matches!(w.step, WizardStep::Done | WizardStep::Stuck(_))
             {
-                state.rotations_saved.insert(w.user.clone());
+                state.jobs.rotations_saved.insert(w.user.clone());
             }
         }
         Err(why) => tracing::warn!(%why, "the saved rotations could not be listed"),
@@ -798,10 +819,10 @@ pub fn track_saved(state: &mut State, effects: &[Effect]) {
     for effect in effects {
         match effect {
             Effect::SaveRotation(saved) => {
-                state.rotations_saved.insert(saved.user.clone());
+                state.jobs.rotations_saved.insert(saved.user.clone());
             }
             Effect::ForgetRotation(saved) => {
-                state.rotations_saved.remove(&saved.user);
+                state.jobs.rotations_saved.remove(&saved.user);
             }
             _ => {}
         }

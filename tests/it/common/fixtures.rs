@@ -125,13 +125,14 @@ pub fn sample_state() -> State {
 /// [`sample_state`] with `user` selected in the users pane.
 pub fn sample_state_on_user(user: &str) -> State {
     let mut state = sample_state();
-    state.selected = state
+    state.screen.selected = state
+        .screen
         .view
         .iter()
-        .position(|&i| state.users[i].user.name == user)
+        .position(|&i| state.inventory.users[i].user.name == user)
         .unwrap();
     // As a move or a click would: the administrator chose this user.
-    state.selection_chosen = true;
+    state.screen.selection_chosen = true;
     state
 }
 
@@ -139,7 +140,7 @@ pub fn sample_state_on_user(user: &str) -> State {
 pub fn sample_state_on_key(user: &str, index: usize) -> State {
     let mut state = sample_state_on_user(user);
     iamkeys::tui::update::update(&mut state, iamkeys::tui::action::Action::OpenKeys);
-    state.selected_key = index;
+    state.screen.selected_key = index;
     state
 }
 
@@ -269,9 +270,9 @@ pub fn realistic_state() -> State {
         keys[1].key.description = Some("deploys the nightly data export to the warehouse".into());
     }
     state.set_users(users);
-    state.load.generation = 1;
-    state.load.root_key_summary = Some(Ok(true));
-    state.load.started = Some(now() - SignedDuration::from_millis(2300));
-    state.load.finished = Some(now());
+    state.inventory.load.generation = 1;
+    state.inventory.load.root_key_summary = Some(Ok(true));
+    state.inventory.load.started = Some(now() - SignedDuration::from_millis(2300));
+    state.inventory.load.finished = Some(now());
     state
 }
