@@ -205,7 +205,7 @@ pub async fn load_with(
     Ok(Loaded {
         records: records(&inventory, filter, Timestamp::now(), context),
         root_key: inventory.root_key().map(|(present, _, _)| present),
-        users_error: inventory.load.users_error,
+        users_error: inventory.load.error,
     })
 }
 

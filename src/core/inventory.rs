@@ -126,27 +126,37 @@ impl UserEntry {
     }
 }
 
-/// What a load said beyond users and keys.
+/// How far a load has got, and what it said beyond users and keys.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoadFacts {
+    /// Which load this is (a refresh supersedes the one before).
+    pub generation: u64,
+    pub in_flight: bool,
     /// ListUsers reached its last page.
     pub users_listed: bool,
-    /// ListUsers failed: the inventory is not the account's.
-    pub users_error: Option<IamError>,
     /// Users whose keys were answered (listed, failed or gone).
     pub users_with_keys: usize,
     pub keys_known: usize,
     /// Keys whose last use this load has answered.
     pub answered_keys: HashSet<String>,
+    pub started: Option<Timestamp>,
+    pub finished: Option<Timestamp>,
+    /// ListUsers failed: what is held is not the whole account.
+    pub error: Option<IamError>,
     /// Where the last uses come from, once the loader knows.
     pub source: Option<DataSource>,
-    /// GetAccountSummary's word on the root user's access key.
+    /// GetAccountSummary's word on the root user's access key, read when the
+    /// credential report is not to be had (`Err`: that could not be read).
     pub root_key_summary: Option<Result<bool, IamError>>,
-    /// Reads per second while IAM throttles (None: not throttling).
+    /// Reads per second while IAM throttles this load (None: not throttling).
     pub paced_at: Option<u32>,
-    /// Requests the SDK retried.
+    /// Requests the SDK retried during this load.
     pub retries: usize,
-    pub finished: bool,
+    /// The users last sent to the loader as most wanted.
+    pub prioritized: Vec<String>,
+    /// The sequence number this load's ticket was issued at: its replies are
+    /// applied to a user only if nothing newer about that user is known.
+    pub seq: u64,
 }
 
 /// Whether an event about a user may change what is held of it: the
@@ -183,6 +193,11 @@ pub struct Inventory {
     pub keys_listed: HashMap<String, Timestamp>,
     /// Keys whose report value a live read could not confirm, and why.
     pub unconfirmed: HashMap<String, IamError>,
+    /// Users' groups, policies, MFA and console password, read when their
+    /// key's details open (kept until the next refresh).
+    pub user_details: HashMap<String, Fetch<crate::core::model::UserDetails>>,
+    /// When the last load that listed every user finished: the age of what is shown.
+    pub loaded_at: Option<Timestamp>,
 }
 
 impl Inventory {
@@ -222,7 +237,7 @@ impl Inventory {
                     applied.removed = self.retain(|u| u.seen_in == generation);
                 }
             }
-            LoadEvent::UsersFailed(err) => self.load.users_error = Some(err),
+            LoadEvent::UsersFailed(err) => self.load.error = Some(err),
             LoadEvent::Keys { user, result } => {
                 self.load.users_with_keys += 1;
                 if let Ok(keys) = &result {
@@ -259,7 +274,11 @@ impl Inventory {
             LoadEvent::Paced { per_second } => self.load.paced_at = per_second,
             LoadEvent::Retries { total } => self.load.retries = total,
             LoadEvent::Finished => {
-                self.load.finished = true;
+                self.load.in_flight = false;
+                self.load.finished = Some(now);
+                if self.load.error.is_none() {
+                    self.loaded_at = Some(now);
+                }
                 applied.finished = true;
             }
         }
@@ -362,7 +381,16 @@ impl Inventory {
         self.users.get_mut(at)
     }
 
-    /// The key `key_id` of `user`, found through the user index.
+    /// The key `key_id` of `user`, if it is listed.
+    pub fn key(&self, user: &str, key_id: &str) -> Option<&KeyEntry> {
+        self.user(user)?
+            .key_entries()
+            .iter()
+            .find(|k| k.key.id == key_id)
+    }
+
+    /// The key `key_id` of `user`, found through the user index (no scan of
+    /// every user for each of the thousands of last uses a load brings).
     pub fn key_mut(&mut self, user: &str, key_id: &str) -> Option<&mut KeyEntry> {
         match &mut self.user_mut(user)?.keys {
             Fetch::Ready(keys) => keys.iter_mut().find(|k| k.key.id == key_id),

@@ -12,64 +12,14 @@ use std::collections::{HashMap, HashSet};
 use jiff::Timestamp;
 use tui_input::Input;
 
-use crate::aws::inventory::DataSource;
-use crate::core::IamError;
 use crate::core::filter::{Filter, KeySubject, Subject};
-use crate::core::model::{Identity, KeyStatus, LastUsed, SessionKeys, User};
+use crate::core::model::{Identity, KeyStatus, LastUsed, SessionKeys};
 use crate::core::policy::{Finding, days_since};
 use crate::tui::dialog::Dialog;
 
 pub use crate::core::entries::{Fetch, KeyEntry};
 
-#[derive(Clone, Debug, PartialEq)]
-pub struct UserEntry {
-    pub user: User,
-    pub keys: Fetch<Vec<KeyEntry>>,
-    /// The load generation that last listed this user; older ones are removed
-    /// once a refresh has listed every user.
-    pub seen_in: u64,
-    /// The keys of the user's tags, when read (for the policy's exempt tag).
-    pub tags: Vec<String>,
-}
-
-impl UserEntry {
-    pub fn key_entries(&self) -> &[KeyEntry] {
-        self.keys.ready().map(Vec::as_slice).unwrap_or_default()
-    }
-
-    pub fn active_keys(&self) -> usize {
-        self.key_entries()
-            .iter()
-            .filter(|k| k.key.status == KeyStatus::Active)
-            .count()
-    }
-
-    /// Creation time of the oldest active key.
-    pub fn oldest_active_key(&self) -> Option<Timestamp> {
-        self.key_entries()
-            .iter()
-            .filter(|k| k.key.status == KeyStatus::Active)
-            .map(|k| k.key.created)
-            .min()
-    }
-
-    /// The most recent use over all keys.
-    pub fn last_used(&self) -> Option<Timestamp> {
-        self.key_entries()
-            .iter()
-            .filter_map(|k| k.last_used.ready().and_then(LastUsed::at))
-            .max()
-    }
-
-    /// Whether every key's last use has been read (or failed).
-    pub fn last_used_settled(&self) -> bool {
-        matches!(self.keys, Fetch::Ready(_))
-            && self
-                .key_entries()
-                .iter()
-                .all(|k| !matches!(k.last_used, Fetch::Loading))
-    }
-}
+pub use crate::core::inventory::UserEntry;
 
 /// Where iamkeys is pointed, shown in the header.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -205,34 +155,8 @@ pub struct Sort {
     pub reversed: bool,
 }
 
-/// How far the current load has got.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct LoadProgress {
-    pub generation: u64,
-    pub in_flight: bool,
-    pub users_listed: bool,
-    pub users_with_keys: usize,
-    pub keys_known: usize,
-    /// Keys whose last use this load has answered.
-    pub answered_keys: HashSet<String>,
-    pub started: Option<Timestamp>,
-    pub finished: Option<Timestamp>,
-    pub error: Option<IamError>,
-    /// Where the last uses come from, once the loader knows.
-    pub source: Option<DataSource>,
-    /// GetAccountSummary's word on the root user's access key, read when the
-    /// credential report is not to be had (`Err`: that could not be read).
-    pub root_key_summary: Option<Result<bool, IamError>>,
-    /// Reads per second while IAM throttles this load (None: not throttling).
-    pub paced_at: Option<u32>,
-    /// Requests the SDK retried during this load.
-    pub retries: usize,
-    /// The users last sent to the loader as most wanted.
-    pub prioritized: Vec<String>,
-    /// The sequence number this load's ticket was issued at: its replies are
-    /// applied to a user only if nothing newer about that user is known.
-    pub seq: u64,
-}
+/// How far the current load has got (the core's account of a load).
+pub use crate::core::inventory::LoadFacts as LoadProgress;
 
 pub use crate::tui::tickets::{Owner, Tickets};
 
@@ -249,8 +173,7 @@ impl State {
 
     /// How long IAM has left an outstanding request unanswered, if it matters.
     pub fn iam_silence(&self) -> Option<std::time::Duration> {
-        self.inventory
-            .iam_health
+        self.iam_health
             .silent_for
             .filter(|_| self.waiting_for_iam())
     }
@@ -288,27 +211,15 @@ pub struct State {
     /// What the account holds, as loaded: users, keys, last uses (a second
     /// account would be a second `Inventory`).
     pub inventory: Inventory,
+    /// Whether IAM is answering (from the app loop, each tick).
+    pub iam_health: crate::aws::health::HealthReport,
     /// What is on screen: the views, the selection, the mode, the dialog.
     pub screen: Screen,
     /// Work under way: changes in flight and their tickets, marks, the rotation.
     pub jobs: Jobs,
 }
 
-/// What the account holds, as the loads and re-reads left it.
-#[derive(Debug)]
-pub struct Inventory {
-    pub users: Vec<UserEntry>,
-    /// User name → index into `users`.
-    pub by_name: HashMap<String, usize>,
-    pub load: LoadProgress,
-    /// Users' groups, policies, MFA and console password, read when their
-    /// key's details open (kept until the next refresh).
-    pub user_details: HashMap<String, Fetch<crate::core::model::UserDetails>>,
-    /// When the last load that listed every user finished: the age of what is shown.
-    pub loaded_at: Option<Timestamp>,
-    /// Whether IAM is answering (from the app loop, each tick).
-    pub iam_health: crate::aws::health::HealthReport,
-}
+pub use crate::core::inventory::Inventory;
 
 /// What is on screen and how the administrator moves through it.
 #[derive(Debug)]
@@ -381,14 +292,8 @@ impl State {
         Self {
             now,
             context,
-            inventory: Inventory {
-                users: Vec::new(),
-                by_name: HashMap::new(),
-                load: LoadProgress::default(),
-                loaded_at: None,
-                user_details: HashMap::new(),
-                iam_health: Default::default(),
-            },
+            inventory: Inventory::default(),
+            iam_health: Default::default(),
             screen: Screen {
                 view: Vec::new(),
                 view_stale: false,
@@ -599,7 +504,7 @@ impl State {
     }
 
     /// The name of the user the administrator chose, if they chose one.
-    fn chosen_user(&self) -> Option<String> {
+    pub fn chosen_user(&self) -> Option<String> {
         self.screen
             .selection_chosen
             .then(|| self.users_view_user().map(|u| u.user.name.clone()))
@@ -763,6 +668,15 @@ impl State {
         self.retain_users(|_| false, users);
     }
 
+    /// After the inventory dropped users: the views are rebuilt, with the
+    /// selection on `keep` (taken before) where it survives.
+    pub fn users_removed(&mut self, keep: Option<String>) {
+        self.screen.view.clear();
+        // Row indices pointed into the old `users`; the key is kept by id.
+        self.screen.key_rows.clear();
+        self.rebuild_view_keeping(keep);
+    }
+
     /// Keeps the users for which `keep` holds, appending `extra`, and rebuilds
     /// indices and view with the selection on the same user where it survives.
     pub fn retain_users(&mut self, keep: impl Fn(&UserEntry) -> bool, extra: Vec<UserEntry>) {
@@ -778,44 +692,6 @@ impl State {
 
     fn reindex(&mut self) {
         self.inventory.reindex();
-    }
-}
-
-impl Inventory {
-    pub fn user(&self, name: &str) -> Option<&UserEntry> {
-        self.users.get(*self.by_name.get(name)?)
-    }
-
-    pub fn user_mut(&mut self, name: &str) -> Option<&mut UserEntry> {
-        let at = *self.by_name.get(name)?;
-        self.users.get_mut(at)
-    }
-
-    /// The key `key_id` of `user`, if it is listed.
-    pub fn key(&self, user: &str, key_id: &str) -> Option<&KeyEntry> {
-        self.user(user)?
-            .key_entries()
-            .iter()
-            .find(|k| k.key.id == key_id)
-    }
-
-    /// The key `key_id` of `user`, found through the user index (no scan of
-    /// every user for each of the thousands of last uses a load brings).
-    pub fn key_mut(&mut self, user: &str, key_id: &str) -> Option<&mut KeyEntry> {
-        match &mut self.user_mut(user)?.keys {
-            Fetch::Ready(keys) => keys.iter_mut().find(|k| k.key.id == key_id),
-            _ => None,
-        }
-    }
-
-    /// Rebuilds the name index after `users` changed.
-    fn reindex(&mut self) {
-        self.by_name = self
-            .users
-            .iter()
-            .enumerate()
-            .map(|(i, u)| (u.user.name.clone(), i))
-            .collect();
     }
 }
 

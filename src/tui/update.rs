@@ -14,12 +14,11 @@ mod wizard;
 pub use mutations::{check, request};
 
 use crate::aws::inventory::LoadEvent;
-use crate::core::model::UseSource;
+use crate::core::inventory::Gate;
 use crate::tui::action::{Action, Effect, Motion};
 use crate::tui::dialog::{Button, Dialog};
 use crate::tui::state::{
-    Board, Fetch, Focus, KeyEntry, Mode, Owner, QuitRequest, STATUS_EXPIRES_SECS, State,
-    StatusLine, UserEntry,
+    Board, Fetch, Focus, Mode, Owner, QuitRequest, STATUS_EXPIRES_SECS, State, StatusLine,
 };
 
 /// How long a dialog that changes IAM ignores confirming keys after it opens,
@@ -413,7 +412,7 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Resize { height, .. } => {
             state.screen.page_rows = crate::tui::ui::users_table_rows(height).max(1);
         }
-        Action::IamHealth(report) => state.inventory.iam_health = report,
+        Action::IamHealth(report) => state.iam_health = report,
         Action::Click { pane, row } => click(state, pane, row),
         Action::Wheel { pane, down } => {
             if state.screen.dialog.is_none()
@@ -664,169 +663,68 @@ fn start_load(state: &mut State) -> Vec<Effect> {
     vec![Effect::LoadInventory { generation }]
 }
 
+/// A load's event: the core's reducer digests it (the one place loads are
+/// digested, headless or not); then the screen follows. An answer about a
+/// user older than what the dashboard knows of it (read before a change or
+/// re-read, or while IAM may still answer with the state before a change)
+/// is refused by the gate.
 fn apply_load_event(state: &mut State, event: LoadEvent) {
     let generation = state.inventory.load.generation;
-    match event {
-        LoadEvent::UsersPage { users, last_page } => {
-            for user in users {
-                match state.user_mut(&user.name) {
-                    Some(entry) => {
-                        entry.user = user;
-                        entry.seen_in = generation;
-                    }
-                    None => {
-                        state
-                            .inventory
-                            .by_name
-                            .insert(user.name.clone(), state.inventory.users.len());
-                        state.inventory.users.push(UserEntry {
-                            user,
-                            keys: Fetch::Loading,
-                            seen_in: generation,
-                            tags: Vec::new(),
-                        });
-                    }
-                }
-            }
-            if last_page {
-                state.inventory.load.users_listed = true;
-                // Users deleted since the previous load disappear now.
-                if state
-                    .inventory
-                    .users
-                    .iter()
-                    .any(|u| u.seen_in != generation)
-                {
-                    state.retain_users(|u| u.seen_in == generation, Vec::new());
-                } else {
-                    state.rebuild_view();
-                }
-            } else {
-                state.screen.view_stale = true;
-            }
+    let seq = state.inventory.load.seq;
+    let users_failed = match &event {
+        LoadEvent::UsersFailed(err) => Some(format!("cannot list users: {err}")),
+        _ => None,
+    };
+    let last_page = matches!(
+        event,
+        LoadEvent::UsersPage {
+            last_page: true,
+            ..
         }
-        LoadEvent::UsersFailed(err) => {
+    );
+    let listing = matches!(event, LoadEvent::UsersPage { .. });
+    // Taken before users go: the view's indices point into the old list.
+    let keep = state.chosen_user();
+    let (tickets, propagating) = (&state.jobs.tickets, &state.jobs.propagating);
+    let applied = state
+        .inventory
+        .apply(generation, event, state.now, |gate, user| {
+            tickets.is_current(user, seq) && (gate == Gate::LastUse || !propagating.contains(user))
+        });
+    if let Some(text) = users_failed {
+        state.screen.status = Some(StatusLine {
+            text,
+            is_error: true,
+            at: state.now,
+        });
+    }
+    if applied.removed {
+        state.users_removed(keep);
+    } else if last_page {
+        state.rebuild_view();
+    } else if applied.changed || listing {
+        state.screen.view_stale = true;
+    }
+    if applied.finished {
+        if state.inventory.load.error.is_none() {
+            let failed = state
+                .inventory
+                .users
+                .iter()
+                .filter(|u| matches!(u.keys, Fetch::Failed(_)))
+                .count();
+            let users = state.inventory.users.len();
             state.screen.status = Some(StatusLine {
-                text: format!("cannot list users: {err}"),
-                is_error: true,
+                text: if failed == 0 {
+                    format!("loaded {users} users")
+                } else {
+                    format!("loaded {users} users; the keys of {failed} could not be read")
+                },
+                is_error: failed > 0,
                 at: state.now,
             });
-            state.inventory.load.error = Some(err);
         }
-        LoadEvent::Keys { user, result } => {
-            state.inventory.load.users_with_keys += 1;
-            if let Ok(keys) = &result {
-                state.inventory.load.keys_known += keys.len();
-            }
-            if !state
-                .jobs
-                .tickets
-                .is_current(&user, state.inventory.load.seq)
-                || state.jobs.propagating.contains(&user)
-            {
-                // Read before a change or re-read of this user, or while IAM may
-                // still answer with the state before a change: older than what is shown.
-                return;
-            }
-            if let Some(entry) = state.user_mut(&user) {
-                entry.keys = match result {
-                    Ok(keys) => {
-                        let previous = entry.key_entries().to_vec();
-                        Fetch::Ready(
-                            keys.into_iter()
-                                .map(|key| {
-                                    // Keep the last use we knew until the new answer comes.
-                                    let known = previous.iter().find(|p| p.key.id == key.id);
-                                    KeyEntry {
-                                        key,
-                                        last_used: known
-                                            .map_or(Fetch::Loading, |p| p.last_used.clone()),
-                                        use_source: known.and_then(|p| p.use_source),
-                                    }
-                                })
-                                .collect(),
-                        )
-                    }
-                    Err(err) => Fetch::Failed(err),
-                };
-            }
-            state.screen.view_stale = true;
-        }
-        LoadEvent::LastUsed {
-            user,
-            key_id,
-            result,
-            source,
-        } => {
-            // A key can be answered twice (report, then live): count it once.
-            state.inventory.load.answered_keys.insert(key_id.clone());
-            if !state
-                .jobs
-                .tickets
-                .is_current(&user, state.inventory.load.seq)
-            {
-                return;
-            }
-            if let Some(entry) = state.key_mut(&user, &key_id) {
-                match result {
-                    Ok(used) => {
-                        entry.last_used = Fetch::Ready(used);
-                        entry.use_source = Some(source);
-                    }
-                    // The report's value stays, marked as of the report: a failed
-                    // confirmation does not make it true, nor unknown.
-                    Err(err) if entry.use_source.is_some_and(UseSource::provisional) => {
-                        tracing::warn!(%key_id, code = %err.code, "last use not confirmed live");
-                    }
-                    Err(err) => {
-                        entry.last_used = Fetch::Failed(err);
-                        entry.use_source = None;
-                    }
-                }
-            }
-            state.screen.view_stale = true;
-        }
-        LoadEvent::UserTags { user, tags } => {
-            if let Some(entry) = state.user_mut(&user) {
-                entry.tags = tags;
-            }
-        }
-        LoadEvent::UserGone { user } => {
-            state.inventory.load.users_with_keys += 1;
-            if state.inventory.by_name.contains_key(&user) {
-                state.retain_users(|u| u.user.name != user, Vec::new());
-            }
-        }
-        LoadEvent::Source(source) => state.inventory.load.source = Some(source),
-        LoadEvent::RootKey(result) => state.inventory.load.root_key_summary = Some(result),
-        LoadEvent::Paced { per_second } => state.inventory.load.paced_at = per_second,
-        LoadEvent::Retries { total } => state.inventory.load.retries = total,
-        LoadEvent::Finished => {
-            state.inventory.load.in_flight = false;
-            state.inventory.load.finished = Some(state.now);
-            if state.inventory.load.error.is_none() {
-                state.inventory.loaded_at = Some(state.now);
-                let failed = state
-                    .inventory
-                    .users
-                    .iter()
-                    .filter(|u| matches!(u.keys, Fetch::Failed(_)))
-                    .count();
-                state.screen.status = Some(StatusLine {
-                    text: if failed == 0 {
-                        format!("loaded {} users", state.inventory.users.len())
-                    } else {
-                        format!(
-                            "loaded {} users; the keys of {failed} could not be read",
-                            state.inventory.users.len()
-                        )
-                    },
-                    is_error: failed > 0,
-                    at: state.now,
-                });
-            }
-            state.rebuild_view();
-        }
+        state.rebuild_view();
     }
     state.clamp_key_selection();
 }

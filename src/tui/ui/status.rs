@@ -275,7 +275,7 @@ fn load_line(state: &State) -> Line<'static> {
 /// say so, and from 15 s on mark what is on screen STALE.
 fn silence_spans(state: &State) -> Option<Vec<Span<'static>>> {
     let silent = state.iam_silence()?;
-    let failure = state.inventory.iam_health.failure.as_deref();
+    let failure = state.iam_health.failure.as_deref();
     if silent < SILENCE_SHOWN_AFTER && failure.is_none() {
         return None;
     }
