@@ -6,7 +6,6 @@ use crate::aws::inventory::LoadOptions;
 use crate::cli::list::{self, Record};
 use crate::core::change::read_only_refusal;
 use crate::core::filter::Filter;
-use crate::core::policy::days_since;
 use crate::io::bulk::{self, BulkItem, BulkKind, Planned};
 use crate::io::runner::{Operation, Runner};
 use crate::tui::state::Context;
@@ -87,8 +86,7 @@ pub async fn run(
             .last_used
             .as_deref()
             .and_then(|at| at.parse::<jiff::Timestamp>().ok())
-            .map(|at| days_since(at, now))
-            .filter(|days| *days <= context.policy.recent_use_days);
+            .and_then(|at| context.policy.used_recently(at, now));
         plan.push(PlanLine {
             item: BulkItem {
                 user: record.user.clone(),
@@ -251,9 +249,7 @@ async fn confirm_live(
             Ok(_) => {
                 line.record.source = Some("live".into());
                 line.record.as_of = Some(now.to_string());
-                line.recent = said
-                    .map(|at| days_since(at, now))
-                    .filter(|days| *days <= context.policy.recent_use_days);
+                line.recent = said.and_then(|at| context.policy.used_recently(at, now));
                 kept.push(line);
             }
         }

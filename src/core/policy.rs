@@ -185,10 +185,16 @@ impl Policy {
         match last_used {
             None => true,
             Some(LastUsed::Never) => days_since(created, now) < self.new_key_grace_days,
-            Some(LastUsed::Used { at, .. }) => {
-                now.as_second() - at.as_second() < self.recent_use_days * 86_400
-            }
+            Some(LastUsed::Used { at, .. }) => self.used_recently(*at, now).is_some(),
         }
+    }
+
+    /// "Used recently": a use less than `recent_use_days` before `now`; then
+    /// the whole days since it. The one definition, for the questions, the
+    /// plans (dashboard and headless) and the wizard.
+    pub fn used_recently(&self, at: Timestamp, now: Timestamp) -> Option<i64> {
+        (now.as_second() - at.as_second() < self.recent_use_days * 86_400)
+            .then(|| days_since(at, now))
     }
 
     /// Whether a decision can rest on a last use read from `source`: read

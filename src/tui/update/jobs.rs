@@ -138,7 +138,6 @@ pub fn start(state: &mut State, kind: BulkKind) -> Vec<Effect> {
         complain(state, text);
         return Vec::new();
     }
-    let recent_days = state.context.policy.recent_use_days;
     let mut lines = Vec::new();
     let mut left_out = Vec::new();
     for (user, key_id) in &state.jobs.marked {
@@ -171,25 +170,15 @@ pub fn start(state: &mut State, kind: BulkKind) -> Vec<Effect> {
             continue;
         }
         let used = entry.settled_use().or(entry.last_used.ready());
-        let (last_use, recent) = match used {
-            Some(LastUsed::Used { at, service, .. }) => {
-                let days = days_since(*at, state.now);
-                (
-                    format!(
-                        "{}{}",
-                        crate::core::wording::days_ago(days),
-                        service
-                            .as_deref()
-                            .map(|s| format!(" ({s})"))
-                            .unwrap_or_default()
-                    ),
-                    days <= recent_days,
-                )
-            }
-            Some(LastUsed::Never) => ("never used".to_string(), false),
-            // Not known: treated as recent, the safe side.
-            None => ("last use unknown".to_string(), true),
+        let last_use = match used {
+            Some(used) => use_line(used, state.now, ""),
+            None => "last use unknown".to_string(),
         };
+        // Not known: treated as in use, the safe side.
+        let recent = state
+            .context
+            .policy
+            .possibly_in_use(entry.key.created, used, state.now);
         let (findings, _) = state.findings(owner, entry);
         // The plan decides on the last use: one too old to decide on is read live.
         let confirming = !state
@@ -259,8 +248,18 @@ pub fn plan_confirms(state: &State, key_id: &str) -> bool {
 /// A plan key's last use, read live: its line (and the call-out) follow it;
 /// one that cannot be read counts as not known, which is called out.
 pub fn plan_use_read(state: &mut State, key_id: &str, result: Result<LastUsed, String>) {
-    let recent_days = state.context.policy.recent_use_days;
+    let policy = state.context.policy.clone();
     let now = state.now;
+    // The key's age decides whether a never-used key may still be in use.
+    let created = match &state.screen.dialog {
+        Some(Dialog::BulkPlan(plan)) => plan
+            .lines
+            .iter()
+            .find(|l| l.key_id == key_id)
+            .and_then(|l| state.key(&l.user, key_id))
+            .map(|k| k.key.created),
+        _ => None,
+    };
     let Some(Dialog::BulkPlan(plan)) = &mut state.screen.dialog else {
         return;
     };
@@ -269,24 +268,28 @@ pub fn plan_use_read(state: &mut State, key_id: &str, result: Result<LastUsed, S
     };
     line.confirming = false;
     (line.last_use, line.recent) = match &result {
-        Ok(LastUsed::Used { at, service, .. }) => {
-            let days = days_since(*at, now);
-            (
-                format!(
-                    "{}{} (read live)",
-                    crate::core::wording::days_ago(days),
-                    service
-                        .as_deref()
-                        .map(|s| format!(" ({s})"))
-                        .unwrap_or_default()
-                ),
-                days <= recent_days,
-            )
-        }
-        Ok(LastUsed::Never) => ("never used (read live)".to_string(), false),
+        Ok(used) => (
+            use_line(used, now, " (read live)"),
+            created.is_none_or(|created| policy.possibly_in_use(created, Some(used), now)),
+        ),
         Err(why) => (format!("last use unknown ({why})"), true),
     };
     plan.lines.sort_by_key(|l| !l.recent);
+}
+
+/// A plan line's last use: "3 days ago (s3)", "never used", with `note` after.
+fn use_line(used: &LastUsed, now: jiff::Timestamp, note: &str) -> String {
+    match used {
+        LastUsed::Used { at, service, .. } => format!(
+            "{}{}{note}",
+            crate::core::wording::days_ago(days_since(*at, now)),
+            service
+                .as_deref()
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default()
+        ),
+        LastUsed::Never => format!("never used{note}"),
+    }
 }
 
 /// Enter in the plan dialog: with the count typed, every key goes through
