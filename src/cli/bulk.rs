@@ -4,8 +4,9 @@
 
 use crate::aws::inventory::LoadOptions;
 use crate::cli::list::{self, Record};
-use crate::core::change::read_only_refusal;
+use crate::core::change::{NotEligible, bulk_eligibility, read_only_refusal};
 use crate::core::filter::Filter;
+use crate::core::model::KeyStatus;
 use crate::io::bulk::{self, BulkItem, BulkKind, Planned};
 use crate::io::runner::{Operation, Runner};
 use crate::tui::state::Context;
@@ -65,12 +66,13 @@ pub async fn run(
             }
             continue;
         };
-        let status = record.status.as_deref().unwrap_or("unknown");
-        let why_not = match (kind, status) {
-            (BulkKind::Deactivate, "Inactive") => continue,
-            (BulkKind::Deactivate, "Active") | (BulkKind::Delete, "Inactive") => None,
-            (BulkKind::Delete, "Active") => Some("active: deactivate it first"),
-            _ => Some("its status is unknown"),
+        let status = KeyStatus::from_name(record.status.as_deref().unwrap_or_default());
+        let why_not = match bulk_eligibility(kind == BulkKind::Deactivate, status) {
+            Ok(()) => None,
+            // Nothing to do: not worth a line of the plan.
+            Err(NotEligible::InactiveAlready) => continue,
+            Err(NotEligible::ActiveKey) => Some("active: deactivate it first"),
+            Err(NotEligible::UnknownStatus) => Some("its status is unknown"),
         };
         let why_not = why_not.or_else(|| {
             context

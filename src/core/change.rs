@@ -184,3 +184,50 @@ impl Expectation {
         }
     }
 }
+
+/// Why a key's status keeps it out of a bulk run: the one definition of
+/// eligibility, for the dashboard's plan and the headless one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotEligible {
+    /// Deactivating: it is inactive already.
+    InactiveAlready,
+    /// Deleting: an active key is deactivated first.
+    ActiveKey,
+    /// The server sent no status iamkeys knows: never acted on.
+    UnknownStatus,
+}
+
+/// Whether a key of `status` may be deactivated (`deactivating`) or deleted in bulk.
+pub fn bulk_eligibility(deactivating: bool, status: KeyStatus) -> Result<(), NotEligible> {
+    match (deactivating, status) {
+        (_, KeyStatus::Unknown) => Err(NotEligible::UnknownStatus),
+        (true, KeyStatus::Inactive) => Err(NotEligible::InactiveAlready),
+        (false, KeyStatus::Active) => Err(NotEligible::ActiveKey),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod eligibility_tests {
+    use super::*;
+
+    #[test]
+    fn deactivation_takes_active_keys_deletion_inactive_ones_and_unknown_is_never_acted_on() {
+        assert_eq!(bulk_eligibility(true, KeyStatus::Active), Ok(()));
+        assert_eq!(
+            bulk_eligibility(true, KeyStatus::Inactive),
+            Err(NotEligible::InactiveAlready)
+        );
+        assert_eq!(bulk_eligibility(false, KeyStatus::Inactive), Ok(()));
+        assert_eq!(
+            bulk_eligibility(false, KeyStatus::Active),
+            Err(NotEligible::ActiveKey)
+        );
+        assert_eq!(
+            bulk_eligibility(false, KeyStatus::Unknown),
+            Err(NotEligible::UnknownStatus)
+        );
+        assert_eq!(KeyStatus::from_name("Active"), KeyStatus::Active);
+        assert_eq!(KeyStatus::from_name("active"), KeyStatus::Unknown);
+    }
+}

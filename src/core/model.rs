@@ -21,6 +21,15 @@ pub enum KeyStatus {
 }
 
 impl KeyStatus {
+    /// From its name as IAM and `list` write it; anything else is `Unknown`.
+    pub fn from_name(name: &str) -> Self {
+        match name {
+            "Active" => KeyStatus::Active,
+            "Inactive" => KeyStatus::Inactive,
+            _ => KeyStatus::Unknown,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             KeyStatus::Active => "Active",

@@ -7,6 +7,7 @@ use tui_input::Input;
 use super::mutations::{blocked_by_read_only, enter};
 use super::{complain, key, say};
 use crate::core::IamError;
+use crate::core::change::NotEligible;
 use crate::core::change::{ChangeOutcome, KeyChange};
 use crate::core::model::{KeyStatus, LastUsed};
 use crate::core::policy::days_since;
@@ -145,11 +146,14 @@ pub fn start(state: &mut State, kind: BulkKind) -> Vec<Effect> {
             left_out.push((user.clone(), key_id.clone(), "no longer listed".to_string()));
             continue;
         };
-        let why = match (kind, entry.key.status) {
-            (BulkKind::Deactivate, KeyStatus::Inactive) => Some("inactive already"),
-            (BulkKind::Delete, KeyStatus::Active) => Some("active: deactivate it first (D)"),
-            (_, KeyStatus::Unknown) => Some("its status is unknown"),
-            _ => None,
+        let why = match crate::core::change::bulk_eligibility(
+            kind == BulkKind::Deactivate,
+            entry.key.status,
+        ) {
+            Ok(()) => None,
+            Err(NotEligible::InactiveAlready) => Some("inactive already"),
+            Err(NotEligible::ActiveKey) => Some("active: deactivate it first (D)"),
+            Err(NotEligible::UnknownStatus) => Some("its status is unknown"),
         }
         .or_else(|| {
             state
