@@ -218,6 +218,20 @@ fn with_every_key_rebound_no_sentence_names_an_old_key() {
         said.contains("F8 deactivates") && said.contains("F9 deletes"),
         "{said}"
     );
+    // The delete plan leaves the active key out, naming the deactivation key in force.
+    press(&mut state, "delete-marked");
+    let Some(iamkeys::tui::dialog::Dialog::BulkPlan(plan)) = &state.screen.dialog else {
+        panic!("the delete plan opens")
+    };
+    assert!(
+        plan.left_out
+            .iter()
+            .any(|(_, _, why)| why == "active: deactivate it first (F8)"),
+        "{:?}",
+        plan.left_out
+    );
+    check(&state, "the delete plan");
+    update(&mut state, Action::DialogCancel);
 
     // The in-use dialog and the status after the change say how to undo.
     let effects = press(&mut state, "toggle");

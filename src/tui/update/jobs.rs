@@ -141,6 +141,11 @@ pub fn start(state: &mut State, kind: BulkKind) -> Vec<Effect> {
     }
     let mut lines = Vec::new();
     let mut left_out = Vec::new();
+    // Named with the key in force ([keys] may rebind it).
+    let deactivate_first = format!(
+        "active: deactivate it first ({})",
+        key(state, &Action::BulkStart(BulkKind::Deactivate))
+    );
     for (user, key_id) in &state.jobs.marked {
         let (Some(owner), Some(entry)) = (state.user(user), state.key(user, key_id)) else {
             left_out.push((user.clone(), key_id.clone(), "no longer listed".to_string()));
@@ -152,7 +157,7 @@ pub fn start(state: &mut State, kind: BulkKind) -> Vec<Effect> {
         ) {
             Ok(()) => None,
             Err(NotEligible::InactiveAlready) => Some("inactive already"),
-            Err(NotEligible::ActiveKey) => Some("active: deactivate it first (D)"),
+            Err(NotEligible::ActiveKey) => Some(deactivate_first.as_str()),
             Err(NotEligible::UnknownStatus) => Some("its status is unknown"),
         }
         .or_else(|| {
