@@ -7,7 +7,7 @@ use crate::cli::list::{self, Record};
 use crate::core::change::{NotEligible, bulk_eligibility, read_only_refusal};
 use crate::core::filter::Filter;
 use crate::core::model::KeyStatus;
-use crate::io::bulk::{self, BulkItem, BulkKind, Planned};
+use crate::io::bulk::{BulkItem, BulkKind, Planned};
 use crate::io::runner::{Operation, Runner};
 use crate::tui::state::Context;
 
@@ -135,32 +135,15 @@ pub async fn run(
     }
     let operation = Operation::new(kind.verb());
     let started = std::time::Instant::now();
-    let (mut done, mut failed) = (0, 0);
     let changes = plan
         .into_iter()
-        .map(|p| {
-            let planned = Planned {
-                change: p.item.change(kind),
-                operation: operation.clone(),
-            };
-            ((), planned)
+        .map(|p| Planned {
+            change: p.item.change(kind),
+            operation: operation.clone(),
         })
         .collect();
-    bulk::execute(
-        &runner,
-        changes,
-        options.concurrency,
-        |(), planned, recorded| {
-            let (made, flow) = super::print_result(&mut out, &planned, &recorded);
-            if made {
-                done += 1;
-            } else {
-                failed += 1;
-            }
-            flow
-        },
-    )
-    .await;
+    let (done, failed) =
+        super::execute_printing(&runner, changes, options.concurrency, &mut out).await;
     let stdout_failed = out.report_failure();
     let not_started = count - done - failed;
     if not_started > 0 {

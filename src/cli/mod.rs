@@ -79,6 +79,30 @@ pub fn warn(text: std::fmt::Arguments<'_>) {
         .and_then(|()| stderr.write_all(b"\n"));
 }
 
+/// Runs `plan` with the bulk rules (at most `in_flight` at once, paced while
+/// IAM throttles), a line on stdout per result; how many were made and how
+/// many failed (the rest were not attempted: stdout went away).
+async fn execute_printing(
+    runner: &crate::io::runner::Runner,
+    plan: Vec<crate::io::bulk::Planned>,
+    in_flight: usize,
+    out: &mut Out,
+) -> (usize, usize) {
+    let (mut done, mut failed) = (0, 0);
+    let plan = plan.into_iter().map(|planned| ((), planned)).collect();
+    crate::io::bulk::execute(runner, plan, in_flight, |(), planned, recorded| {
+        let (made, flow) = print_result(out, &planned, &recorded);
+        if made {
+            done += 1;
+        } else {
+            failed += 1;
+        }
+        flow
+    })
+    .await;
+    (done, failed)
+}
+
 /// One change's result as a line on stdout (`deactivated`, `activated`, …,
 /// or `failed` with IAM's error), a journal failure on stderr. The first
 /// value: whether it was made; the second: `Break` once stdout is gone.

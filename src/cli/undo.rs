@@ -8,7 +8,7 @@
 
 use crate::core::change::read_only_refusal;
 use crate::core::sanitize::server_text;
-use crate::io::bulk::{self, Planned};
+use crate::io::bulk::Planned;
 use crate::io::journal::{Entry, UndoPlan, UndoScope, of_account, plan_undo};
 use crate::io::runner::{Operation, Runner};
 
@@ -101,21 +101,11 @@ pub async fn run(runner: Runner, request: Request) -> u8 {
         .into_iter()
         .map(|(change, entry)| {
             let operation = Operation::undoing(&id, &entry);
-            ((), Planned { change, operation })
+            Planned { change, operation }
         })
         .collect();
-    let (mut done, mut failed) = (0, 0);
     // With the bulk rules: a bound in flight, paced while IAM throttles.
-    bulk::execute(&runner, plan, request.in_flight, |(), planned, recorded| {
-        let (made, flow) = super::print_result(&mut out, &planned, &recorded);
-        if made {
-            done += 1;
-        } else {
-            failed += 1;
-        }
-        flow
-    })
-    .await;
+    let (done, failed) = super::execute_printing(&runner, plan, request.in_flight, &mut out).await;
     let stdout_failed = out.report_failure();
     let not_started = total - done - failed;
     warn(format_args!(
