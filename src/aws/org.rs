@@ -27,6 +27,34 @@ const PAGE: i32 = 20;
 /// Pages read at most (200 accounts a page would be 4,000 accounts).
 const MAX_PAGES: usize = 10_000;
 
+/// Organizations' page tokens, checked: a token that comes back, or more
+/// pages than an organization can have, is a server paging in a loop.
+#[derive(Default)]
+struct PageTokens {
+    seen: std::collections::HashSet<String>,
+    pages: usize,
+}
+
+impl PageTokens {
+    /// The token for the next page (`None`: that was the last page).
+    fn next(
+        &mut self,
+        operation: &'static str,
+        token: Option<&str>,
+    ) -> Result<Option<String>, IamError> {
+        self.pages += 1;
+        let token = token.filter(|t| !t.is_empty());
+        if self.pages > MAX_PAGES || token.is_some_and(|t| !self.seen.insert(t.to_string())) {
+            return Err(IamError::new(
+                operation,
+                "BadResponse",
+                "the same page token came back twice: the server pages in a loop",
+            ));
+        }
+        Ok(token.map(str::to_string))
+    }
+}
+
 fn organizations(config: &aws_config::SdkConfig) -> aws_sdk_organizations::Client {
     aws_sdk_organizations::Client::new(config)
 }
@@ -35,9 +63,9 @@ fn organizations(config: &aws_config::SdkConfig) -> aws_sdk_organizations::Clien
 pub async fn list_accounts(config: &aws_config::SdkConfig) -> Result<Vec<OrgAccount>, IamError> {
     let client = organizations(config);
     let mut accounts: Vec<OrgAccount> = Vec::new();
+    let mut tokens = PageTokens::default();
     let mut token: Option<String> = None;
-    let mut tokens_seen = std::collections::HashSet::new();
-    for _ in 0..MAX_PAGES {
+    loop {
         let page = client
             .list_accounts()
             .max_results(PAGE)
@@ -51,25 +79,11 @@ pub async fn list_accounts(config: &aws_config::SdkConfig) -> Result<Vec<OrgAcco
                 accounts.push(account);
             }
         }
-        match page.next_token() {
-            Some(next) if !next.is_empty() => {
-                if !tokens_seen.insert(next.to_string()) {
-                    return Err(IamError::new(
-                        "ListAccounts",
-                        "BadResponse",
-                        "the same page token came back twice: the server pages in a loop",
-                    ));
-                }
-                token = Some(next.to_string());
-            }
-            _ => return Ok(accounts),
+        match tokens.next("ListAccounts", page.next_token())? {
+            Some(next) => token = Some(next),
+            None => return Ok(accounts),
         }
     }
-    Err(IamError::new(
-        "ListAccounts",
-        "BadResponse",
-        format!("more than {MAX_PAGES} pages of accounts: the server keeps paging"),
-    ))
 }
 
 fn account_of(account: &aws_sdk_organizations::types::Account) -> OrgAccount {
@@ -95,18 +109,10 @@ pub async fn accounts_under(
     let client = organizations(config);
     let mut ids = Vec::new();
     let mut parents = vec![ou.to_string()];
-    let mut pages = 0usize;
+    let mut tokens = PageTokens::default();
     while let Some(parent) = parents.pop() {
         let mut token: Option<String> = None;
         loop {
-            pages += 1;
-            if pages > MAX_PAGES {
-                return Err(IamError::new(
-                    "ListAccountsForParent",
-                    "BadResponse",
-                    "the organizational units page without end",
-                ));
-            }
             let page = client
                 .list_accounts_for_parent()
                 .parent_id(&parent)
@@ -119,9 +125,9 @@ pub async fn accounts_under(
                     .iter()
                     .filter_map(|a| a.id().map(str::to_string)),
             );
-            match page.next_token() {
-                Some(next) if !next.is_empty() => token = Some(next.to_string()),
-                _ => break,
+            match tokens.next("ListAccountsForParent", page.next_token())? {
+                Some(next) => token = Some(next),
+                None => break,
             }
         }
         let mut token: Option<String> = None;
@@ -138,9 +144,9 @@ pub async fn accounts_under(
                     .iter()
                     .filter_map(|u| u.id().map(str::to_string)),
             );
-            match page.next_token() {
-                Some(next) if !next.is_empty() => token = Some(next.to_string()),
-                _ => break,
+            match tokens.next("ListOrganizationalUnitsForParent", page.next_token())? {
+                Some(next) => token = Some(next),
+                None => break,
             }
         }
     }
@@ -379,5 +385,40 @@ pub async fn key_owner(config: &aws_config::SdkConfig, key_id: &str) -> Result<S
             "BadResponse",
             format!("the account {account:?} is not an account id"),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PageTokens;
+
+    #[test]
+    fn a_page_token_that_comes_back_is_an_error_and_the_last_page_ends() {
+        let mut tokens = PageTokens::default();
+        assert_eq!(
+            tokens.next("ListAccounts", Some("a")).unwrap().as_deref(),
+            Some("a")
+        );
+        assert_eq!(
+            tokens.next("ListAccounts", Some("b")).unwrap().as_deref(),
+            Some("b")
+        );
+        assert!(
+            tokens
+                .next("ListAccounts", Some("a"))
+                .unwrap_err()
+                .message
+                .contains("pages in a loop")
+        );
+        assert_eq!(
+            PageTokens::default()
+                .next("ListAccounts", Some(""))
+                .unwrap(),
+            None
+        );
+        assert_eq!(
+            PageTokens::default().next("ListAccounts", None).unwrap(),
+            None
+        );
     }
 }
